@@ -36,12 +36,7 @@ fn summary(errors: &[FieldError]) -> String {
     match errors {
         [] => "no errors".to_owned(),
         [only] => format!("{}: {}", only.field, only.message),
-        [first, rest @ ..] => format!(
-            "{}: {} (and {} more)",
-            first.field,
-            first.message,
-            rest.len()
-        ),
+        [first, rest @ ..] => format!("{}: {} (and {} more)", first.field, first.message, rest.len()),
     }
 }
 
@@ -58,10 +53,6 @@ impl ValidationErrors {
 
     /// Returns `Ok(value)` when no problem was recorded.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Self> {
-        if self.0.is_empty() {
-            Ok(value())
-        } else {
-            Err(self)
-        }
+        if self.0.is_empty() { Ok(value()) } else { Err(self) }
     }
 }

@@ -174,10 +174,7 @@ impl Quantity {
             return Err(format!("quantity must be at least 1 (got {value})"));
         }
         if value > i64::from(Self::MAX) {
-            return Err(format!(
-                "quantity must be at most {} (got {value})",
-                Self::MAX
-            ));
+            return Err(format!("quantity must be at most {} (got {value})", Self::MAX));
         }
         Ok(Self(value as u32))
     }
@@ -207,10 +204,7 @@ mod tests {
 
     #[test]
     fn channel_codes_are_lower_cased_and_checked() {
-        assert_eq!(
-            ChannelId::parse("Shopify-EU").unwrap().as_str(),
-            "shopify-eu"
-        );
+        assert_eq!(ChannelId::parse("Shopify-EU").unwrap().as_str(), "shopify-eu");
         assert!(ChannelId::parse("").is_err());
         assert!(ChannelId::parse("has space").unwrap_err().contains("' '"));
         assert!(ChannelId::parse("x".repeat(65)).is_err());
@@ -223,14 +217,8 @@ mod tests {
 
     #[test]
     fn external_ids_are_trimmed_and_may_hold_any_printable_text() {
-        assert_eq!(
-            ExternalOrderId::parse("  #1001 ").unwrap().as_str(),
-            "#1001"
-        );
-        assert_eq!(
-            ExternalOrderId::parse("订单 42").unwrap().as_str(),
-            "订单 42"
-        );
+        assert_eq!(ExternalOrderId::parse("  #1001 ").unwrap().as_str(), "#1001");
+        assert_eq!(ExternalOrderId::parse("订单 42").unwrap().as_str(), "订单 42");
         assert!(ExternalOrderId::parse("a\nb").is_err());
         assert!(ExternalOrderId::parse("   ").is_err());
     }

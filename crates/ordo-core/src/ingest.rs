@@ -169,8 +169,7 @@ pub fn decide(existing: Option<&OrderState>, incoming: &Order) -> Decision {
 /// The status moves a channel update may cause on its own. Everything else belongs to the
 /// workflow; a channel cannot, for example, un-cancel an order or cancel a shipped one.
 fn next_status(current: OrderStatus, incoming: &Order) -> OrderStatus {
-    let cancelled =
-        incoming.cancelled_at.is_some() || incoming.financial_status == FinancialStatus::Voided;
+    let cancelled = incoming.cancelled_at.is_some() || incoming.financial_status == FinancialStatus::Voided;
     let refunded = incoming.financial_status == FinancialStatus::Refunded;
     let paid = matches!(
         incoming.financial_status,
@@ -191,11 +190,8 @@ mod tests {
     use crate::input::OrderInput;
 
     fn example() -> Order {
-        let json = include_str!("input/example.json");
-        serde_json::from_str::<OrderInput>(json)
-            .unwrap()
-            .validate()
-            .unwrap()
+        let json = crate::input::EXAMPLE_JSON;
+        serde_json::from_str::<OrderInput>(json).unwrap().validate().unwrap()
     }
 
     fn stored(order: Order, status: OrderStatus) -> OrderState {
@@ -238,10 +234,7 @@ mod tests {
     fn payment_moves_a_pending_order_to_paid() {
         let mut pending = example();
         pending.financial_status = FinancialStatus::Pending;
-        let decision = decide(
-            Some(&stored(pending, OrderStatus::PendingPayment)),
-            &example(),
-        );
+        let decision = decide(Some(&stored(pending, OrderStatus::PendingPayment)), &example());
         assert_eq!(decision.status, OrderStatus::Paid);
         assert_eq!(decision.events[1].kind, EventKind::Paid);
     }
@@ -267,11 +260,7 @@ mod tests {
             OrderStatus::Shipped
         );
         assert_eq!(
-            decide(
-                Some(&stored(cancelled.clone(), OrderStatus::Cancelled)),
-                &example()
-            )
-            .status,
+            decide(Some(&stored(cancelled.clone(), OrderStatus::Cancelled)), &example()).status,
             OrderStatus::Cancelled
         );
         assert_eq!(

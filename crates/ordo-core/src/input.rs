@@ -195,9 +195,7 @@ impl From<&str> for DecimalText {
 }
 
 /// Accepts `"123"` or `123` (kept exactly, beyond 2^53) for ids.
-fn string_or_integer<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<String>, D::Error> {
+fn string_or_integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Id {
@@ -227,11 +225,7 @@ impl Checker {
     fn text(&mut self, field: &str, value: &Option<String>, max: usize) -> Option<String> {
         let trimmed = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
         if trimmed.chars().count() > max {
-            self.fail(
-                field,
-                "too_long",
-                format!("must be at most {max} characters"),
-            );
+            self.fail(field, "too_long", format!("must be at most {max} characters"));
             return None;
         }
         Some(trimmed.to_owned())
@@ -250,28 +244,23 @@ impl Checker {
         match DateTime::parse_from_rfc3339(text.trim()) {
             Ok(time) => Some(time.with_timezone(&Utc)),
             Err(_) => {
-                self.fail(field, "invalid_time", format!("{text:?} is not an RFC 3339 time with an offset, e.g. \"2026-11-22T10:15:00+08:00\""));
+                self.fail(
+                    field,
+                    "invalid_time",
+                    format!("{text:?} is not an RFC 3339 time with an offset, e.g. \"2026-11-22T10:15:00+08:00\""),
+                );
                 None
             }
         }
     }
 
     /// Parses a non-negative amount: `Some(0)` when absent, `None` when invalid (recorded).
-    fn money(
-        &mut self,
-        field: &str,
-        value: &Option<DecimalText>,
-        currency: Option<Currency>,
-    ) -> Option<i64> {
+    fn money(&mut self, field: &str, value: &Option<DecimalText>, currency: Option<Currency>) -> Option<i64> {
         let Some(text) = value else { return Some(0) };
         let currency = currency?;
         match Money::parse(&text.0, currency) {
             Ok(money) if money.minor < 0 => {
-                self.fail(
-                    field,
-                    "negative_money",
-                    format!("{:?} must not be negative", text.0),
-                );
+                self.fail(field, "negative_money", format!("{:?} must not be negative", text.0));
                 None
             }
             Ok(money) => Some(money.minor),
@@ -328,8 +317,7 @@ impl OrderInput {
             Some(text) => {
                 let parsed = FinancialStatus::parse(&text.to_ascii_lowercase());
                 if parsed.is_none() {
-                    let allowed: Vec<&str> =
-                        FinancialStatus::ALL.iter().map(|s| s.as_str()).collect();
+                    let allowed: Vec<&str> = FinancialStatus::ALL.iter().map(|s| s.as_str()).collect();
                     c.fail(
                         "financial_status",
                         "invalid_enum",
@@ -363,11 +351,7 @@ impl OrderInput {
             c.fail("lines", "required", "must hold at least one line");
         }
         if self.lines.len() > MAX_LINES {
-            c.fail(
-                "lines",
-                "too_many",
-                format!("must hold at most {MAX_LINES} lines"),
-            );
+            c.fail("lines", "too_many", format!("must hold at most {MAX_LINES} lines"));
         }
         let mut lines = Vec::with_capacity(self.lines.len());
         for (index, line) in self.lines.iter().enumerate().take(MAX_LINES) {
@@ -375,9 +359,7 @@ impl OrderInput {
                 lines.push(line);
             }
         }
-        let shipping_fee = c
-            .money("shipping_fee", &self.shipping_fee, currency)
-            .unwrap_or(0);
+        let shipping_fee = c.money("shipping_fee", &self.shipping_fee, currency).unwrap_or(0);
         let remark = c.text("remark", &self.remark, MAX_REMARK);
 
         if !c.errors.is_empty() {
@@ -390,14 +372,7 @@ impl OrderInput {
             Some(currency),
             Some(financial_status),
             Some(shipping_address),
-        ) = (
-            channel,
-            external_id,
-            placed_at,
-            currency,
-            financial_status,
-            address,
-        )
+        ) = (channel, external_id, placed_at, currency, financial_status, address)
         else {
             // Every `None` above recorded an error, so this is unreachable; say so plainly.
             return Err(ValidationErrors(vec![FieldError::new(
@@ -428,7 +403,11 @@ impl OrderInput {
                 c.fail(
                     "total",
                     "total_mismatch",
-                    format!("{} does not match the total computed from lines, discounts, tax and shipping ({})", total.0, order.money(computed).to_decimal_string()),
+                    format!(
+                        "{} does not match the total computed from lines, discounts, tax and shipping ({})",
+                        total.0,
+                        order.money(computed).to_decimal_string()
+                    ),
                 );
             }
         }
@@ -518,12 +497,7 @@ fn validate_address(c: &mut Checker, a: &AddressInput) -> Option<Address> {
     Some(address)
 }
 
-fn validate_line(
-    c: &mut Checker,
-    index: usize,
-    line: &LineInput,
-    currency: Option<Currency>,
-) -> Option<OrderLine> {
+fn validate_line(c: &mut Checker, index: usize, line: &LineInput, currency: Option<Currency>) -> Option<OrderLine> {
     let at = |field: &str| format!("lines[{index}].{field}");
     let sku = match line.sku.as_deref() {
         None => {
@@ -551,19 +525,14 @@ fn validate_line(
     let tax = c.money(&at("tax"), &line.tax, currency);
     let line_id = c.text(&at("line_id"), &line.line_id, 128);
     let title = c.text(&at("title"), &line.title, MAX_TEXT);
-    let (sku, quantity, unit_price, discount, tax) =
-        (sku?, quantity?, unit_price?, discount?, tax?);
+    let (sku, quantity, unit_price, discount, tax) = (sku?, quantity?, unit_price?, discount?, tax?);
     // A per-line ceiling keeps the sum over MAX_LINES lines inside i64.
     let gross = unit_price
         .checked_mul(i64::from(quantity.get()))
         .filter(|g| *g <= MAX_LINE_GROSS_MINOR);
     match gross {
         None => {
-            c.fail(
-                at("unit_price"),
-                "too_large",
-                "unit price × quantity is too large",
-            );
+            c.fail(at("unit_price"), "too_large", "unit price × quantity is too large");
             None
         }
         Some(gross) if discount > gross => {
@@ -588,3 +557,7 @@ fn validate_line(
 
 #[cfg(test)]
 mod tests;
+
+/// The reference order every install must accept as is (also used by tests, the demo and
+/// the OpenAPI example).
+pub const EXAMPLE_JSON: &str = include_str!("input/example.json");

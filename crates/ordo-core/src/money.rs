@@ -10,19 +10,16 @@ use serde::{Deserialize, Serialize};
 
 /// Active ISO 4217 codes. Exponents other than 2 are listed in [`Currency::exponent`].
 const ISO_4217: &[&str] = &[
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
-    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD",
-    "CDF", "CHF", "CLF", "CLP", "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP",
-    "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF",
-    "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD",
-    "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP",
-    "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR",
-    "MVR", "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB",
-    "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD",
-    "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL",
-    "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU",
-    "UZS", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW",
-    "ZWG",
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
+    "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLF", "CLP", "CNY", "COP",
+    "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL",
+    "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK",
+    "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD",
+    "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MYR", "MZN",
+    "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON",
+    "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC",
+    "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS",
+    "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
 ];
 
 /// An ISO 4217 currency code.
@@ -53,8 +50,8 @@ impl Currency {
     /// Digits after the decimal point in this currency's minor unit.
     pub fn exponent(&self) -> u32 {
         match self.code() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
-            | "UGX" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "VND" | "VUV"
+            | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
             "CLF" => 4,
             _ => 2,
@@ -118,9 +115,7 @@ impl Money {
             || !all_digits(fraction)
             || (digits.contains('.') && fraction.is_empty())
         {
-            return Err(format!(
-                "{text:?} is not a decimal amount such as \"79.00\""
-            ));
+            return Err(format!("{text:?} is not a decimal amount such as \"79.00\""));
         }
         if fraction.len() > exponent as usize {
             return Err(format!(
@@ -223,28 +218,19 @@ mod tests {
         assert_eq!(Money::parse("10", cny()).unwrap().minor, 1000);
         assert_eq!(Money::parse("-5.50", cny()).unwrap().minor, -550);
         assert_eq!(
-            Money::parse("1200", Currency::parse("jpy").unwrap())
-                .unwrap()
-                .minor,
+            Money::parse("1200", Currency::parse("jpy").unwrap()).unwrap().minor,
             1200
         );
         assert_eq!(
-            Money::parse("1.234", Currency::parse("KWD").unwrap())
-                .unwrap()
-                .minor,
+            Money::parse("1.234", Currency::parse("KWD").unwrap()).unwrap().minor,
             1234
         );
     }
 
     #[test]
     fn malformed_or_over_precise_amounts_are_rejected() {
-        for bad in [
-            "", "abc", "1.2.3", "1,00", "1e3", ".5", "5.", "1.005", "NaN", "--1",
-        ] {
-            assert!(
-                Money::parse(bad, cny()).is_err(),
-                "{bad:?} should be rejected"
-            );
+        for bad in ["", "abc", "1.2.3", "1,00", "1e3", ".5", "5.", "1.005", "NaN", "--1"] {
+            assert!(Money::parse(bad, cny()).is_err(), "{bad:?} should be rejected");
         }
         assert!(
             Money::parse("1.5", Currency::parse("JPY").unwrap())

@@ -152,9 +152,7 @@ impl OrderStatus {
         }
         match order.financial_status {
             FinancialStatus::Pending | FinancialStatus::Authorized => Self::PendingPayment,
-            FinancialStatus::Paid
-            | FinancialStatus::PartiallyPaid
-            | FinancialStatus::PartiallyRefunded => Self::Paid,
+            FinancialStatus::Paid | FinancialStatus::PartiallyPaid | FinancialStatus::PartiallyRefunded => Self::Paid,
             FinancialStatus::Refunded => Self::Refunded,
             FinancialStatus::Voided => Self::Cancelled,
         }
@@ -323,22 +321,13 @@ impl Order {
         check("placed_at", self.placed_at != other.placed_at);
         check("updated_at", self.updated_at != other.updated_at);
         check("currency", self.currency != other.currency);
-        check(
-            "financial_status",
-            self.financial_status != other.financial_status,
-        );
+        check("financial_status", self.financial_status != other.financial_status);
         check("cancelled_at", self.cancelled_at != other.cancelled_at);
         check("buyer", self.buyer != other.buyer);
-        check(
-            "shipping_address",
-            self.shipping_address != other.shipping_address,
-        );
+        check("shipping_address", self.shipping_address != other.shipping_address);
         check("lines", self.lines != other.lines);
         check("shipping_fee", self.shipping_fee != other.shipping_fee);
-        check(
-            "taxes_included",
-            self.taxes_included != other.taxes_included,
-        );
+        check("taxes_included", self.taxes_included != other.taxes_included);
         check("remark", self.remark != other.remark);
         changed
     }

@@ -1,1 +1,274 @@
+//! Ordo's embedded store: one SQLite file in WAL mode.
+//!
+//! Owns the SQLite schema (`migrations/`) and the SQL that implements the
+//! [`ordo_store::Store`] port. Writes go through one connection (SQLite has one writer);
+//! the ingestion pipeline above batches many arrivals into each of its transactions, so one
+//! fsync commits many orders. Reads use a separate pool and never wait for writes (WAL).
+//!
+//! Durability: `synchronous = FULL`, so a transaction that returned from commit survives a
+//! crash or power loss.
 
+mod read;
+mod tx;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use ordo_core::auth::Role;
+use ordo_core::{OrderId, TenantId};
+use ordo_store::{
+    InboxEntry, InboxQuery, InboxStatus, IngestItem, IngestResult, OrderQuery, OrderRecord, OrderSummary, Page, Store,
+    StoreError, StoreResult, Tenant, TokenRecord,
+};
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use uuid::Uuid;
+
+/// Readers kept open. Reads are short; four cover the API's concurrency on two cores.
+const READ_CONNECTIONS: u32 = 4;
+/// How long a writer waits for another process (e.g. `ordo token create`) to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://PATH` or `sqlite:PATH`).
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("bad SQLite URL {url:?}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true)
+            .pragma("cache_size", "-32768");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .map_err(map_err)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(map_err)?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+
+    /// Online backup into a new file (`VACUUM INTO`): consistent, without stopping writes
+    /// for longer than the copy.
+    pub async fn backup_to(&self, path: &str) -> StoreResult<()> {
+        sqlx::query("VACUUM INTO ?")
+            .bind(path)
+            .execute(&self.writer)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+/// Microseconds since the epoch: how SQLite stores times.
+pub(crate) fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+/// Reads a stored time back.
+pub(crate) fn from_micros(value: i64) -> StoreResult<DateTime<Utc>> {
+    Utc.timestamp_micros(value)
+        .single()
+        .ok_or_else(|| StoreError::Other(format!("stored time {value} out of range")))
+}
+
+/// Maps a driver error into the port's terms.
+pub(crate) fn map_err(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match code.as_ref() {
+                // SQLITE_CONSTRAINT_FOREIGNKEY
+                "787" => StoreError::NotFound(format!("referenced row missing: {db}")),
+                // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+                "2067" | "1555" => StoreError::Conflict(db.to_string()),
+                // SQLITE_BUSY and its extended codes: another process holds the write lock.
+                "5" | "261" | "517" | "773" => StoreError::Retryable(db.to_string()),
+                _ => StoreError::Other(db.to_string()),
+            }
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            StoreError::Unavailable(error.to_string())
+        }
+        _ => StoreError::Other(error.to_string()),
+    }
+}
+
+pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(
+    row: &'r SqliteRow,
+    column: &str,
+) -> StoreResult<T> {
+    row.try_get(column)
+        .map_err(|e| StoreError::Other(format!("column {column}: {e}")))
+}
+
+fn token_from_row(row: &SqliteRow) -> StoreResult<TokenRecord> {
+    let role: String = get(row, "role")?;
+    Ok(TokenRecord {
+        id: get(row, "id")?,
+        tenant: TenantId::parse(get::<String>(row, "tenant_id")?).map_err(StoreError::Other)?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Other(format!("unknown role {role:?}")))?,
+        name: get(row, "name")?,
+        token_hash: get(row, "token_hash")?,
+        created_at: from_micros(get(row, "created_at")?)?,
+        revoked_at: get::<Option<i64>>(row, "revoked_at")?.map(from_micros).transpose()?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn parallel_writers(&self) -> usize {
+        1
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await.map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn ensure_tenant(&self, tenant: &TenantId, name: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+            .bind(tenant.as_str())
+            .bind(name)
+            .bind(micros(now))
+            .execute(&self.writer)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY id")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Tenant {
+                    id: TenantId::parse(get::<String>(row, "id")?).map_err(StoreError::Other)?,
+                    name: get(row, "name")?,
+                    created_at: from_micros(get(row, "created_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (tenant_id, id, role, name, token_hash, created_at, revoked_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token.tenant.as_str())
+        .bind(token.id)
+        .bind(token.role.as_str())
+        .bind(&token.name)
+        .bind(&token.token_hash)
+        .bind(micros(token.created_at))
+        .bind(token.revoked_at.map(micros))
+        .execute(&self.writer)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::NotFound(_) => StoreError::NotFound(format!("tenant {}", token.tenant)),
+            other => other,
+        })?;
+        Ok(())
+    }
+
+    async fn find_token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
+            .bind(token_hash)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn list_tokens(&self, tenant: &TenantId) -> StoreResult<Vec<TokenRecord>> {
+        let rows = sqlx::query("SELECT * FROM api_tokens WHERE tenant_id = ? ORDER BY created_at, id")
+            .bind(tenant.as_str())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, tenant: &TenantId, token_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?")
+                .bind(micros(now))
+                .bind(tenant.as_str())
+                .bind(token_id)
+                .execute(&self.writer)
+                .await
+                .map_err(map_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("token {token_id}")));
+        }
+        Ok(())
+    }
+
+    async fn ingest_batch(&self, items: Vec<IngestItem>, now: DateTime<Utc>) -> StoreResult<Vec<IngestResult>> {
+        // IMMEDIATE takes the write lock up front, so a read-then-write transaction cannot
+        // fail half-way with SQLITE_BUSY when another process writes.
+        let transaction = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let mut tx = tx::SqliteIngestTx { tx: transaction };
+        let results = ordo_store::flow::ingest_batch(&mut tx, &items, now).await?;
+        tx.tx.commit().await.map_err(map_err)?;
+        Ok(results)
+    }
+
+    async fn get_order(&self, tenant: &TenantId, id: OrderId) -> StoreResult<Option<OrderRecord>> {
+        read::get_order(&self.reader, tenant, id).await
+    }
+
+    async fn search_orders(&self, tenant: &TenantId, query: &OrderQuery) -> StoreResult<Page<OrderSummary>> {
+        read::search_orders(&self.reader, tenant, query).await
+    }
+
+    async fn list_inbox(&self, tenant: &TenantId, query: &InboxQuery) -> StoreResult<Page<InboxEntry, Uuid>> {
+        read::list_inbox(&self.reader, tenant, query).await
+    }
+
+    async fn get_inbox(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<InboxEntry>> {
+        read::get_inbox(&self.reader, tenant, id).await
+    }
+
+    async fn count_inbox(&self, tenant: &TenantId, status: InboxStatus) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM inbox WHERE tenant_id = ? AND status = ?")
+            .bind(tenant.as_str())
+            .bind(status.as_str())
+            .fetch_one(&self.reader)
+            .await
+            .map_err(map_err)?;
+        get(&row, "n")
+    }
+}

@@ -1,1 +1,98 @@
+//! Ordo's storage port.
+//!
+//! [`Store`] is everything the application asks of a database. Adapters
+//! (`ordo-store-sqlite`, `ordo-store-postgres`) implement it and own their SQL and
+//! migrations; [`flow::ingest_batch`] is the one ingestion algorithm they all run, over
+//! the small per-transaction [`flow::IngestTx`] each provides; [`contract`] (feature
+//! `contract`) is the test suite every adapter must pass.
+//!
+//! Invariants every adapter keeps:
+//! - every row carries its tenant, and every query is scoped by it;
+//! - an inbound payload's inbox row commits in the same transaction as its effect;
+//! - (tenant, channel, external id) names at most one order, under any concurrency.
 
+pub mod flow;
+pub mod records;
+
+#[cfg(feature = "contract")]
+pub mod contract;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ordo_core::{OrderId, TenantId};
+use uuid::Uuid;
+
+pub use records::*;
+
+/// A store failure, in the port's own terms; no driver type leaks out.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist (in this tenant).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A uniqueness or state conflict.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database could not be reached or is overloaded; retrying later may work.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A transient concurrency failure (deadlock, serialisation); retrying now may work.
+    #[error("transient conflict: {0}")]
+    Retryable(String),
+    /// Anything else: a bug or corrupt data.
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the application stores and reads.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Short name of the backend, e.g. `sqlite`.
+    fn backend(&self) -> &'static str;
+
+    /// How many ingestion batches may usefully run at once: 1 for a single-writer store.
+    fn parallel_writers(&self) -> usize;
+
+    /// Checks the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Creates a tenant; does nothing if it exists.
+    async fn ensure_tenant(&self, tenant: &TenantId, name: &str, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Lists tenants.
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+
+    /// Stores a token (by its hash). The tenant must exist.
+    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()>;
+
+    /// Finds a live (not revoked) token by its hash.
+    async fn find_token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>>;
+
+    /// Lists a tenant's tokens.
+    async fn list_tokens(&self, tenant: &TenantId) -> StoreResult<Vec<TokenRecord>>;
+
+    /// Revokes a token of a tenant.
+    async fn revoke_token(&self, tenant: &TenantId, token_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Applies a batch of arrivals in one transaction, returning one result per item in
+    /// the same order. Either all of it commits or none of it does.
+    async fn ingest_batch(&self, items: Vec<IngestItem>, now: DateTime<Utc>) -> StoreResult<Vec<IngestResult>>;
+
+    /// An order with its full event history.
+    async fn get_order(&self, tenant: &TenantId, id: OrderId) -> StoreResult<Option<OrderRecord>>;
+
+    /// Searches orders, newest placed first.
+    async fn search_orders(&self, tenant: &TenantId, query: &OrderQuery) -> StoreResult<Page<OrderSummary>>;
+
+    /// Lists inbox entries, newest first, without bodies.
+    async fn list_inbox(&self, tenant: &TenantId, query: &InboxQuery) -> StoreResult<Page<InboxEntry, Uuid>>;
+
+    /// One inbox entry with its raw body.
+    async fn get_inbox(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<InboxEntry>>;
+
+    /// Counts inbox entries by status (for metrics and health).
+    async fn count_inbox(&self, tenant: &TenantId, status: InboxStatus) -> StoreResult<i64>;
+}

@@ -1,7 +1,7 @@
 use super::*;
 
 /// The example every Ordo install must accept as is.
-pub(crate) const EXAMPLE: &str = include_str!("example.json");
+pub(crate) const EXAMPLE: &str = super::EXAMPLE_JSON;
 
 fn parse(json: &str) -> OrderInput {
     serde_json::from_str(json).expect("input deserialises")
@@ -85,35 +85,26 @@ fn a_claimed_total_must_match_the_computed_one() {
     input.total = Some("198.00".into());
     assert!(input.validate().is_ok());
     input.total = Some("199.00".into());
-    assert_eq!(
-        errors_of(&input),
-        vec![("total".to_owned(), "total_mismatch")]
-    );
+    assert_eq!(errors_of(&input), vec![("total".to_owned(), "total_mismatch")]);
 }
 
 #[test]
 fn money_as_a_json_number_is_refused_with_a_reason() {
-    let error =
-        serde_json::from_str::<OrderInput>(&EXAMPLE.replace(r#""79.00""#, "79.0")).unwrap_err();
+    let error = serde_json::from_str::<OrderInput>(&EXAMPLE.replace(r#""79.00""#, "79.0")).unwrap_err();
     assert!(error.to_string().contains("decimal string"), "{error}");
 }
 
 #[test]
 fn unknown_fields_are_refused_so_typos_do_not_vanish() {
-    let error = serde_json::from_str::<OrderInput>(
-        &EXAMPLE.replace(r#""shipping_fee""#, r#""shiping_fee""#),
-    )
-    .unwrap_err();
+    let error =
+        serde_json::from_str::<OrderInput>(&EXAMPLE.replace(r#""shipping_fee""#, r#""shiping_fee""#)).unwrap_err();
     assert!(error.to_string().contains("shiping_fee"), "{error}");
 }
 
 #[test]
 fn integer_ids_beyond_two_to_the_53_are_kept_exactly() {
     let input = parse(&EXAMPLE.replace(r#""W-1001""#, "820982911946154508"));
-    assert_eq!(
-        input.validate().unwrap().external_id.as_str(),
-        "820982911946154508"
-    );
+    assert_eq!(input.validate().unwrap().external_id.as_str(), "820982911946154508");
 }
 
 #[test]

@@ -1,0 +1,15 @@
+//! The store contract, run against SQLite: a fresh database file per test.
+
+use ordo_store_sqlite::SqliteStore;
+
+async fn fresh_store() -> SqliteStore {
+    // The directory must outlive the store; leaking one temp dir per test is the simplest
+    // way to keep it for the test's lifetime.
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    let url = format!("sqlite://{}", dir.join("ordo.db").display());
+    let store = SqliteStore::open(&url).await.expect("open SQLite");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+ordo_store::contract_tests!(fresh_store);

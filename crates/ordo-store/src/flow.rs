@@ -1,0 +1,387 @@
+//! The ingestion algorithm, written once for every store.
+//!
+//! An adapter opens a transaction, wraps it in an [`IngestTx`], calls [`ingest_batch`] and
+//! commits. The rules (idempotency keys, duplicate deliveries, versions, event numbering,
+//! inbox bookkeeping) live here; the adapter only says how to read and write rows.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use ordo_core::ingest::{Decision, NewEvent, OrderState, Outcome, decide};
+use ordo_core::input::OrderInput;
+use ordo_core::{ChannelId, ExternalOrderId, Order, OrderId, OrderStatus, TenantId};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, StoreError, StoreResult};
+
+/// An order row as locked for update, with the number of its last event.
+#[derive(Debug, Clone)]
+pub struct LockedOrder {
+    /// The order.
+    pub state: OrderState,
+    /// Sequence number of its newest event.
+    pub last_event_seq: i64,
+}
+
+/// What an idempotency key answered the first time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// Hash of the first request's body.
+    pub request_hash: String,
+    /// The order it touched.
+    pub order_id: OrderId,
+    /// The inbox entry of the first request.
+    pub inbox_id: Uuid,
+    /// The first outcome.
+    pub outcome: Outcome,
+    /// Status after the first request.
+    pub status: OrderStatus,
+    /// Version after the first request.
+    pub version: i64,
+}
+
+/// An inbox row to write.
+#[derive(Debug, Clone)]
+pub struct InboxRow<'a> {
+    /// The payload.
+    pub inbox: &'a NewInbox,
+    /// Final status.
+    pub status: InboxStatus,
+    /// Why it failed.
+    pub error: Option<serde_json::Value>,
+    /// Order touched.
+    pub order_id: Option<OrderId>,
+    /// How.
+    pub outcome: Option<&'static str>,
+    /// The failed entry it corrects.
+    pub replay_of: Option<Uuid>,
+}
+
+/// The row operations one ingestion transaction needs. Implemented by each adapter over
+/// its own transaction type; only used generically, never as a trait object.
+pub trait IngestTx: Send {
+    /// Status of an inbox entry, if it exists in the tenant.
+    fn inbox_status(
+        &mut self,
+        tenant: &TenantId,
+        id: Uuid,
+    ) -> impl Future<Output = StoreResult<Option<InboxStatus>>> + Send;
+    /// Looks up an idempotency key.
+    fn find_idempotency(
+        &mut self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> impl Future<Output = StoreResult<Option<IdempotencyRecord>>> + Send;
+    /// Records an idempotency key; false if another request recorded it first.
+    fn insert_idempotency(
+        &mut self,
+        tenant: &TenantId,
+        key: &str,
+        record: &IdempotencyRecord,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Reads and locks the order with this (channel, external id), if any.
+    fn lock_order(
+        &mut self,
+        tenant: &TenantId,
+        channel: &ChannelId,
+        external_id: &ExternalOrderId,
+    ) -> impl Future<Output = StoreResult<Option<LockedOrder>>> + Send;
+    /// Inserts a new order; false if one with the same (channel, external id) exists.
+    fn insert_order(
+        &mut self,
+        tenant: &TenantId,
+        state: &OrderState,
+        last_event_seq: i64,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Rewrites an existing order.
+    fn update_order(
+        &mut self,
+        tenant: &TenantId,
+        state: &OrderState,
+        last_event_seq: i64,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Appends events numbered from `first_seq`.
+    fn append_events(
+        &mut self,
+        tenant: &TenantId,
+        order_id: OrderId,
+        first_seq: i64,
+        events: &[NewEvent],
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Inserts an inbox row.
+    fn insert_inbox(&mut self, row: &InboxRow<'_>) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Rewrites the outcome of an existing inbox row and counts one more attempt.
+    fn update_inbox(&mut self, row: &InboxRow<'_>) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Marks a failed entry as resolved by another.
+    fn resolve_inbox(
+        &mut self,
+        tenant: &TenantId,
+        id: Uuid,
+        resolved_by: Uuid,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// The JSON document an order is stored as (the wire shape, which re-validates).
+pub fn order_document(order: &Order) -> String {
+    serde_json::to_string(&OrderInput::from_order(order)).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Reads a stored order document back.
+pub fn order_from_document(text: &str) -> StoreResult<Order> {
+    let input: OrderInput =
+        serde_json::from_str(text).map_err(|e| StoreError::Other(format!("stored order document unreadable: {e}")))?;
+    input
+        .validate()
+        .map_err(|e| StoreError::Other(format!("stored order document invalid: {e}")))
+}
+
+/// Applies a batch inside an open transaction. Items touching the same order keep their
+/// arrival order; across orders, rows are locked in (tenant, channel, external id) order so
+/// that concurrent batches on several nodes cannot deadlock.
+pub async fn ingest_batch<T: IngestTx>(
+    tx: &mut T,
+    items: &[IngestItem],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<IngestResult>> {
+    let mut sequence: Vec<usize> = (0..items.len()).collect();
+    sequence.sort_by(|a, b| lock_key(&items[*a]).cmp(&lock_key(&items[*b])));
+    let mut results: Vec<Option<IngestResult>> = vec![None; items.len()];
+    for index in sequence {
+        results[index] = Some(apply(tx, &items[index], now).await?);
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every item was applied"))
+        .collect())
+}
+
+fn lock_key(item: &IngestItem) -> Option<(&str, &str, &str)> {
+    match item {
+        IngestItem::Order { inbox, order, .. } => Some((
+            inbox.tenant.as_str(),
+            order.channel.as_str(),
+            order.external_id.as_str(),
+        )),
+        IngestItem::Failed { .. } => None,
+    }
+}
+
+async fn apply<T: IngestTx>(tx: &mut T, item: &IngestItem, now: DateTime<Utc>) -> StoreResult<IngestResult> {
+    let inbox = match item {
+        IngestItem::Order { inbox, .. } | IngestItem::Failed { inbox, .. } => inbox,
+    };
+    if let Some(target) = replay_target(inbox) {
+        match tx.inbox_status(&inbox.tenant, target).await? {
+            Some(InboxStatus::Failed) => {}
+            Some(other) => {
+                return Ok(IngestResult::NotReplayable {
+                    inbox_id: target,
+                    reason: format!("entry is {}, only failed entries can be replayed", other.as_str()),
+                });
+            }
+            None => {
+                return Ok(IngestResult::NotReplayable {
+                    inbox_id: target,
+                    reason: "no such inbox entry".into(),
+                });
+            }
+        }
+    }
+    match item {
+        IngestItem::Failed { inbox, error } => {
+            let row = InboxRow {
+                inbox,
+                status: InboxStatus::Failed,
+                error: Some(error.clone()),
+                order_id: None,
+                outcome: None,
+                replay_of: corrected(inbox),
+            };
+            write_inbox(tx, &row).await?;
+            Ok(IngestResult::FailedKept { inbox_id: inbox.id })
+        }
+        IngestItem::Order {
+            inbox,
+            order,
+            new_order_id,
+            idempotency,
+            actor,
+        } => {
+            if let Some(claim) = idempotency
+                && let Some(first) = tx.find_idempotency(&inbox.tenant, &claim.key).await?
+            {
+                return answer_repeated_key(tx, inbox, claim, first).await;
+            }
+            let applied = apply_order(tx, inbox, order, *new_order_id, actor, now).await?;
+            let row = InboxRow {
+                inbox,
+                status: InboxStatus::Processed,
+                error: None,
+                order_id: Some(applied.state.id),
+                outcome: Some(applied.decision.outcome.as_str()),
+                replay_of: corrected(inbox),
+            };
+            write_inbox(tx, &row).await?;
+            if let Some(claim) = idempotency {
+                let record = IdempotencyRecord {
+                    request_hash: claim.request_hash.clone(),
+                    order_id: applied.state.id,
+                    inbox_id: inbox.id,
+                    outcome: applied.decision.outcome,
+                    status: applied.state.status,
+                    version: applied.state.version,
+                };
+                // Losing this race to another node's identical request is harmless: the
+                // order row lock made both apply the same change once.
+                tx.insert_idempotency(&inbox.tenant, &claim.key, &record, now).await?;
+            }
+            Ok(IngestResult::Applied {
+                order_id: applied.state.id,
+                outcome: applied.decision.outcome,
+                status: applied.state.status,
+                version: applied.state.version,
+                inbox_id: inbox.id,
+                idempotent_replay: false,
+            })
+        }
+    }
+}
+
+fn replay_target(inbox: &NewInbox) -> Option<Uuid> {
+    match inbox.write {
+        InboxWrite::Insert => None,
+        InboxWrite::Correct { replay_of } => Some(replay_of),
+        InboxWrite::Reprocess => Some(inbox.id),
+    }
+}
+
+fn corrected(inbox: &NewInbox) -> Option<Uuid> {
+    match inbox.write {
+        InboxWrite::Correct { replay_of } => Some(replay_of),
+        _ => None,
+    }
+}
+
+async fn write_inbox<T: IngestTx>(tx: &mut T, row: &InboxRow<'_>) -> StoreResult<()> {
+    match row.inbox.write {
+        InboxWrite::Insert => tx.insert_inbox(row).await,
+        InboxWrite::Reprocess => tx.update_inbox(row).await,
+        InboxWrite::Correct { replay_of } => {
+            tx.insert_inbox(row).await?;
+            if row.status == InboxStatus::Processed {
+                tx.resolve_inbox(&row.inbox.tenant, replay_of, row.inbox.id).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn answer_repeated_key<T: IngestTx>(
+    tx: &mut T,
+    inbox: &NewInbox,
+    claim: &IdempotencyClaim,
+    first: IdempotencyRecord,
+) -> StoreResult<IngestResult> {
+    if first.request_hash != claim.request_hash {
+        let error = json!({
+            "code": "idempotency_key_reused",
+            "message": format!("Idempotency-Key {:?} was first used with a different body", claim.key),
+        });
+        let row = InboxRow {
+            inbox,
+            status: InboxStatus::Rejected,
+            error: Some(error),
+            order_id: None,
+            outcome: None,
+            replay_of: None,
+        };
+        write_inbox(tx, &row).await?;
+        return Ok(IngestResult::IdempotencyKeyReused { inbox_id: inbox.id });
+    }
+    let row = InboxRow {
+        inbox,
+        status: InboxStatus::Processed,
+        error: None,
+        order_id: Some(first.order_id),
+        outcome: Some(Outcome::Unchanged.as_str()),
+        replay_of: None,
+    };
+    write_inbox(tx, &row).await?;
+    Ok(IngestResult::Applied {
+        order_id: first.order_id,
+        outcome: first.outcome,
+        status: first.status,
+        version: first.version,
+        inbox_id: first.inbox_id,
+        idempotent_replay: true,
+    })
+}
+
+struct Applied {
+    state: OrderState,
+    decision: Decision,
+}
+
+async fn apply_order<T: IngestTx>(
+    tx: &mut T,
+    inbox: &NewInbox,
+    order: &Order,
+    new_order_id: OrderId,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Applied> {
+    let tenant = &inbox.tenant;
+    // Two tries: the first insert can lose a race to another node, after which the row
+    // exists and the second pass locks and updates it.
+    for _ in 0..2 {
+        let locked = tx.lock_order(tenant, &order.channel, &order.external_id).await?;
+        let decision = decide(locked.as_ref().map(|l| &l.state), order);
+        let last_seq = locked.as_ref().map_or(0, |l| l.last_event_seq);
+        let new_last_seq = last_seq + decision.events.len() as i64;
+        let state = match (&locked, decision.outcome) {
+            (None, _) => {
+                let state = OrderState {
+                    id: new_order_id,
+                    order: order.clone(),
+                    status: decision.status,
+                    version: 1,
+                };
+                if !tx.insert_order(tenant, &state, new_last_seq, now).await? {
+                    continue;
+                }
+                state
+            }
+            (Some(locked), Outcome::Updated) => {
+                let state = OrderState {
+                    id: locked.state.id,
+                    order: order.clone(),
+                    status: decision.status,
+                    version: locked.state.version + 1,
+                };
+                tx.update_order(tenant, &state, new_last_seq, now).await?;
+                state
+            }
+            (Some(locked), _) => {
+                if !decision.events.is_empty() {
+                    tx.update_order(tenant, &locked.state, new_last_seq, now).await?;
+                }
+                locked.state.clone()
+            }
+        };
+        if !decision.events.is_empty() {
+            tx.append_events(tenant, state.id, last_seq + 1, &decision.events, actor, now)
+                .await?;
+        }
+        return Ok(Applied { state, decision });
+    }
+    Err(StoreError::Retryable(format!(
+        "order {}/{} was inserted and vanished concurrently",
+        order.channel, order.external_id
+    )))
+}
