@@ -1,1 +1,113 @@
+//! Ordo's HTTP API.
+//!
+//! Owns routing, authentication, request limits, the error table (stable codes, see
+//! [`error::ApiError`]) and the OpenAPI document generated from the handlers
+//! (`/api/v1/openapi.json`). Handlers parse and authorise, then call `ordo-app` for writes
+//! and the store for reads.
+//!
+//! Invariant: every route except `/healthz` and `/metrics` takes the [`auth::Auth`]
+//! extractor, and every store call is scoped by the authenticated tenant.
 
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod state;
+pub mod views;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub use state::{AppState, HttpLimits};
+
+use crate::error::ApiError;
+
+/// The OpenAPI document, generated from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Ordo API", description = "Multi-channel order hub: orders, inbox, tokens."),
+    paths(
+        routes::orders::create_order,
+        routes::orders::get_order,
+        routes::orders::search_orders,
+        routes::inbox::list_inbox,
+        routes::inbox::get_inbox,
+        routes::inbox::replay_inbox,
+        routes::tokens::create_token,
+        routes::tokens::list_tokens,
+        routes::tokens::revoke_token,
+        routes::system::healthz,
+        routes::system::metrics,
+        routes::system::openapi,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "orders", description = "Canonical orders in and out"),
+        (name = "inbox", description = "Every inbound payload, and replay of failed ones"),
+        (name = "tokens", description = "API tokens of the caller's tenant"),
+        (name = "system", description = "Health, metrics, this document"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components
+            .add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let limits = state.limits;
+    let api = Router::new()
+        .route("/api/v1/orders", post(routes::orders::create_order).get(routes::orders::search_orders))
+        .route("/api/v1/orders/{id}", get(routes::orders::get_order))
+        .route("/api/v1/inbox", get(routes::inbox::list_inbox))
+        .route("/api/v1/inbox/{id}", get(routes::inbox::get_inbox))
+        .route("/api/v1/inbox/{id}/replay", post(routes::inbox::replay_inbox))
+        .route("/api/v1/tokens", post(routes::tokens::create_token).get(routes::tokens::list_tokens))
+        .route("/api/v1/tokens/{id}", axum::routing::delete(routes::tokens::revoke_token))
+        .route("/api/v1/openapi.json", get(routes::system::openapi))
+        .route("/healthz", get(routes::system::healthz))
+        .route("/metrics", get(routes::system::metrics));
+    api.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(middleware::from_fn(record_metrics))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::NotFound("no such method on this route".into())
+}
+
+/// Counts requests and their latency per route and status.
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "other".into());
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("ordo_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("ordo_http_request_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}

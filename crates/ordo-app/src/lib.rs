@@ -1,1 +1,19 @@
+//! Ordo's use cases, over any [`ordo_store::Store`].
+//!
+//! - [`pipeline`]: group commit. Arrivals queue up and are written many to a transaction,
+//!   so one fsync acknowledges many orders; nobody is answered before their commit.
+//! - [`payload`]: turns an inbound body into a canonical order or a precise error.
+//! - [`service`]: ingestion and inbox replay as the API and connectors call them.
+//! - [`tokens`]: API tokens: minting, hashing, and a short-lived lookup cache.
+//!
+//! Invariant: this crate decides nothing about orders itself (that is `ordo-core`) and
+//! speaks no SQL (that is the adapters); it orders IO and time around them.
 
+pub mod payload;
+pub mod pipeline;
+pub mod service;
+pub mod tokens;
+
+pub use pipeline::{IngestError, Pipeline, PipelineConfig};
+pub use service::{IngestService, Ingested, Principal, ReplayError};
+pub use tokens::TokenService;

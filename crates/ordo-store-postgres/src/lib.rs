@@ -1,1 +1,280 @@
+//! Ordo's PostgreSQL store: the [`Store`] port implemented over a `sqlx` pool, and the
+//! schema migrations (`migrations/`) it runs.
+//!
+//! This crate owns every line of SQL Ordo sends to PostgreSQL. It is written for several
+//! Ordo nodes sharing one database: ingestion decides on rows it has locked or on unique
+//! constraints, never on what it read earlier, and every table leads with `tenant_id` so
+//! the schema can be sharded by tenant (e.g. with Citus) without changing a query.
+//!
+//! Queries are checked at run time (`sqlx::query` with binds), so building needs no
+//! database; the contract suite in `tests/contract.rs` is what checks them.
 
+mod errors;
+mod ingest_tx;
+mod query;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ordo_core::auth::Role;
+use ordo_core::{OrderId, TenantId};
+use ordo_store::{
+    InboxEntry, InboxQuery, InboxStatus, IngestItem, IngestResult, OrderQuery, OrderRecord, OrderSummary, Page, Store,
+    StoreError, StoreResult, Tenant, TokenRecord, flow,
+};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Connection, PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use crate::errors::{map, map_fk};
+use crate::ingest_tx::PgIngestTx;
+
+/// How long a call waits for a free pooled connection before failing as `Unavailable`.
+/// Short on purpose: a saturated database should turn into quick 503s the caller can back
+/// off from, not requests that hang.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A [`Store`] backed by PostgreSQL. Cheap to clone; clones share the pool.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (a `postgres://` URL) with a pool of at most
+    /// `max_connections`, using the server's default `search_path`. Opens one connection
+    /// now, so an unreachable database fails here rather than on first use.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<PgStore> {
+        Self::open(parse_url(url)?, max_connections).await
+    }
+
+    /// Like [`PgStore::connect`], but every connection works in `schema` (its
+    /// `search_path`), which is created first if missing. Lets several independent Ordo
+    /// databases, or tests, share one PostgreSQL database.
+    ///
+    /// `schema` must be a plain lower-case identifier (`[a-z_][a-z0-9_]*`, at most 63
+    /// bytes): it is spliced into SQL and into the connection's startup options, where
+    /// quoting rules differ, so only names that need no quoting anywhere are accepted.
+    pub async fn connect_with_schema(url: &str, max_connections: u32, schema: &str) -> StoreResult<PgStore> {
+        check_schema_name(schema)?;
+        let options = parse_url(url)?;
+        let mut conn = PgConnection::connect_with(&options).await.map_err(map)?;
+        let created = sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .execute(&mut conn)
+            .await;
+        // Close politely whatever happened; the creation's own error is the one to report.
+        let _ = conn.close().await;
+        created.map_err(map)?;
+        Self::open(options.options([("search_path", schema)]), max_connections).await
+    }
+
+    async fn open(options: PgConnectOptions, max_connections: u32) -> StoreResult<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(map)?;
+        Ok(PgStore { pool })
+    }
+
+    /// Brings the schema up to date by running the migrations embedded from
+    /// `migrations/`. Safe to run from several nodes at once: sqlx serialises migrators
+    /// with an advisory lock and skips migrations already applied.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Other(format!("migrating the postgres schema failed: {e}")))
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn parse_url(url: &str) -> StoreResult<PgConnectOptions> {
+    PgConnectOptions::from_str(url).map_err(|e| StoreError::Other(format!("invalid postgres url: {e}")))
+}
+
+fn check_schema_name(schema: &str) -> StoreResult<()> {
+    let mut chars = schema.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if first_ok && rest_ok && schema.len() <= 63 {
+        Ok(())
+    } else {
+        Err(StoreError::Other(format!(
+            "invalid schema name {schema:?}: use [a-z_][a-z0-9_]*, at most 63 bytes"
+        )))
+    }
+}
+
+fn token_from_row(row: &PgRow) -> StoreResult<TokenRecord> {
+    let tenant: String = row.try_get("tenant_id").map_err(map)?;
+    let role: String = row.try_get("role").map_err(map)?;
+    Ok(TokenRecord {
+        id: row.try_get("id").map_err(map)?,
+        tenant: TenantId::parse(tenant).map_err(|e| StoreError::Other(format!("stored tenant id invalid: {e}")))?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Other(format!("unknown stored role {role:?}")))?,
+        name: row.try_get("name").map_err(map)?,
+        token_hash: row.try_get("token_hash").map_err(map)?,
+        created_at: row.try_get("created_at").map_err(map)?,
+        revoked_at: row.try_get("revoked_at").map_err(map)?,
+    })
+}
+
+const TOKEN_COLUMNS: &str = "tenant_id, id, role, name, token_hash, created_at, revoked_at";
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    /// Several: row locks and unique constraints make concurrent batches safe, and the
+    /// database (not this process) is what limits write throughput.
+    fn parallel_writers(&self) -> usize {
+        4
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map)?;
+        Ok(())
+    }
+
+    async fn ensure_tenant(&self, tenant: &TenantId, name: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            .bind(tenant.as_str())
+            .bind(name)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(())
+    }
+
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id").map_err(map)?;
+                Ok(Tenant {
+                    id: TenantId::parse(id).map_err(|e| StoreError::Other(format!("stored tenant id invalid: {e}")))?,
+                    name: row.try_get("name").map_err(map)?,
+                    created_at: row.try_get("created_at").map_err(map)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (tenant_id, id, role, name, token_hash, created_at, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token.tenant.as_str())
+        .bind(token.id)
+        .bind(token.role.as_str())
+        .bind(&token.name)
+        .bind(&token.token_hash)
+        .bind(token.created_at)
+        .bind(token.revoked_at)
+        .execute(&self.pool)
+        .await
+        // The only foreign key is the tenant's.
+        .map_err(|e| map_fk(e, || format!("tenant {}", token.tenant)))?;
+        Ok(())
+    }
+
+    async fn find_token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map)?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn list_tokens(&self, tenant: &TenantId) -> StoreResult<Vec<TokenRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, tenant: &TenantId, token_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+        // Revoking twice keeps the first revocation time and succeeds.
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.as_str())
+                .bind(token_id)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(map)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("token {token_id} in tenant {tenant}")));
+        }
+        Ok(())
+    }
+
+    async fn ingest_batch(&self, items: Vec<IngestItem>, now: DateTime<Utc>) -> StoreResult<Vec<IngestResult>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Nothing but the batch's own statements runs inside the transaction, so its row
+        // locks are held only as long as the writes take. Dropping `tx` on an error rolls
+        // back, so a batch either commits whole or not at all.
+        let mut tx = PgIngestTx::new(self.pool.begin().await.map_err(map)?);
+        let results = flow::ingest_batch(&mut tx, &items, now).await?;
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn get_order(&self, tenant: &TenantId, id: OrderId) -> StoreResult<Option<OrderRecord>> {
+        query::get_order(&self.pool, tenant, id).await
+    }
+
+    async fn search_orders(&self, tenant: &TenantId, query: &OrderQuery) -> StoreResult<Page<OrderSummary>> {
+        query::search_orders(&self.pool, tenant, query).await
+    }
+
+    async fn list_inbox(&self, tenant: &TenantId, query: &InboxQuery) -> StoreResult<Page<InboxEntry, Uuid>> {
+        query::list_inbox(&self.pool, tenant, query).await
+    }
+
+    async fn get_inbox(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<InboxEntry>> {
+        query::get_inbox(&self.pool, tenant, id).await
+    }
+
+    async fn count_inbox(&self, tenant: &TenantId, status: InboxStatus) -> StoreResult<i64> {
+        query::count_inbox(&self.pool, tenant, status).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_lower_case_schema_names_are_accepted() {
+        assert!(check_schema_name("t_0123abcd").is_ok());
+        assert!(check_schema_name("_x").is_ok());
+        for bad in ["", "1abc", "Abc", "a-b", "a;drop", "a b", &"x".repeat(64)] {
+            assert!(check_schema_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -25,7 +25,7 @@ use uuid::Uuid;
 pub use records::*;
 
 /// A store failure, in the port's own terms; no driver type leaks out.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The thing asked for does not exist (in this tenant).
     #[error("not found: {0}")]

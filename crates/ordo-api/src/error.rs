@@ -1,0 +1,164 @@
+//! The API's errors. Each has a stable `code` clients can rely on, an HTTP status, and a
+//! message that names what was wrong. Server-side details of 5xx errors are logged, not
+//! returned.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ordo_core::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Every error the API returns.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 401 `unauthorized`: no token, or not a live one.
+    Unauthorized(&'static str),
+    /// 403 `forbidden`: the token's role may not do this.
+    Forbidden(String),
+    /// 404 `not_found`.
+    NotFound(String),
+    /// 400 `invalid_json` / 422 `invalid_field` / 422 `validation_failed`: the body was
+    /// kept in the inbox as failed.
+    InvalidPayload {
+        /// Stable code from the parser.
+        code: &'static str,
+        /// Summary.
+        message: String,
+        /// Every problem.
+        details: Vec<FieldError>,
+        /// Where the payload was kept.
+        inbox_id: Option<Uuid>,
+    },
+    /// 400 `invalid_parameter`: a query or path parameter.
+    InvalidParameter {
+        /// Which parameter.
+        parameter: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// 400 `invalid_header`.
+    InvalidHeader(String),
+    /// 422 `idempotency_key_reused`.
+    IdempotencyKeyReused {
+        /// The rejected payload's inbox entry.
+        inbox_id: Uuid,
+    },
+    /// 409 `not_replayable`.
+    NotReplayable(String),
+    /// 409 `conflict`.
+    Conflict(String),
+    /// 413 `payload_too_large`.
+    PayloadTooLarge(usize),
+    /// 503 `unavailable`: try again later.
+    Unavailable(String),
+    /// 500 `internal`.
+    Internal(String),
+}
+
+/// The JSON body of every error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// An error's fields.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code, e.g. `validation_failed`.
+    pub code: String,
+    /// Human-readable message naming what was wrong.
+    pub message: String,
+    /// Per-field problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
+    /// Inbox entry where the offending payload was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbox_id: Option<Uuid>,
+}
+
+impl ApiError {
+    /// The stable code and status.
+    pub fn code_and_status(&self) -> (&'static str, StatusCode) {
+        match self {
+            Self::Unauthorized(_) => ("unauthorized", StatusCode::UNAUTHORIZED),
+            Self::Forbidden(_) => ("forbidden", StatusCode::FORBIDDEN),
+            Self::NotFound(_) => ("not_found", StatusCode::NOT_FOUND),
+            Self::InvalidPayload { code: "invalid_json", .. } => ("invalid_json", StatusCode::BAD_REQUEST),
+            Self::InvalidPayload { code, .. } => (code, StatusCode::UNPROCESSABLE_ENTITY),
+            Self::InvalidParameter { .. } => ("invalid_parameter", StatusCode::BAD_REQUEST),
+            Self::InvalidHeader(_) => ("invalid_header", StatusCode::BAD_REQUEST),
+            Self::IdempotencyKeyReused { .. } => ("idempotency_key_reused", StatusCode::UNPROCESSABLE_ENTITY),
+            Self::NotReplayable(_) => ("not_replayable", StatusCode::CONFLICT),
+            Self::Conflict(_) => ("conflict", StatusCode::CONFLICT),
+            Self::PayloadTooLarge(_) => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
+            Self::Unavailable(_) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            Self::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (code, status) = self.code_and_status();
+        let mut detail = ErrorDetail { code: code.to_owned(), message: String::new(), details: Vec::new(), inbox_id: None };
+        detail.message = match self {
+            Self::Unauthorized(m) => m.to_owned(),
+            Self::Forbidden(m) | Self::NotFound(m) | Self::InvalidHeader(m) | Self::NotReplayable(m) | Self::Conflict(m) => m,
+            Self::InvalidPayload { message, details, inbox_id, .. } => {
+                detail.details = details;
+                detail.inbox_id = inbox_id;
+                message
+            }
+            Self::InvalidParameter { parameter, message } => format!("{parameter}: {message}"),
+            Self::IdempotencyKeyReused { inbox_id } => {
+                detail.inbox_id = Some(inbox_id);
+                "this Idempotency-Key was first used with a different body".to_owned()
+            }
+            Self::PayloadTooLarge(limit) => format!("request body is larger than {limit} bytes"),
+            Self::Unavailable(reason) => {
+                tracing::warn!(%reason, "store unavailable");
+                "the store is unavailable; retry later".to_owned()
+            }
+            Self::Internal(reason) => {
+                tracing::error!(%reason, "internal error");
+                "internal error; it has been logged".to_owned()
+            }
+        };
+        let mut response = (status, Json(ErrorBody { error: detail })).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<ordo_store::StoreError> for ApiError {
+    fn from(error: ordo_store::StoreError) -> Self {
+        use ordo_store::StoreError as E;
+        match error {
+            E::NotFound(m) => Self::NotFound(m),
+            E::Conflict(m) => Self::Conflict(m),
+            E::Unavailable(m) | E::Retryable(m) => Self::Unavailable(m),
+            E::Other(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<ordo_app::IngestError> for ApiError {
+    fn from(error: ordo_app::IngestError) -> Self {
+        match error {
+            ordo_app::IngestError::Unavailable(m) => Self::Unavailable(m),
+            ordo_app::IngestError::ShuttingDown => Self::Unavailable("shutting down".into()),
+            ordo_app::IngestError::Internal(m) => Self::Internal(m),
+        }
+    }
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

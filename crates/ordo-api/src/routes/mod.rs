@@ -1,0 +1,36 @@
+//! Route handlers, one module per resource.
+
+pub mod inbox;
+pub mod orders;
+pub mod system;
+pub mod tokens;
+
+use crate::error::ApiError;
+
+/// Parses an RFC 3339 query parameter.
+pub(crate) fn parse_time(parameter: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(value).map(|t| t.to_utc()).map_err(|_| ApiError::InvalidParameter {
+        parameter: parameter.into(),
+        message: format!("{value:?} is not an RFC 3339 time such as 2026-11-22T10:15:00+08:00"),
+    })
+}
+
+/// Parses a page size: 1..=500, default 50.
+pub(crate) fn parse_limit(value: Option<u32>) -> Result<u32, ApiError> {
+    match value {
+        None => Ok(50),
+        Some(n) if (1..=ordo_store::MAX_PAGE).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::InvalidParameter {
+            parameter: "limit".into(),
+            message: format!("{n} is outside 1..={}", ordo_store::MAX_PAGE),
+        }),
+    }
+}
+
+/// Parses a UUID path or query parameter.
+pub(crate) fn parse_uuid(parameter: &str, value: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(value).map_err(|_| ApiError::InvalidParameter {
+        parameter: parameter.into(),
+        message: format!("{value:?} is not a UUID"),
+    })
+}

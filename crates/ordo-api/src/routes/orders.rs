@@ -1,0 +1,162 @@
+//! `/api/v1/orders`: ingestion, lookup and search.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ordo_core::auth::Permission;
+use ordo_core::ingest::Outcome;
+use ordo_core::{ChannelId, OrderId, OrderStatus};
+use ordo_store::{IngestResult, OrderCursor, OrderQuery};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{parse_limit, parse_time, parse_uuid};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{QueryParams, RawBody};
+use crate::state::AppState;
+use crate::views::{IngestResponse, OrderSummaryView, OrderView, PageView};
+
+/// Longest accepted `Idempotency-Key`.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// Sends an order in. The raw body is kept in the inbox in the same commit as its effect;
+/// a body that fails is kept as failed and can be replayed after a fix.
+#[utoipa::path(
+    post, path = "/api/v1/orders", tag = "orders",
+    request_body(content = ordo_core::input::OrderInput, description = "A canonical order"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeats with the same key and body get the first answer")),
+    responses(
+        (status = 201, description = "Created", body = IngestResponse),
+        (status = 200, description = "Updated, unchanged (duplicate) or stale", body = IngestResponse),
+        (status = 400, description = "Not JSON (kept in the inbox)", body = ErrorBody),
+        (status = 422, description = "Invalid order (kept in the inbox), or a reused Idempotency-Key", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_order(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> ApiResult<Response> {
+    let principal = auth.require(Permission::Ingest)?;
+    let key = idempotency_key(&headers)?;
+    let ingested = state.ingest.ingest_canonical(principal, body, key).await?;
+    match ingested.result {
+        IngestResult::Applied { .. } => {
+            let view = IngestResponse::from_result(&ingested.result).expect("applied");
+            let created = view.outcome == Outcome::Created.as_str();
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            let location = format!("/api/v1/orders/{}", view.id);
+            Ok((status, [(header::LOCATION, location)], Json(view)).into_response())
+        }
+        IngestResult::FailedKept { inbox_id } => {
+            let problem = ingested.problem.ok_or_else(|| ApiError::Internal("failed without a reason".into()))?;
+            Err(ApiError::InvalidPayload {
+                code: problem.code,
+                message: problem.message,
+                details: problem.details,
+                inbox_id: Some(inbox_id),
+            })
+        }
+        IngestResult::IdempotencyKeyReused { inbox_id } => Err(ApiError::IdempotencyKeyReused { inbox_id }),
+        IngestResult::NotReplayable { reason, .. } => Err(ApiError::NotReplayable(reason)),
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::InvalidHeader("Idempotency-Key must be visible ASCII".into()))?
+        .trim();
+    if text.is_empty() || text.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(ApiError::InvalidHeader(format!("Idempotency-Key must be 1..={MAX_IDEMPOTENCY_KEY} characters")));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// One order with its full event history.
+#[utoipa::path(
+    get, path = "/api/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path, description = "Ordo order id")),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn get_order(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<OrderView>> {
+    let principal = auth.require(Permission::Read)?;
+    let id = OrderId(parse_uuid("id", &id)?);
+    let record = state
+        .store
+        .get_order(&principal.tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
+    Ok(Json(OrderView::from(record)))
+}
+
+/// Order search parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderSearchParams {
+    /// Channel code.
+    pub channel: Option<String>,
+    /// The channel's order number.
+    pub external_id: Option<String>,
+    /// Status, e.g. `paid`.
+    pub status: Option<String>,
+    /// Buyer id, e-mail or phone (exact).
+    pub buyer: Option<String>,
+    /// Placed at or after (RFC 3339).
+    pub placed_from: Option<String>,
+    /// Placed before (RFC 3339).
+    pub placed_to: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=500 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// Searches orders, newest placed first, with cursor pagination.
+#[utoipa::path(
+    get, path = "/api/v1/orders", tag = "orders",
+    params(OrderSearchParams),
+    responses((status = 200, body = PageView<OrderSummaryView>), (status = 400, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn search_orders(
+    State(state): State<AppState>,
+    auth: Auth,
+    QueryParams(params): QueryParams<OrderSearchParams>,
+) -> ApiResult<Json<PageView<OrderSummaryView>>> {
+    let principal = auth.require(Permission::Read)?;
+    let invalid = |parameter: &str, message: String| ApiError::InvalidParameter { parameter: parameter.into(), message };
+    let query = OrderQuery {
+        channel: params.channel.as_deref().map(ChannelId::parse).transpose().map_err(|m| invalid("channel", m))?,
+        external_id: params.external_id,
+        status: params
+            .status
+            .as_deref()
+            .map(|s| OrderStatus::parse(s).ok_or_else(|| invalid("status", format!("{s:?} is not an order status"))))
+            .transpose()?,
+        buyer: params.buyer,
+        placed_from: params.placed_from.as_deref().map(|v| parse_time("placed_from", v)).transpose()?,
+        placed_to: params.placed_to.as_deref().map(|v| parse_time("placed_to", v)).transpose()?,
+        after: params.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: parse_limit(params.limit)?,
+    };
+    let page = state.store.search_orders(&principal.tenant, &query).await?;
+    Ok(Json(PageView {
+        items: page.items.into_iter().map(OrderSummaryView::from).collect(),
+        next_cursor: page.next.map(|c| format!("{}.{}", c.placed_at.timestamp_micros(), c.id)),
+    }))
+}
+
+fn decode_cursor(text: &str) -> ApiResult<OrderCursor> {
+    let bad = || ApiError::InvalidParameter { parameter: "cursor".into(), message: "not a cursor from this API".into() };
+    let (micros, id) = text.split_once('.').ok_or_else(bad)?;
+    let placed_at = chrono::DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok(OrderCursor { placed_at, id: OrderId(uuid::Uuid::parse_str(id).map_err(|_| bad())?) })
+}

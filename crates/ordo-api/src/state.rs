@@ -1,0 +1,38 @@
+//! Shared state of the HTTP layer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use ordo_app::{IngestService, TokenService};
+use ordo_store::Store;
+
+/// Limits of the HTTP layer.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Largest request body. 1 MiB holds an order of 1,000 lines with room to spare.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before a 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self { body_limit_bytes: 1024 * 1024, request_timeout: Duration::from_secs(10) }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store, for reads.
+    pub store: Arc<dyn Store>,
+    /// Ingestion, for writes.
+    pub ingest: IngestService,
+    /// Token checks.
+    pub tokens: TokenService,
+    /// Renders `/metrics`; `None` when no recorder is installed (tests).
+    pub metrics: Option<PrometheusHandle>,
+    /// Limits.
+    pub limits: HttpLimits,
+}

@@ -1,0 +1,251 @@
+//! Response shapes. They are the API's contract, kept apart from storage records so the
+//! database can change without breaking clients.
+
+use chrono::{DateTime, Utc};
+use ordo_core::OrderStatus;
+use ordo_core::ingest::OrderState;
+use ordo_core::input::OrderInput;
+use ordo_store::{InboxEntry, InboxStatus, IngestResult, OrderEvent, OrderRecord, OrderSummary};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The answer to an accepted order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestResponse {
+    /// Ordo's order id.
+    pub id: Uuid,
+    /// `created`, `updated`, `unchanged` (duplicate delivery) or `stale` (older version).
+    pub outcome: String,
+    /// Status afterwards.
+    pub status: OrderStatus,
+    /// Version afterwards.
+    pub version: i64,
+    /// Where the payload was kept.
+    pub inbox_id: Uuid,
+    /// True when this answers a repeated `Idempotency-Key`.
+    pub idempotent_replay: bool,
+}
+
+impl IngestResponse {
+    /// From an applied result; `None` for other results.
+    pub fn from_result(result: &IngestResult) -> Option<Self> {
+        match result {
+            IngestResult::Applied { order_id, outcome, status, version, inbox_id, idempotent_replay } => Some(Self {
+                id: order_id.0,
+                outcome: outcome.as_str().to_owned(),
+                status: *status,
+                version: *version,
+                inbox_id: *inbox_id,
+                idempotent_replay: *idempotent_replay,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Totals computed by Ordo, as decimal strings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalsView {
+    /// Sum of unit price × quantity.
+    pub items: String,
+    /// Sum of line discounts.
+    pub discount: String,
+    /// Sum of line taxes.
+    pub tax: String,
+    /// Shipping fee.
+    pub shipping: String,
+    /// What the buyer pays.
+    pub total: String,
+}
+
+/// One event of an order's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// Position, from 1.
+    pub seq: i64,
+    /// Stable kind, e.g. `order.created`.
+    pub kind: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// Details.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl From<OrderEvent> for EventView {
+    fn from(e: OrderEvent) -> Self {
+        Self { seq: e.seq, kind: e.kind, at: e.at, actor: e.actor, data: e.data }
+    }
+}
+
+/// An order with its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    /// Ordo's id.
+    pub id: Uuid,
+    /// Status.
+    pub status: OrderStatus,
+    /// Version.
+    pub version: i64,
+    /// First stored.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The canonical order, in the same shape it is sent in.
+    pub order: OrderInput,
+    /// Totals.
+    pub totals: TotalsView,
+    /// Every event, oldest first.
+    pub events: Vec<EventView>,
+}
+
+impl From<OrderRecord> for OrderView {
+    fn from(record: OrderRecord) -> Self {
+        let OrderState { id, order, status, version } = record.state;
+        let totals = order.totals();
+        let money = |minor| order.money(minor).to_decimal_string();
+        Self {
+            id: id.0,
+            status,
+            version,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            totals: TotalsView {
+                items: money(totals.items),
+                discount: money(totals.discount),
+                tax: money(totals.tax),
+                shipping: money(totals.shipping),
+                total: money(totals.total),
+            },
+            order: OrderInput::from_order(&order),
+            events: record.events.into_iter().map(EventView::from).collect(),
+        }
+    }
+}
+
+/// A row of an order search.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderSummaryView {
+    /// Ordo's id.
+    pub id: Uuid,
+    /// Channel.
+    pub channel: String,
+    /// Channel's order number.
+    pub external_id: String,
+    /// Status.
+    pub status: OrderStatus,
+    /// When placed.
+    pub placed_at: DateTime<Utc>,
+    /// Buyer's channel id.
+    pub buyer_id: Option<String>,
+    /// Buyer's name.
+    pub buyer_name: Option<String>,
+    /// Currency.
+    pub currency: String,
+    /// Total, decimal string.
+    pub total: String,
+    /// Version.
+    pub version: i64,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<OrderSummary> for OrderSummaryView {
+    fn from(s: OrderSummary) -> Self {
+        let total = ordo_core::Currency::parse(&s.currency)
+            .map(|currency| ordo_core::Money { minor: s.total_minor, currency }.to_decimal_string())
+            .unwrap_or_else(|_| s.total_minor.to_string());
+        Self {
+            id: s.id.0,
+            channel: s.channel,
+            external_id: s.external_id,
+            status: s.status,
+            placed_at: s.placed_at,
+            buyer_id: s.buyer_id,
+            buyer_name: s.buyer_name,
+            currency: s.currency,
+            total,
+            version: s.version,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// A page of results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageView<T: ToSchema> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An inbox entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxEntryView {
+    /// Its id.
+    pub id: Uuid,
+    /// Where it came from: `api`, `replay`, `webhook:…`.
+    pub source: String,
+    /// Channel, when readable.
+    pub channel: Option<String>,
+    /// External id, when readable.
+    pub external_id: Option<String>,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+    /// `processed`, `failed`, `rejected` or `resolved`.
+    #[schema(value_type = String)]
+    pub status: InboxStatus,
+    /// Why it failed.
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<serde_json::Value>,
+    /// The order it touched.
+    pub order_id: Option<Uuid>,
+    /// How.
+    pub outcome: Option<String>,
+    /// Times processed.
+    pub attempts: i32,
+    /// The failed entry this one corrects.
+    pub replay_of: Option<Uuid>,
+    /// The entry that corrected this one.
+    pub resolved_by: Option<Uuid>,
+    /// The raw body as text, when it is UTF-8 (single-entry reads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The raw body as hex, when it is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_hex: Option<String>,
+}
+
+impl InboxEntryView {
+    /// From an entry; the body is included when the entry carries one.
+    pub fn new(e: InboxEntry, with_body: bool) -> Self {
+        let (body, body_hex) = if !with_body {
+            (None, None)
+        } else {
+            match String::from_utf8(e.body) {
+                Ok(text) => (Some(text), None),
+                Err(bytes) => (None, Some(bytes.into_bytes().iter().map(|b| format!("{b:02x}")).collect())),
+            }
+        };
+        Self {
+            id: e.id,
+            source: e.source,
+            channel: e.channel,
+            external_id: e.external_id,
+            received_at: e.received_at,
+            status: e.status,
+            error: e.error,
+            order_id: e.order_id.map(|id| id.0),
+            outcome: e.outcome,
+            attempts: e.attempts,
+            replay_of: e.replay_of,
+            resolved_by: e.resolved_by,
+            body,
+            body_hex,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Parsing inbound bodies. The same function serves the API and inbox replay, so a payload
+//! that failed once fails or succeeds again for the same reasons.
+
+use ordo_core::input::OrderInput;
+use ordo_core::{FieldError, Order};
+use serde::Serialize;
+use serde_json::json;
+
+/// Why a payload could not become an order. Stored with the failed inbox entry and
+/// returned to the client.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PayloadError {
+    /// Stable code: `invalid_json`, `invalid_field` or `validation_failed`.
+    pub code: &'static str,
+    /// One-line summary naming the first field at fault.
+    pub message: String,
+    /// Every problem, each naming its field.
+    pub details: Vec<FieldError>,
+}
+
+impl PayloadError {
+    /// The JSON kept in the inbox.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({ "code": self.code, "message": self.message, "details": self.details })
+    }
+}
+
+/// Parses a canonical-order body (`POST /api/v1/orders`).
+pub fn parse_canonical(body: &[u8]) -> Result<Order, PayloadError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let input: OrderInput = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(input) => input,
+        Err(error) => {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            // Syntax errors have no meaningful path; type errors do.
+            let (code, field) = if inner.is_syntax() || inner.is_eof() || path == "." {
+                ("invalid_json", String::new())
+            } else {
+                ("invalid_field", path)
+            };
+            let message = if field.is_empty() { inner.to_string() } else { format!("{field}: {inner}") };
+            return Err(PayloadError {
+                code,
+                message,
+                details: vec![FieldError::new(field, code, inner.to_string())],
+            });
+        }
+    };
+    input.validate().map_err(|errors| PayloadError {
+        code: "validation_failed",
+        message: errors.to_string(),
+        details: errors.0,
+    })
+}
+
+/// Best-effort channel and external id of a body that may not parse, for the inbox listing.
+pub fn peek_keys(body: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return (None, None) };
+    let text = |key: &str| match &value[key] {
+        serde_json::Value::String(s) => Some(s.chars().take(128).collect()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    (text("channel"), text("external_id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ordo_core::input::EXAMPLE_JSON;
+
+    #[test]
+    fn the_example_parses() {
+        assert!(parse_canonical(EXAMPLE_JSON.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn broken_json_is_invalid_json() {
+        let error = parse_canonical(b"{\"channel\": ").unwrap_err();
+        assert_eq!(error.code, "invalid_json");
+    }
+
+    #[test]
+    fn a_wrongly_typed_field_is_named_by_its_path() {
+        let body = EXAMPLE_JSON.replace("\"quantity\": 2", "\"quantity\": \"two\"");
+        let error = parse_canonical(body.as_bytes()).unwrap_err();
+        assert_eq!(error.code, "invalid_field");
+        assert_eq!(error.details[0].field, "lines[0].quantity");
+    }
+
+    #[test]
+    fn validation_errors_list_every_field() {
+        let error = parse_canonical(br#"{"channel": "web"}"#).unwrap_err();
+        assert_eq!(error.code, "validation_failed");
+        assert!(error.details.iter().any(|d| d.field == "external_id"));
+        assert!(error.details.iter().any(|d| d.field == "shipping_address"));
+    }
+
+    #[test]
+    fn keys_are_peeked_from_invalid_orders() {
+        assert_eq!(peek_keys(br#"{"channel":"web","external_id":42}"#), (Some("web".into()), Some("42".into())));
+        assert_eq!(peek_keys(b"nope"), (None, None));
+    }
+}

@@ -1,0 +1,152 @@
+//! What the contract cannot show with one store: several Ordo nodes (separate pools) on one
+//! PostgreSQL database. Same server and schema-per-test setup as `contract.rs`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use ordo_core::ingest::Outcome;
+use ordo_core::input::{EXAMPLE_JSON, OrderInput};
+use ordo_core::{OrderId, TenantId};
+use ordo_store::{InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, Store, StoreError};
+use ordo_store_postgres::PgStore;
+use serde_json::json;
+use uuid::Uuid;
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Two stores on one fresh schema, as two nodes would be; both run the migrations, as
+/// every node does at start.
+async fn two_nodes() -> [Arc<PgStore>; 2] {
+    let url = std::env::var("ORDO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
+    let schema = format!("t_{}", Uuid::now_v7().simple());
+    let connect = || async {
+        let store = PgStore::connect_with_schema(&url, 3, &schema)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL at {url} is unreachable ({e}); start it or set ORDO_TEST_POSTGRES_URL")
+            });
+        store.migrate().await.expect("migrations apply");
+        Arc::new(store)
+    };
+    let nodes = [connect().await, connect().await];
+    nodes[0].ensure_tenant(&tenant(), "acme", Utc::now()).await.unwrap();
+    nodes
+}
+
+fn tenant() -> TenantId {
+    TenantId::parse("acme").unwrap()
+}
+
+fn new_inbox(body: Vec<u8>, write: InboxWrite) -> NewInbox {
+    NewInbox {
+        id: Uuid::now_v7(),
+        tenant: tenant(),
+        source: "api".into(),
+        received_at: Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap(),
+        body,
+        channel: None,
+        external_id: None,
+        write,
+    }
+}
+
+fn order_item(external_id: &str, write: InboxWrite) -> IngestItem {
+    let mut value: serde_json::Value = serde_json::from_str(EXAMPLE_JSON).unwrap();
+    value["external_id"] = json!(external_id);
+    let body = serde_json::to_vec(&value).unwrap();
+    let order = serde_json::from_value::<OrderInput>(value).unwrap().validate().unwrap();
+    IngestItem::Order {
+        inbox: new_inbox(body, write),
+        order: Box::new(order),
+        new_order_id: OrderId(Uuid::now_v7()),
+        idempotency: None,
+        actor: "token:test".into(),
+    }
+}
+
+/// Runs a batch, rerunning it on the transient failures the port says may be retried.
+async fn ingest(store: &PgStore, batch: Vec<IngestItem>) -> Vec<IngestResult> {
+    for _ in 0..5 {
+        match store.ingest_batch(batch.clone(), Utc::now()).await {
+            Ok(results) => return results,
+            Err(StoreError::Retryable(_)) => continue,
+            Err(e) => panic!("batch failed: {e}"),
+        }
+    }
+    panic!("batch still retryable after 5 tries");
+}
+
+/// Batches naming the same orders in opposite orders, on two nodes at once, create each
+/// order once and never deadlock (the flow locks orders in key order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_ingesting_the_same_orders_create_each_once() {
+    let nodes = two_nodes().await;
+    let keys: Vec<String> = (0..6).map(|i| format!("N-{i}")).collect();
+    let mut tasks = Vec::new();
+    for task in 0..8 {
+        let store = nodes[task % 2].clone();
+        let mut order: Vec<String> = keys.clone();
+        if task % 2 == 1 {
+            order.reverse();
+        }
+        tasks.push(tokio::spawn(async move {
+            let batch = order.iter().map(|k| order_item(k, InboxWrite::Insert)).collect();
+            ingest(&store, batch).await
+        }));
+    }
+    let mut ids: HashMap<OrderId, usize> = HashMap::new();
+    for task in tasks {
+        for result in task.await.unwrap() {
+            let IngestResult::Applied { order_id, outcome, .. } = result else {
+                panic!("{result:?}")
+            };
+            *ids.entry(order_id).or_default() += usize::from(outcome == Outcome::Created);
+        }
+    }
+    assert_eq!(ids.len(), keys.len());
+    assert!(
+        ids.values().all(|created| *created == 1),
+        "each order created exactly once: {ids:?}"
+    );
+    for id in ids.keys() {
+        let record = nodes[0].get_order(&tenant(), *id).await.unwrap().unwrap();
+        assert_eq!(record.events.len(), 1, "copies add no events");
+    }
+}
+
+/// Two nodes correcting the same failed entry at once: one correction resolves it, the
+/// others are refused, and the entry records which one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_corrections_of_one_failed_entry_resolve_it_once() {
+    let nodes = two_nodes().await;
+    let failed = IngestItem::Failed {
+        inbox: new_inbox(b"{broken".to_vec(), InboxWrite::Insert),
+        error: json!({"code": "invalid_json", "message": "broken"}),
+    };
+    let [IngestResult::FailedKept { inbox_id: original }] = ingest(&nodes[0], vec![failed]).await[..] else {
+        panic!("expected FailedKept")
+    };
+    let mut tasks = Vec::new();
+    for task in 0..6 {
+        let store = nodes[task % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let item = order_item(&format!("C-{task}"), InboxWrite::Correct { replay_of: original });
+            ingest(&store, vec![item]).await.remove(0)
+        }));
+    }
+    let mut winners = HashSet::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            IngestResult::Applied { inbox_id, .. } => {
+                winners.insert(inbox_id);
+            }
+            IngestResult::NotReplayable { inbox_id, .. } => assert_eq!(inbox_id, original),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one correction applies");
+    let entry = nodes[1].get_inbox(&tenant(), original).await.unwrap().unwrap();
+    assert_eq!(entry.status, InboxStatus::Resolved);
+    assert_eq!(entry.resolved_by, winners.into_iter().next());
+}
