@@ -19,7 +19,10 @@ impl Auth {
         if self.0.role.allows(permission) {
             Ok(&self.0)
         } else {
-            Err(ApiError::Forbidden(format!("role {} may not do this ({permission:?})", self.0.role.as_str())))
+            Err(ApiError::Forbidden(format!(
+                "role {} may not do this ({permission:?})",
+                self.0.role.as_str()
+            )))
         }
     }
 }
@@ -38,9 +41,18 @@ impl FromRequestParts<AppState> for Auth {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .ok_or(ApiError::Unauthorized("Authorization header must be \"Bearer <token>\""))?;
-        let record =
-            state.tokens.authenticate(secret).await?.ok_or(ApiError::Unauthorized("token is unknown or revoked"))?;
-        Ok(Auth(Principal { tenant: record.tenant, role: record.role, actor: format!("token:{}", record.id) }))
+            .ok_or(ApiError::Unauthorized(
+                "Authorization header must be \"Bearer <token>\"",
+            ))?;
+        let record = state
+            .tokens
+            .authenticate(secret)
+            .await?
+            .ok_or(ApiError::Unauthorized("token is unknown or revoked"))?;
+        Ok(Auth(Principal {
+            tenant: record.tenant,
+            role: record.role,
+            actor: format!("token:{}", record.id),
+        }))
     }
 }

@@ -86,7 +86,9 @@ impl ApiError {
             Self::Unauthorized(_) => ("unauthorized", StatusCode::UNAUTHORIZED),
             Self::Forbidden(_) => ("forbidden", StatusCode::FORBIDDEN),
             Self::NotFound(_) => ("not_found", StatusCode::NOT_FOUND),
-            Self::InvalidPayload { code: "invalid_json", .. } => ("invalid_json", StatusCode::BAD_REQUEST),
+            Self::InvalidPayload {
+                code: "invalid_json", ..
+            } => ("invalid_json", StatusCode::BAD_REQUEST),
             Self::InvalidPayload { code, .. } => (code, StatusCode::UNPROCESSABLE_ENTITY),
             Self::InvalidParameter { .. } => ("invalid_parameter", StatusCode::BAD_REQUEST),
             Self::InvalidHeader(_) => ("invalid_header", StatusCode::BAD_REQUEST),
@@ -103,11 +105,25 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (code, status) = self.code_and_status();
-        let mut detail = ErrorDetail { code: code.to_owned(), message: String::new(), details: Vec::new(), inbox_id: None };
+        let mut detail = ErrorDetail {
+            code: code.to_owned(),
+            message: String::new(),
+            details: Vec::new(),
+            inbox_id: None,
+        };
         detail.message = match self {
             Self::Unauthorized(m) => m.to_owned(),
-            Self::Forbidden(m) | Self::NotFound(m) | Self::InvalidHeader(m) | Self::NotReplayable(m) | Self::Conflict(m) => m,
-            Self::InvalidPayload { message, details, inbox_id, .. } => {
+            Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::InvalidHeader(m)
+            | Self::NotReplayable(m)
+            | Self::Conflict(m) => m,
+            Self::InvalidPayload {
+                message,
+                details,
+                inbox_id,
+                ..
+            } => {
                 detail.details = details;
                 detail.inbox_id = inbox_id;
                 message
@@ -129,10 +145,14 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, Json(ErrorBody { error: detail })).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
         }
         response
     }

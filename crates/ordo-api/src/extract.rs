@@ -22,7 +22,10 @@ impl FromRequest<AppState> for RawBody {
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::PayloadTooLarge(state.limits.body_limit_bytes))
             }
-            Err(rejection) => Err(ApiError::InvalidParameter { parameter: "body".into(), message: rejection.body_text() }),
+            Err(rejection) => Err(ApiError::InvalidParameter {
+                parameter: "body".into(),
+                message: rejection.body_text(),
+            }),
         }
     }
 }
@@ -45,5 +48,8 @@ fn serde_urlencoded_like<T: DeserializeOwned>(query: &str) -> Result<T, ApiError
         message: "malformed query string".into(),
     })?)
     .map(|q| q.0)
-    .map_err(|rejection| ApiError::InvalidParameter { parameter: "query".into(), message: rejection.body_text() })
+    .map_err(|rejection| ApiError::InvalidParameter {
+        parameter: "query".into(),
+        message: rejection.body_text(),
+    })
 }

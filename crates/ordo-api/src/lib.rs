@@ -63,8 +63,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components
-            .add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -72,20 +74,32 @@ impl Modify for BearerAuth {
 pub fn router(state: AppState) -> Router {
     let limits = state.limits;
     let api = Router::new()
-        .route("/api/v1/orders", post(routes::orders::create_order).get(routes::orders::search_orders))
+        .route(
+            "/api/v1/orders",
+            post(routes::orders::create_order).get(routes::orders::search_orders),
+        )
         .route("/api/v1/orders/{id}", get(routes::orders::get_order))
         .route("/api/v1/inbox", get(routes::inbox::list_inbox))
         .route("/api/v1/inbox/{id}", get(routes::inbox::get_inbox))
         .route("/api/v1/inbox/{id}/replay", post(routes::inbox::replay_inbox))
-        .route("/api/v1/tokens", post(routes::tokens::create_token).get(routes::tokens::list_tokens))
-        .route("/api/v1/tokens/{id}", axum::routing::delete(routes::tokens::revoke_token))
+        .route(
+            "/api/v1/tokens",
+            post(routes::tokens::create_token).get(routes::tokens::list_tokens),
+        )
+        .route(
+            "/api/v1/tokens/{id}",
+            axum::routing::delete(routes::tokens::revoke_token),
+        )
         .route("/api/v1/openapi.json", get(routes::system::openapi))
         .route("/healthz", get(routes::system::healthz))
         .route("/metrics", get(routes::system::metrics));
     api.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
         .layer(middleware::from_fn(record_metrics))
         .with_state(state)
 }
@@ -101,7 +115,11 @@ async fn method_not_allowed() -> ApiError {
 /// Counts requests and their latency per route and status.
 async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "other".into());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "other".into());
     let method = request.method().to_string();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();

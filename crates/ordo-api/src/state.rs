@@ -18,7 +18,10 @@ pub struct HttpLimits {
 
 impl Default for HttpLimits {
     fn default() -> Self {
-        Self { body_limit_bytes: 1024 * 1024, request_timeout: Duration::from_secs(10) }
+        Self {
+            body_limit_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+        }
     }
 }
 

@@ -31,7 +31,14 @@ impl IngestResponse {
     /// From an applied result; `None` for other results.
     pub fn from_result(result: &IngestResult) -> Option<Self> {
         match result {
-            IngestResult::Applied { order_id, outcome, status, version, inbox_id, idempotent_replay } => Some(Self {
+            IngestResult::Applied {
+                order_id,
+                outcome,
+                status,
+                version,
+                inbox_id,
+                idempotent_replay,
+            } => Some(Self {
                 id: order_id.0,
                 outcome: outcome.as_str().to_owned(),
                 status: *status,
@@ -77,7 +84,13 @@ pub struct EventView {
 
 impl From<OrderEvent> for EventView {
     fn from(e: OrderEvent) -> Self {
-        Self { seq: e.seq, kind: e.kind, at: e.at, actor: e.actor, data: e.data }
+        Self {
+            seq: e.seq,
+            kind: e.kind,
+            at: e.at,
+            actor: e.actor,
+            data: e.data,
+        }
     }
 }
 
@@ -104,7 +117,12 @@ pub struct OrderView {
 
 impl From<OrderRecord> for OrderView {
     fn from(record: OrderRecord) -> Self {
-        let OrderState { id, order, status, version } = record.state;
+        let OrderState {
+            id,
+            order,
+            status,
+            version,
+        } = record.state;
         let totals = order.totals();
         let money = |minor| order.money(minor).to_decimal_string();
         Self {
@@ -156,7 +174,13 @@ pub struct OrderSummaryView {
 impl From<OrderSummary> for OrderSummaryView {
     fn from(s: OrderSummary) -> Self {
         let total = ordo_core::Currency::parse(&s.currency)
-            .map(|currency| ordo_core::Money { minor: s.total_minor, currency }.to_decimal_string())
+            .map(|currency| {
+                ordo_core::Money {
+                    minor: s.total_minor,
+                    currency,
+                }
+                .to_decimal_string()
+            })
             .unwrap_or_else(|_| s.total_minor.to_string());
         Self {
             id: s.id.0,
@@ -228,7 +252,10 @@ impl InboxEntryView {
         } else {
             match String::from_utf8(e.body) {
                 Ok(text) => (Some(text), None),
-                Err(bytes) => (None, Some(bytes.into_bytes().iter().map(|b| format!("{b:02x}")).collect())),
+                Err(bytes) => (
+                    None,
+                    Some(bytes.into_bytes().iter().map(|b| format!("{b:02x}")).collect()),
+                ),
             }
         };
         Self {

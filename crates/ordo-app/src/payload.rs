@@ -39,7 +39,11 @@ pub fn parse_canonical(body: &[u8]) -> Result<Order, PayloadError> {
             } else {
                 ("invalid_field", path)
             };
-            let message = if field.is_empty() { inner.to_string() } else { format!("{field}: {inner}") };
+            let message = if field.is_empty() {
+                inner.to_string()
+            } else {
+                format!("{field}: {inner}")
+            };
             return Err(PayloadError {
                 code,
                 message,
@@ -56,7 +60,9 @@ pub fn parse_canonical(body: &[u8]) -> Result<Order, PayloadError> {
 
 /// Best-effort channel and external id of a body that may not parse, for the inbox listing.
 pub fn peek_keys(body: &[u8]) -> (Option<String>, Option<String>) {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else { return (None, None) };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return (None, None);
+    };
     let text = |key: &str| match &value[key] {
         serde_json::Value::String(s) => Some(s.chars().take(128).collect()),
         serde_json::Value::Number(n) => Some(n.to_string()),
@@ -99,7 +105,10 @@ mod tests {
 
     #[test]
     fn keys_are_peeked_from_invalid_orders() {
-        assert_eq!(peek_keys(br#"{"channel":"web","external_id":42}"#), (Some("web".into()), Some("42".into())));
+        assert_eq!(
+            peek_keys(br#"{"channel":"web","external_id":42}"#),
+            (Some("web".into()), Some("42".into()))
+        );
         assert_eq!(peek_keys(b"nope"), (None, None));
     }
 }

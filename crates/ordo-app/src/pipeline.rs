@@ -27,7 +27,11 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        Self { max_batch: 256, queue_capacity: 16_384, writers: None }
+        Self {
+            max_batch: 256,
+            queue_capacity: 16_384,
+            writers: None,
+        }
     }
 }
 
@@ -78,8 +82,13 @@ impl Pipeline {
     /// Applies one arrival; returns once it is committed (or certainly not).
     pub async fn submit(&self, item: IngestItem) -> Result<IngestResult, IngestError> {
         let (reply, answer) = oneshot::channel();
-        self.sender.send(Job { item, reply }).await.map_err(|_| IngestError::ShuttingDown)?;
-        answer.await.map_err(|_| IngestError::Internal("writer stopped before answering".into()))?
+        self.sender
+            .send(Job { item, reply })
+            .await
+            .map_err(|_| IngestError::ShuttingDown)?;
+        answer
+            .await
+            .map_err(|_| IngestError::Internal("writer stopped before answering".into()))?
     }
 }
 

@@ -79,9 +79,15 @@ impl IngestService {
         body: Vec<u8>,
         idempotency_key: Option<String>,
     ) -> Result<Ingested, IngestError> {
-        let idempotency = idempotency_key.map(|key| IdempotencyClaim { key, request_hash: hash_body(&body) });
+        let idempotency = idempotency_key.map(|key| IdempotencyClaim {
+            key,
+            request_hash: hash_body(&body),
+        });
         let (item, problem) = build_item(principal, "api", body, InboxWrite::Insert, Uuid::now_v7(), idempotency);
-        Ok(Ingested { result: self.pipeline.submit(item).await?, problem })
+        Ok(Ingested {
+            result: self.pipeline.submit(item).await?,
+            problem,
+        })
     }
 
     /// Processes a failed inbox entry again: as it is (after a fix to configuration) or
@@ -92,8 +98,11 @@ impl IngestService {
         inbox_id: Uuid,
         corrected_body: Option<Vec<u8>>,
     ) -> Result<Ingested, ReplayError> {
-        let entry =
-            self.store.get_inbox(&principal.tenant, inbox_id).await?.ok_or(ReplayError::NotFound(inbox_id))?;
+        let entry = self
+            .store
+            .get_inbox(&principal.tenant, inbox_id)
+            .await?
+            .ok_or(ReplayError::NotFound(inbox_id))?;
         if entry.status != InboxStatus::Failed {
             return Err(ReplayError::NotReplayable(format!(
                 "inbox entry {inbox_id} is {}; only failed entries can be replayed",
@@ -104,10 +113,22 @@ impl IngestService {
             return Err(ReplayError::UnknownSource(entry.source));
         }
         let (item, problem) = match corrected_body {
-            None => build_item(principal, &entry.source, entry.body, InboxWrite::Reprocess, inbox_id, None),
-            Some(body) => {
-                build_item(principal, "replay", body, InboxWrite::Correct { replay_of: inbox_id }, Uuid::now_v7(), None)
-            }
+            None => build_item(
+                principal,
+                &entry.source,
+                entry.body,
+                InboxWrite::Reprocess,
+                inbox_id,
+                None,
+            ),
+            Some(body) => build_item(
+                principal,
+                "replay",
+                body,
+                InboxWrite::Correct { replay_of: inbox_id },
+                Uuid::now_v7(),
+                None,
+            ),
         };
         let result = self.pipeline.submit(item).await?;
         if let IngestResult::NotReplayable { reason, .. } = &result {
@@ -151,6 +172,12 @@ fn build_item(
             };
             (item, None)
         }
-        Err(error) => (IngestItem::Failed { inbox, error: error.to_json() }, Some(error)),
+        Err(error) => (
+            IngestItem::Failed {
+                inbox,
+                error: error.to_json(),
+            },
+            Some(error),
+        ),
     }
 }

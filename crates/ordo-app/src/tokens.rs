@@ -55,7 +55,10 @@ pub struct TokenService {
 impl TokenService {
     /// A service over a store.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, cache: Arc::default() }
+        Self {
+            store,
+            cache: Arc::default(),
+        }
     }
 
     /// Mints and stores a new token for a tenant.
@@ -144,7 +147,10 @@ impl TokenService {
     /// Revokes a token and forgets it on this node at once.
     pub async fn revoke(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.store.revoke_token(tenant, id, now).await?;
-        self.cache.write().unwrap_or_else(|e| e.into_inner()).retain(|_, (record, _)| record.id != id);
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (record, _)| record.id != id);
         Ok(())
     }
 }

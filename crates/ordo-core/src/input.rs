@@ -6,7 +6,7 @@
 //! The same shape, rebuilt from a valid order by [`OrderInput::from_order`], is how orders
 //! are stored, so a stored order always re-validates.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, ValidationErrors};
@@ -228,6 +228,19 @@ impl Checker {
             self.fail(field, "too_long", format!("must be at most {max} characters"));
             return None;
         }
+        // Control characters (NUL above all) corrupt exports and are refused by PostgreSQL;
+        // tabs and line breaks are ordinary in remarks and address lines.
+        if let Some(bad) = trimmed
+            .chars()
+            .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            self.fail(
+                field,
+                "invalid_character",
+                format!("contains the control character U+{:04X}", bad as u32),
+            );
+            return None;
+        }
         Some(trimmed.to_owned())
     }
 
@@ -242,7 +255,8 @@ impl Checker {
     fn time(&mut self, field: &str, value: &Option<String>) -> Option<DateTime<Utc>> {
         let text = value.as_deref()?;
         match DateTime::parse_from_rfc3339(text.trim()) {
-            Ok(time) => Some(time.with_timezone(&Utc)),
+            // Stores keep microseconds; truncating here keeps stored and read-back orders equal.
+            Ok(time) => Some(time.with_timezone(&Utc).trunc_subsecs(6)),
             Err(_) => {
                 self.fail(
                     field,

@@ -107,16 +107,26 @@ pub async fn replay_inbox(
 ) -> ApiResult<Response> {
     let principal = auth.require(Permission::Operate)?;
     let id = parse_uuid("id", &id)?;
-    let corrected = if body.iter().all(u8::is_ascii_whitespace) { None } else { Some(body) };
-    let ingested = state.ingest.replay(principal, id, corrected).await.map_err(|e| match e {
-        ReplayError::NotFound(id) => ApiError::NotFound(format!("inbox entry {id} not found")),
-        ReplayError::NotReplayable(m) => ApiError::NotReplayable(m),
-        ReplayError::UnknownSource(s) => ApiError::NotReplayable(format!("source {s:?} cannot be replayed here")),
-        ReplayError::Ingest(e) => ApiError::from(e),
-    })?;
+    let corrected = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(body)
+    };
+    let ingested = state
+        .ingest
+        .replay(principal, id, corrected)
+        .await
+        .map_err(|e| match e {
+            ReplayError::NotFound(id) => ApiError::NotFound(format!("inbox entry {id} not found")),
+            ReplayError::NotReplayable(m) => ApiError::NotReplayable(m),
+            ReplayError::UnknownSource(s) => ApiError::NotReplayable(format!("source {s:?} cannot be replayed here")),
+            ReplayError::Ingest(e) => ApiError::from(e),
+        })?;
     match ingested.result {
         IngestResult::FailedKept { inbox_id } => {
-            let problem = ingested.problem.ok_or_else(|| ApiError::Internal("failed without a reason".into()))?;
+            let problem = ingested
+                .problem
+                .ok_or_else(|| ApiError::Internal("failed without a reason".into()))?;
             Err(ApiError::InvalidPayload {
                 code: problem.code,
                 message: problem.message,

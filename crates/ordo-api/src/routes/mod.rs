@@ -9,10 +9,12 @@ use crate::error::ApiError;
 
 /// Parses an RFC 3339 query parameter.
 pub(crate) fn parse_time(parameter: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-    chrono::DateTime::parse_from_rfc3339(value).map(|t| t.to_utc()).map_err(|_| ApiError::InvalidParameter {
-        parameter: parameter.into(),
-        message: format!("{value:?} is not an RFC 3339 time such as 2026-11-22T10:15:00+08:00"),
-    })
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.to_utc())
+        .map_err(|_| ApiError::InvalidParameter {
+            parameter: parameter.into(),
+            message: format!("{value:?} is not an RFC 3339 time such as 2026-11-22T10:15:00+08:00"),
+        })
 }
 
 /// Parses a page size: 1..=500, default 50.

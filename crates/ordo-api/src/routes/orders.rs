@@ -54,7 +54,9 @@ pub async fn create_order(
             Ok((status, [(header::LOCATION, location)], Json(view)).into_response())
         }
         IngestResult::FailedKept { inbox_id } => {
-            let problem = ingested.problem.ok_or_else(|| ApiError::Internal("failed without a reason".into()))?;
+            let problem = ingested
+                .problem
+                .ok_or_else(|| ApiError::Internal("failed without a reason".into()))?;
             Err(ApiError::InvalidPayload {
                 code: problem.code,
                 message: problem.message,
@@ -68,13 +70,17 @@ pub async fn create_order(
 }
 
 fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
     let text = value
         .to_str()
         .map_err(|_| ApiError::InvalidHeader("Idempotency-Key must be visible ASCII".into()))?
         .trim();
     if text.is_empty() || text.len() > MAX_IDEMPOTENCY_KEY {
-        return Err(ApiError::InvalidHeader(format!("Idempotency-Key must be 1..={MAX_IDEMPOTENCY_KEY} characters")));
+        return Err(ApiError::InvalidHeader(format!(
+            "Idempotency-Key must be 1..={MAX_IDEMPOTENCY_KEY} characters"
+        )));
     }
     Ok(Some(text.to_owned()))
 }
@@ -86,7 +92,11 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)),
     security(("bearer" = []))
 )]
-pub async fn get_order(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<Json<OrderView>> {
+pub async fn get_order(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrderView>> {
     let principal = auth.require(Permission::Read)?;
     let id = OrderId(parse_uuid("id", &id)?);
     let record = state
@@ -132,9 +142,17 @@ pub async fn search_orders(
     QueryParams(params): QueryParams<OrderSearchParams>,
 ) -> ApiResult<Json<PageView<OrderSummaryView>>> {
     let principal = auth.require(Permission::Read)?;
-    let invalid = |parameter: &str, message: String| ApiError::InvalidParameter { parameter: parameter.into(), message };
+    let invalid = |parameter: &str, message: String| ApiError::InvalidParameter {
+        parameter: parameter.into(),
+        message,
+    };
     let query = OrderQuery {
-        channel: params.channel.as_deref().map(ChannelId::parse).transpose().map_err(|m| invalid("channel", m))?,
+        channel: params
+            .channel
+            .as_deref()
+            .map(ChannelId::parse)
+            .transpose()
+            .map_err(|m| invalid("channel", m))?,
         external_id: params.external_id,
         status: params
             .status
@@ -142,21 +160,37 @@ pub async fn search_orders(
             .map(|s| OrderStatus::parse(s).ok_or_else(|| invalid("status", format!("{s:?} is not an order status"))))
             .transpose()?,
         buyer: params.buyer,
-        placed_from: params.placed_from.as_deref().map(|v| parse_time("placed_from", v)).transpose()?,
-        placed_to: params.placed_to.as_deref().map(|v| parse_time("placed_to", v)).transpose()?,
+        placed_from: params
+            .placed_from
+            .as_deref()
+            .map(|v| parse_time("placed_from", v))
+            .transpose()?,
+        placed_to: params
+            .placed_to
+            .as_deref()
+            .map(|v| parse_time("placed_to", v))
+            .transpose()?,
         after: params.cursor.as_deref().map(decode_cursor).transpose()?,
         limit: parse_limit(params.limit)?,
     };
     let page = state.store.search_orders(&principal.tenant, &query).await?;
     Ok(Json(PageView {
         items: page.items.into_iter().map(OrderSummaryView::from).collect(),
-        next_cursor: page.next.map(|c| format!("{}.{}", c.placed_at.timestamp_micros(), c.id)),
+        next_cursor: page
+            .next
+            .map(|c| format!("{}.{}", c.placed_at.timestamp_micros(), c.id)),
     }))
 }
 
 fn decode_cursor(text: &str) -> ApiResult<OrderCursor> {
-    let bad = || ApiError::InvalidParameter { parameter: "cursor".into(), message: "not a cursor from this API".into() };
+    let bad = || ApiError::InvalidParameter {
+        parameter: "cursor".into(),
+        message: "not a cursor from this API".into(),
+    };
     let (micros, id) = text.split_once('.').ok_or_else(bad)?;
     let placed_at = chrono::DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok(OrderCursor { placed_at, id: OrderId(uuid::Uuid::parse_str(id).map_err(|_| bad())?) })
+    Ok(OrderCursor {
+        placed_at,
+        id: OrderId(uuid::Uuid::parse_str(id).map_err(|_| bad())?),
+    })
 }

@@ -25,8 +25,16 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let store_ok = state.store.ping().await.is_ok();
-    let status = if store_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let health = Health { status: if store_ok { "ok" } else { "degraded" }, store: state.store.backend(), store_ok };
+    let status = if store_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let health = Health {
+        status: if store_ok { "ok" } else { "degraded" },
+        store: state.store.backend(),
+        store_ok,
+    };
     (status, Json(health)).into_response()
 }
 

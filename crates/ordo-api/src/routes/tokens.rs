@@ -45,7 +45,14 @@ pub struct TokenView {
 
 impl From<ordo_store::TokenRecord> for TokenView {
     fn from(r: ordo_store::TokenRecord) -> Self {
-        Self { id: r.id, role: r.role, name: r.name, created_at: r.created_at, revoked_at: r.revoked_at, token: None }
+        Self {
+            id: r.id,
+            role: r.role,
+            name: r.name,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+            token: None,
+        }
     }
 }
 
@@ -69,9 +76,15 @@ pub async fn create_token(
     })?;
     let name = request.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::InvalidParameter { parameter: "name".into(), message: "must be 1..=100 characters".into() });
+        return Err(ApiError::InvalidParameter {
+            parameter: "name".into(),
+            message: "must be 1..=100 characters".into(),
+        });
     }
-    let minted = state.tokens.create(&principal.tenant, request.role, name, Utc::now()).await?;
+    let minted = state
+        .tokens
+        .create(&principal.tenant, request.role, name, Utc::now())
+        .await?;
     let mut view = TokenView::from(minted.record);
     view.token = Some(minted.secret);
     Ok((StatusCode::CREATED, Json(view)))
@@ -98,6 +111,9 @@ pub async fn list_tokens(State(state): State<AppState>, auth: Auth) -> ApiResult
 )]
 pub async fn revoke_token(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let principal = auth.require(Permission::Administer)?;
-    state.tokens.revoke(&principal.tenant, parse_uuid("id", &id)?, Utc::now()).await?;
+    state
+        .tokens
+        .revoke(&principal.tenant, parse_uuid("id", &id)?, Utc::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -116,3 +116,20 @@ fn a_discount_above_the_line_price_is_refused() {
         vec![("lines[1].discount".to_owned(), "discount_exceeds_price")]
     );
 }
+
+#[test]
+fn control_characters_in_text_are_refused_but_line_breaks_are_not() {
+    let mut input = parse(EXAMPLE);
+    input.remark = Some("line one\nline two".into());
+    assert!(input.validate().is_ok());
+    input.remark = Some("bad\u{0}byte".into());
+    assert_eq!(errors_of(&input), vec![("remark".to_owned(), "invalid_character")]);
+}
+
+#[test]
+fn times_are_kept_to_the_microsecond() {
+    let mut input = parse(EXAMPLE);
+    input.placed_at = Some("2026-11-22T10:15:00.123456789+08:00".into());
+    let order = input.validate().unwrap();
+    assert_eq!(order.placed_at.timestamp_subsec_nanos(), 123_456_000);
+}
