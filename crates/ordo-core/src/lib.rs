@@ -13,6 +13,7 @@ pub mod error;
 pub mod ids;
 pub mod ingest;
 pub mod input;
+pub mod inventory;
 pub mod money;
 pub mod order;
 
