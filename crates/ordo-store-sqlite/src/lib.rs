@@ -8,6 +8,7 @@
 //! Durability: `synchronous = FULL`, so a transaction that returned from commit survives a
 //! crash or power loss.
 
+mod inventory;
 mod read;
 mod tx;
 

@@ -12,16 +12,20 @@
 //! - (tenant, channel, external id) names at most one order, under any concurrency.
 
 pub mod flow;
+pub mod inventory;
 pub mod records;
 
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(feature = "contract")]
+pub mod contract_inventory;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
 use uuid::Uuid;
 
+pub use inventory::InventoryStore;
 pub use records::*;
 
 /// A store failure, in the port's own terms; no driver type leaks out.
