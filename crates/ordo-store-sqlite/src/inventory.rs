@@ -201,7 +201,7 @@ async fn write_sku(
     now: DateTime<Utc>,
 ) -> StoreResult<Result<(), StockChangeError>> {
     for component in &sku.components {
-        let mut stock_tx = SqliteStockTx { conn: &mut **tx };
+        let mut stock_tx = SqliteStockTx { conn: tx };
         match stock_tx.sku_kind(tenant, &component.sku).await? {
             SkuKind::Unknown => return Ok(Err(StockChangeError::UnknownSku(component.sku.clone()))),
             SkuKind::Bundle => return Ok(Err(StockChangeError::IsBundle(component.sku.clone()))),

@@ -1,0 +1,156 @@
+//! Assembling and running a node: store, pipeline, API, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use metrics_exporter_prometheus::PrometheusHandle;
+use ordo_api::{AppState, HttpLimits};
+use ordo_app::{IngestService, Pipeline, PipelineConfig, TokenService};
+use ordo_core::TenantId;
+use ordo_core::auth::Role;
+use ordo_store::Store;
+use ordo_store_postgres::PgStore;
+use ordo_store_sqlite::SqliteStore;
+use tokio::sync::oneshot;
+
+use crate::config::Config;
+
+/// Opens the store named by the URL's scheme and applies its migrations.
+pub async fn open_store(url: &str, max_connections: u32) -> anyhow::Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> =
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if let Some(parent) = std::path::Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            }
+            let store = SqliteStore::open(url).await.with_context(|| format!("opening {url}"))?;
+            store.migrate().await?;
+            Arc::new(store)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let store = PgStore::connect(url, max_connections)
+                .await
+                .context("connecting to PostgreSQL")?;
+            store.migrate().await?;
+            Arc::new(store)
+        } else {
+            anyhow::bail!("store URL must start with sqlite:// or postgres:// (got {url:?})");
+        };
+    store
+        .ensure_tenant(&TenantId::default_tenant(), "Default", Utc::now())
+        .await?;
+    Ok(store)
+}
+
+/// A running node.
+pub struct Node {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The store it uses.
+    pub store: Arc<dyn Store>,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Node {
+    /// Stops accepting requests, finishes those in flight and commits what is queued.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.context("server task panicked")?
+    }
+
+    /// Runs until Ctrl-C or SIGTERM, then stops gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await
+    }
+}
+
+/// Starts a node on an open store.
+pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<PrometheusHandle>) -> anyhow::Result<Node> {
+    let tokens = TokenService::new(store.clone());
+    if let Some(secret) = &config.auth.admin_token {
+        anyhow::ensure!(
+            secret.len() >= 16,
+            "the bootstrap admin token must be at least 16 characters"
+        );
+        tokens
+            .ensure_secret(
+                &TenantId::default_tenant(),
+                Role::Admin,
+                "bootstrap admin",
+                secret,
+                Utc::now(),
+            )
+            .await?;
+    }
+    let pipeline_config = PipelineConfig {
+        max_batch: config.ingest.max_batch,
+        queue_capacity: config.ingest.queue_capacity,
+        writers: None,
+    };
+    let (pipeline, writers) = Pipeline::start(store.clone(), pipeline_config);
+    let state = AppState {
+        store: store.clone(),
+        ingest: IngestService::new(pipeline, store.clone()),
+        tokens,
+        metrics,
+        limits: HttpLimits {
+            body_limit_bytes: config.server.body_limit_bytes,
+            request_timeout: Duration::from_millis(config.server.request_timeout_ms),
+        },
+    };
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("binding {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let app = ordo_api::router(state);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .context("HTTP server failed")?;
+        // The router (and with it every pipeline handle) is gone: writers drain the queue
+        // and end, so everything acknowledged or queued is committed before we return.
+        for writer in writers {
+            let _ = writer.await;
+        }
+        Ok(())
+    });
+    tracing::info!(%addr, store = store.backend(), "Ordo is listening");
+    Ok(Node {
+        addr,
+        store,
+        stop,
+        task,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,138 @@
+//! The command line of the real binary: configuration, tokens and the demo.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ordo_core::TenantId;
+use ordo_store::{OrderQuery, Store};
+use ordo_store_sqlite::SqliteStore;
+
+/// Runs `ordo ARGS` in `dir`, killing it if it outlives `limit`.
+fn ordo(dir: &Path, args: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ordo"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("ORDO_CONFIG")
+        .env_remove("ORDO_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting ordo");
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "ordo {args:?} ran longer than {limit:?}; stdout: {}",
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn config_print_default_prints_toml_that_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = ordo(dir.path(), &["config", "print-default"], Duration::from_secs(20));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let parsed: toml::Table = toml::from_str(&text(&output.stdout)).expect("valid TOML");
+    for section in ["server", "store", "ingest", "log"] {
+        assert!(parsed.contains_key(section), "no [{section}] in {parsed:?}");
+    }
+}
+
+#[test]
+fn token_create_prints_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tokens.db", dir.path().display());
+    let args = ["token", "create", "--tenant", "acme", "--role", "viewer", "--db", &db];
+    let output = ordo(dir.path(), &args, Duration::from_secs(20));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let token = text(&output.stdout);
+    assert!(token.trim().starts_with("ordo_"), "{token:?}");
+    assert_eq!(
+        token.trim().lines().count(),
+        1,
+        "only the token goes to stdout: {token:?}"
+    );
+}
+
+#[test]
+fn an_unknown_role_is_refused_with_the_allowed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/tokens.db", dir.path().display());
+    let output = ordo(
+        dir.path(),
+        &["token", "create", "--role", "boss", "--db", &db],
+        Duration::from_secs(20),
+    );
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("unknown role \"boss\"") && stderr.contains("viewer"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn the_demo_runs_for_a_bounded_time_and_leaves_orders_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let args = [
+        "demo",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--rate",
+        "50",
+        "--seconds",
+        "3",
+    ];
+    let output = ordo(dir.path(), &args, Duration::from_secs(60));
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("Ordo demo is running"), "{stdout}");
+    assert!(stdout.contains("Authorization: Bearer ordo_"), "{stdout}");
+    assert!(
+        stdout.contains("http://127.0.0.1:") && !stdout.contains("127.0.0.1:0 "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("HZ-01") && stdout.contains("TEE-RED-M"), "{stdout}");
+    assert!(stdout.contains("created"), "no status line: {stdout}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let orders = runtime.block_on(async {
+        let url = format!("sqlite://{}", data.join("ordo.db").display());
+        let store = SqliteStore::open(&url).await.expect("the demo's database opens");
+        let query = OrderQuery {
+            limit: 500,
+            ..OrderQuery::default()
+        };
+        store
+            .search_orders(&TenantId::default_tenant(), &query)
+            .await
+            .unwrap()
+            .items
+            .len()
+    });
+    // 50 orders a second for 3 s, less broken payloads and re-deliveries.
+    assert!(orders >= 50, "only {orders} orders in the demo's database");
+}
