@@ -62,21 +62,67 @@ pub struct Pipeline {
     sender: mpsc::Sender<Job>,
 }
 
+/// Asks the OS to run the calling thread ahead of ordinary ones: the writers are the one
+/// serial step of ingestion. Needs CAP_SYS_NICE (or root); without it nothing changes.
+fn raise_thread_priority() {
+    // SAFETY: plain syscalls on the calling thread, with no pointers.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, -10);
+    }
+}
+
+/// Completes when the writers have committed everything queued and stopped.
+pub struct WritersHandle {
+    finished: oneshot::Receiver<()>,
+}
+
+impl WritersHandle {
+    /// Waits for the writers to finish.
+    pub async fn join(self) {
+        let _ = self.finished.await;
+    }
+}
+
 /// Transient failures are retried this many times before a batch is split up.
 const RETRIES: u32 = 3;
 
 impl Pipeline {
-    /// Starts the writer tasks. They stop when every `Pipeline` handle is dropped, after
-    /// finishing what is queued.
-    pub fn start(store: Arc<dyn Store>, config: PipelineConfig) -> (Self, Vec<tokio::task::JoinHandle<()>>) {
+    /// Starts the writer tasks on a thread of their own. They stop when every `Pipeline`
+    /// handle is dropped, after finishing what is queued.
+    ///
+    /// Why a thread: a writer awaits the database several times per batch. On the API's
+    /// runtime each of those wake-ups would queue behind every in-flight HTTP request, and
+    /// the one SQLite writer would spend most of a batch waiting to be polled. On its own
+    /// runtime it is polled at once, and the OS shares the cores fairly.
+    pub fn start(store: Arc<dyn Store>, config: PipelineConfig) -> (Self, WritersHandle) {
         let (sender, receiver) = mpsc::channel(config.queue_capacity.max(1));
         let receiver = Arc::new(Mutex::new(receiver));
         let writers = config.writers.unwrap_or_else(|| store.parallel_writers()).max(1);
-        let handles = (0..writers)
-            .map(|_| tokio::spawn(writer(store.clone(), receiver.clone(), config.max_batch.max(1))))
-            .collect();
+        let max_batch = config.max_batch.max(1);
         metrics::gauge!("ordo_ingest_writers").set(writers as f64);
-        (Self { sender }, handles)
+        let (done, finished) = oneshot::channel();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+        let spawned = std::thread::Builder::new().name("ordo-writer".into()).spawn(move || {
+            raise_thread_priority();
+            let Ok(runtime) = runtime else {
+                tracing::error!("cannot build the writer runtime");
+                return;
+            };
+            runtime.block_on(async move {
+                let tasks: Vec<_> = (0..writers)
+                    .map(|_| tokio::spawn(writer(store.clone(), receiver.clone(), max_batch)))
+                    .collect();
+                for task in tasks {
+                    let _ = task.await;
+                }
+            });
+            let _ = done.send(());
+        });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "cannot start the writer thread");
+        }
+        (Self { sender }, WritersHandle { finished })
     }
 
     /// Applies one arrival; returns once it is committed (or certainly not).

@@ -1,5 +1,6 @@
-//! Ordo's PostgreSQL store: the [`Store`] port implemented over a `sqlx` pool, and the
-//! schema migrations (`migrations/`) it runs.
+//! Ordo's PostgreSQL store: the [`Store`] and
+//! [`InventoryStore`](ordo_store::inventory::InventoryStore) ports implemented over a
+//! `sqlx` pool, and the schema migrations (`migrations/`) it runs.
 //!
 //! This crate owns every line of SQL Ordo sends to PostgreSQL. It is written for several
 //! Ordo nodes sharing one database: ingestion decides on rows it has locked or on unique
@@ -11,7 +12,9 @@
 
 mod errors;
 mod ingest_tx;
+mod inventory;
 mod query;
+mod stock_tx;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -26,3 +26,9 @@ async fn fresh_store() -> PgStore {
 }
 
 ordo_store::contract_tests!(fresh_store);
+
+mod inventory {
+    use super::fresh_store;
+
+    ordo_store::inventory_contract_tests!(fresh_store);
+}

@@ -6,117 +6,17 @@ use ordo_core::TenantId;
 use ordo_core::inventory::{Component, MovementKind, StockLevel};
 use ordo_store::inventory::{
     Discrepancy, InventoryStore, MovementQuery, MovementRecord, SkuKind, SkuRecord, StockChange, StockChangeError,
-    StockRow, StockTx, Warehouse, change_stock,
+    StockRow, StockTx, Warehouse, change_stock, validate_components,
 };
 use ordo_store::{MAX_PAGE, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
+use sqlx::{QueryBuilder, Sqlite};
 
+use crate::writer::{WriteTx, run_to_completion};
 use crate::{SqliteStore, from_micros, get, map_err, micros};
-
-/// A stock transaction on the writer connection.
-pub(crate) struct SqliteStockTx<'c> {
-    pub(crate) conn: &'c mut SqliteConnection,
-}
 
 fn json_list(row: &SqliteRow, column: &str) -> StoreResult<Vec<String>> {
     serde_json::from_str(&get::<String>(row, column)?).map_err(|e| StoreError::Other(format!("column {column}: {e}")))
-}
-
-impl StockTx for SqliteStockTx<'_> {
-    async fn warehouse_exists(&mut self, tenant: &TenantId, code: &str) -> StoreResult<bool> {
-        let row = sqlx::query("SELECT 1 FROM warehouses WHERE tenant_id = ? AND code = ?")
-            .bind(tenant.as_str())
-            .bind(code)
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(map_err)?;
-        Ok(row.is_some())
-    }
-
-    async fn sku_kind(&mut self, tenant: &TenantId, code: &str) -> StoreResult<SkuKind> {
-        let row = sqlx::query("SELECT is_bundle FROM skus WHERE tenant_id = ? AND code = ?")
-            .bind(tenant.as_str())
-            .bind(code)
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(map_err)?;
-        Ok(match row {
-            None => SkuKind::Unknown,
-            Some(row) if get::<bool>(&row, "is_bundle")? => SkuKind::Bundle,
-            Some(_) => SkuKind::Stocked,
-        })
-    }
-
-    async fn lock_level(&mut self, tenant: &TenantId, warehouse: &str, sku: &str) -> StoreResult<Option<StockLevel>> {
-        let row = sqlx::query(
-            "SELECT on_hand, reserved, safety_stock FROM stock_levels WHERE tenant_id = ? AND sku = ? AND warehouse = ?",
-        )
-        .bind(tenant.as_str())
-        .bind(sku)
-        .bind(warehouse)
-        .fetch_optional(&mut *self.conn)
-        .await
-        .map_err(map_err)?;
-        row.map(|row| {
-            Ok(StockLevel {
-                on_hand: get(&row, "on_hand")?,
-                reserved: get(&row, "reserved")?,
-                safety_stock: get(&row, "safety_stock")?,
-            })
-        })
-        .transpose()
-    }
-
-    async fn write_level(
-        &mut self,
-        tenant: &TenantId,
-        warehouse: &str,
-        sku: &str,
-        level: &StockLevel,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO stock_levels (tenant_id, warehouse, sku, on_hand, reserved, safety_stock, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, sku, warehouse) DO UPDATE SET \
-             on_hand = excluded.on_hand, reserved = excluded.reserved, safety_stock = excluded.safety_stock, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(tenant.as_str())
-        .bind(warehouse)
-        .bind(sku)
-        .bind(level.on_hand)
-        .bind(level.reserved)
-        .bind(level.safety_stock)
-        .bind(micros(now))
-        .execute(&mut *self.conn)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn insert_movement(&mut self, tenant: &TenantId, m: &MovementRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO stock_movements (tenant_id, id, warehouse, sku, kind, quantity, on_hand_after, reserved_after, \
-             reason, reference, actor, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(tenant.as_str())
-        .bind(m.id)
-        .bind(&m.warehouse)
-        .bind(&m.sku)
-        .bind(m.kind.as_str())
-        .bind(m.quantity)
-        .bind(m.on_hand_after)
-        .bind(m.reserved_after)
-        .bind(&m.reason)
-        .bind(m.reference.as_deref())
-        .bind(&m.actor)
-        .bind(micros(m.at))
-        .execute(&mut *self.conn)
-        .await
-        .map_err(map_err)?;
-        Ok(())
-    }
 }
 
 fn warehouse_from_row(row: &SqliteRow) -> StoreResult<Warehouse> {
@@ -194,70 +94,71 @@ impl SqliteStore {
     }
 }
 
-async fn write_sku(
-    tx: &mut Transaction<'static, Sqlite>,
+/// Writes a catalogue entry and its components, after checking them.
+fn write_sku(
+    tx: &mut WriteTx<'_>,
     tenant: &TenantId,
     sku: &SkuRecord,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<(), StockChangeError>> {
+    if let Err(error) = validate_components(sku) {
+        return Ok(Err(error));
+    }
     for component in &sku.components {
-        let mut stock_tx = SqliteStockTx { conn: tx };
-        match stock_tx.sku_kind(tenant, &component.sku).await? {
+        match run_to_completion(tx.sku_kind(tenant, &component.sku))? {
             SkuKind::Unknown => return Ok(Err(StockChangeError::UnknownSku(component.sku.clone()))),
             SkuKind::Bundle => return Ok(Err(StockChangeError::IsBundle(component.sku.clone()))),
-            SkuKind::Stocked if component.quantity < 1 => {
-                return Ok(Err(StockChangeError::Invalid(format!(
-                    "component {} quantity must be ≥ 1",
-                    component.sku
-                ))));
-            }
             SkuKind::Stocked => {}
         }
     }
+    if !sku.components.is_empty() {
+        let parent = tx.query_one(
+            "SELECT bundle_sku FROM bundle_components WHERE tenant_id = ?1 AND component_sku = ?2 LIMIT 1",
+            rusqlite::params![tenant.as_str(), sku.code],
+            |r| r.get::<_, String>(0),
+        )?;
+        if let Some(parent) = parent {
+            return Ok(Err(StockChangeError::Invalid(format!(
+                "{} is a component of bundle {parent} and cannot become a bundle itself",
+                sku.code
+            ))));
+        }
+    }
     let [length, width, height] = sku.dimensions_mm.map_or([None; 3], |d| d.map(Some));
-    sqlx::query(
+    tx.execute(
         "INSERT INTO skus (tenant_id, code, barcode, name, weight_g, length_mm, width_mm, height_mm, attributes, \
          cost_price_minor, cost_currency, low_stock_threshold, is_bundle, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, code) DO UPDATE SET \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT (tenant_id, code) DO UPDATE SET \
          barcode = excluded.barcode, name = excluded.name, weight_g = excluded.weight_g, length_mm = excluded.length_mm, \
          width_mm = excluded.width_mm, height_mm = excluded.height_mm, attributes = excluded.attributes, \
          cost_price_minor = excluded.cost_price_minor, cost_currency = excluded.cost_currency, \
          low_stock_threshold = excluded.low_stock_threshold, is_bundle = excluded.is_bundle, updated_at = excluded.updated_at",
-    )
-    .bind(tenant.as_str())
-    .bind(&sku.code)
-    .bind(sku.barcode.as_deref())
-    .bind(&sku.name)
-    .bind(sku.weight_g)
-    .bind(length)
-    .bind(width)
-    .bind(height)
-    .bind(serde_json::to_string(&sku.attributes).unwrap_or_else(|_| "[]".into()))
-    .bind(sku.cost_price_minor)
-    .bind(sku.cost_currency.as_deref())
-    .bind(sku.low_stock_threshold)
-    .bind(!sku.components.is_empty())
-    .bind(micros(now))
-    .execute(&mut **tx)
-    .await
-    .map_err(map_err)?;
-    sqlx::query("DELETE FROM bundle_components WHERE tenant_id = ? AND bundle_sku = ?")
-        .bind(tenant.as_str())
-        .bind(&sku.code)
-        .execute(&mut **tx)
-        .await
-        .map_err(map_err)?;
+        rusqlite::params![
+            tenant.as_str(),
+            sku.code,
+            sku.barcode,
+            sku.name,
+            sku.weight_g,
+            length,
+            width,
+            height,
+            serde_json::to_string(&sku.attributes).unwrap_or_else(|_| "[]".into()),
+            sku.cost_price_minor,
+            sku.cost_currency,
+            sku.low_stock_threshold,
+            !sku.components.is_empty(),
+            micros(now)
+        ],
+    )?;
+    tx.execute(
+        "DELETE FROM bundle_components WHERE tenant_id = ?1 AND bundle_sku = ?2",
+        rusqlite::params![tenant.as_str(), sku.code],
+    )?;
     for component in &sku.components {
-        sqlx::query(
-            "INSERT INTO bundle_components (tenant_id, bundle_sku, component_sku, quantity) VALUES (?, ?, ?, ?)",
-        )
-        .bind(tenant.as_str())
-        .bind(&sku.code)
-        .bind(&component.sku)
-        .bind(component.quantity)
-        .execute(&mut **tx)
-        .await
-        .map_err(map_err)?;
+        tx.execute(
+            "INSERT INTO bundle_components (tenant_id, bundle_sku, component_sku, quantity) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![tenant.as_str(), sku.code, component.sku, component.quantity],
+        )?;
     }
     Ok(Ok(()))
 }
@@ -306,12 +207,8 @@ impl InventoryStore for SqliteStore {
         sku: &SkuRecord,
         now: DateTime<Utc>,
     ) -> StoreResult<Result<(), StockChangeError>> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
-        let result = write_sku(&mut tx, tenant, sku, now).await?;
-        if result.is_ok() {
-            tx.commit().await.map_err(map_err)?;
-        }
-        Ok(result)
+        let (tenant, sku) = (tenant.clone(), sku.clone());
+        self.rw.transaction(move |tx| write_sku(tx, &tenant, &sku, now)).await
     }
 
     async fn get_sku(&self, tenant: &TenantId, code: &str) -> StoreResult<Option<SkuRecord>> {
@@ -348,10 +245,10 @@ impl InventoryStore for SqliteStore {
         changes: &[StockChange],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Result<StockLevel, StockChangeError>>> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
-        let results = change_stock(&mut SqliteStockTx { conn: &mut tx }, tenant, changes, now).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(results)
+        let (tenant, changes) = (tenant.clone(), changes.to_vec());
+        self.rw
+            .transaction(move |tx| run_to_completion(change_stock(tx, &tenant, &changes, now)))
+            .await
     }
 
     async fn list_stock(&self, tenant: &TenantId, sku: Option<&str>) -> StoreResult<Vec<StockRow>> {

@@ -10,7 +10,7 @@
 
 mod inventory;
 mod read;
-mod tx;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -37,8 +37,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The SQLite store.
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// Migrations and rare writes (tenants, tokens, warehouses).
     writer: SqlitePool,
+    /// Reads; never blocked by writes (WAL).
     reader: SqlitePool,
+    /// The hot write path: ingestion and stock (see `writer`).
+    rw: writer::Writer,
 }
 
 impl SqliteStore {
@@ -58,12 +62,13 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(map_err)?;
+        let rw = writer::Writer::open(options.get_filename(), BUSY_TIMEOUT)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .connect_with(options.read_only(true))
             .await
             .map_err(map_err)?;
-        Ok(Self { writer, reader })
+        Ok(Self { writer, reader, rw })
     }
 
     /// Applies pending migrations.
@@ -238,13 +243,9 @@ impl Store for SqliteStore {
     }
 
     async fn ingest_batch(&self, items: Vec<IngestItem>, now: DateTime<Utc>) -> StoreResult<Vec<IngestResult>> {
-        // IMMEDIATE takes the write lock up front, so a read-then-write transaction cannot
-        // fail half-way with SQLITE_BUSY when another process writes.
-        let transaction = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
-        let mut tx = tx::SqliteIngestTx { tx: transaction };
-        let results = ordo_store::flow::ingest_batch(&mut tx, &items, now).await?;
-        tx.tx.commit().await.map_err(map_err)?;
-        Ok(results)
+        self.rw
+            .transaction(move |tx| writer::run_to_completion(ordo_store::flow::ingest_batch(tx, &items, now)))
+            .await
     }
 
     async fn get_order(&self, tenant: &TenantId, id: OrderId) -> StoreResult<Option<OrderRecord>> {

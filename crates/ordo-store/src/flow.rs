@@ -61,6 +61,20 @@ pub struct InboxRow<'a> {
 /// The row operations one ingestion transaction needs. Implemented by each adapter over
 /// its own transaction type; only used generically, never as a trait object.
 pub trait IngestTx: Send {
+    /// Called once per batch before any item, with the key of every order in it. A store
+    /// that holds the whole database's write lock (SQLite) can read them all in one query;
+    /// row-locking stores ignore it and lock in [`IngestTx::lock_order`].
+    fn prefetch_orders(
+        &mut self,
+        _keys: &[(&TenantId, &ChannelId, &ExternalOrderId)],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        async { Ok(()) }
+    }
+    /// Called once per batch after every item, before commit: a store that buffered
+    /// writes (to send them as multi-row statements) writes them now.
+    fn flush(&mut self) -> impl Future<Output = StoreResult<()>> + Send {
+        async { Ok(()) }
+    }
     /// Status of an inbox entry, if it exists in the tenant.
     fn inbox_status(
         &mut self,
@@ -151,10 +165,19 @@ pub async fn ingest_batch<T: IngestTx>(
 ) -> StoreResult<Vec<IngestResult>> {
     let mut sequence: Vec<usize> = (0..items.len()).collect();
     sequence.sort_by(|a, b| lock_key(&items[*a]).cmp(&lock_key(&items[*b])));
+    let keys: Vec<_> = items
+        .iter()
+        .filter_map(|item| match item {
+            IngestItem::Order { inbox, order, .. } => Some((&inbox.tenant, &order.channel, &order.external_id)),
+            IngestItem::Failed { .. } => None,
+        })
+        .collect();
+    tx.prefetch_orders(&keys).await?;
     let mut results: Vec<Option<IngestResult>> = vec![None; items.len()];
     for index in sequence {
         results[index] = Some(apply(tx, &items[index], now).await?);
     }
+    tx.flush().await?;
     Ok(results
         .into_iter()
         .map(|r| r.expect("every item was applied"))

@@ -249,6 +249,33 @@ pub trait InventoryStore: Send + Sync {
     async fn check_inventory(&self, tenant: &TenantId) -> StoreResult<Vec<Discrepancy>>;
 }
 
+/// Checks a bundle's component list on its own: no component twice, none the bundle
+/// itself, every quantity at least 1. (Whether components exist is the store's check.)
+pub fn validate_components(sku: &SkuRecord) -> Result<(), StockChangeError> {
+    let mut seen = std::collections::HashSet::new();
+    for component in &sku.components {
+        if component.sku == sku.code {
+            return Err(StockChangeError::Invalid(format!(
+                "{} cannot be a component of itself",
+                sku.code
+            )));
+        }
+        if !seen.insert(component.sku.as_str()) {
+            return Err(StockChangeError::Invalid(format!(
+                "component {} is listed twice",
+                component.sku
+            )));
+        }
+        if component.quantity < 1 {
+            return Err(StockChangeError::Invalid(format!(
+                "component {} quantity must be at least 1",
+                component.sku
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// What a stock transaction can tell about a SKU code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkuKind {
@@ -267,7 +294,9 @@ pub trait StockTx: Send {
     fn warehouse_exists(&mut self, tenant: &TenantId, code: &str) -> impl Future<Output = StoreResult<bool>> + Send;
     /// What the SKU is.
     fn sku_kind(&mut self, tenant: &TenantId, code: &str) -> impl Future<Output = StoreResult<SkuKind>> + Send;
-    /// Reads and locks a level; `None` if the row does not exist yet.
+    /// Reads and locks a level; `None` if the row does not exist yet. A row-locking store
+    /// must lock the key even when there is no row (e.g. insert a zero row first), or two
+    /// writers that both see `None` lose one update.
     fn lock_level(
         &mut self,
         tenant: &TenantId,
@@ -298,11 +327,19 @@ pub async fn change_stock<T: StockTx>(
     changes: &[StockChange],
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Result<StockLevel, StockChangeError>>> {
-    let mut results = Vec::with_capacity(changes.len());
-    for change in changes {
-        results.push(change_one(tx, tenant, change, now).await?);
+    // Rows are locked in (sku, warehouse) order, whatever order the caller gave, so that
+    // concurrent calls on several nodes cannot deadlock; results keep the caller's order.
+    let mut sequence: Vec<usize> = (0..changes.len()).collect();
+    sequence
+        .sort_by(|a, b| (&changes[*a].sku, &changes[*a].warehouse).cmp(&(&changes[*b].sku, &changes[*b].warehouse)));
+    let mut results: Vec<Option<Result<StockLevel, StockChangeError>>> = vec![None; changes.len()];
+    for index in sequence {
+        results[index] = Some(change_one(tx, tenant, &changes[index], now).await?);
     }
-    Ok(results)
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every change was applied"))
+        .collect())
 }
 
 async fn change_one<T: StockTx>(

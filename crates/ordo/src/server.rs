@@ -120,9 +120,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
             .context("HTTP server failed")?;
         // The router (and with it every pipeline handle) is gone: writers drain the queue
         // and end, so everything acknowledged or queued is committed before we return.
-        for writer in writers {
-            let _ = writer.await;
-        }
+        writers.join().await;
         Ok(())
     });
     tracing::info!(%addr, store = store.backend(), "Ordo is listening");

@@ -1,0 +1,616 @@
+//! Warehouses, the catalogue, stock levels, movements and availability.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::Utc;
+use ordo_core::auth::{Permission, Role};
+use ordo_core::inventory::{Component, StockLevel, bundle_available};
+use ordo_store::inventory::{
+    Discrepancy, MovementQuery, MovementRecord, SkuRecord, StockChange, StockChangeError, StockOp, Warehouse,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{parse_limit, parse_uuid};
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{QueryParams, RawBody};
+use crate::state::AppState;
+
+/// Most rows one stock call or CSV import may carry; bounds one transaction.
+pub const MAX_STOCK_ROWS: usize = 10_000;
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| ApiError::InvalidPayload {
+        code: "validation_failed",
+        message: format!("{}: {}", e.path(), e.inner()),
+        details: vec![ordo_core::FieldError::new(e.path().to_string(), "invalid", e.inner().to_string())],
+        inbox_id: None,
+    })
+}
+
+fn check_code(parameter: &str, code: &str) -> ApiResult<()> {
+    ordo_core::Sku::parse(code).map(|_| ()).map_err(|message| ApiError::InvalidParameter { parameter: parameter.into(), message })
+}
+
+/// A warehouse as sent and shown (the code is in the path).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseBody {
+    /// Code (ignored on input: the path names it).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Latitude.
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    /// Longitude.
+    #[serde(default)]
+    pub longitude: Option<f64>,
+    /// Region, e.g. `CN-ZJ`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Channels served; empty = all.
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Orders per day it can ship.
+    #[serde(default)]
+    pub daily_capacity: Option<i64>,
+    /// Lower ships first.
+    #[serde(default)]
+    pub priority: i64,
+    /// Takes reservations.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl From<Warehouse> for WarehouseBody {
+    fn from(w: Warehouse) -> Self {
+        Self {
+            code: Some(w.code),
+            name: w.name,
+            latitude: w.latitude,
+            longitude: w.longitude,
+            region: w.region,
+            channels: w.channels,
+            daily_capacity: w.daily_capacity,
+            priority: w.priority,
+            active: w.active,
+        }
+    }
+}
+
+/// Creates or replaces a warehouse.
+#[utoipa::path(put, path = "/api/v1/warehouses/{code}", tag = "inventory", request_body = WarehouseBody,
+    params(("code" = String, Path)), responses((status = 200, body = WarehouseBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_warehouse(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<WarehouseBody>> {
+    let principal = auth.require(Permission::Operate)?;
+    check_code("code", &code)?;
+    let body: WarehouseBody = parse_body(&body)?;
+    if body.name.trim().is_empty() {
+        return Err(ApiError::InvalidParameter { parameter: "name".into(), message: "is required".into() });
+    }
+    let latitude_ok = body.latitude.is_none_or(|v| (-90.0..=90.0).contains(&v));
+    let longitude_ok = body.longitude.is_none_or(|v| (-180.0..=180.0).contains(&v));
+    if !latitude_ok || !longitude_ok {
+        return Err(ApiError::InvalidParameter { parameter: "latitude/longitude".into(), message: "out of range".into() });
+    }
+    let warehouse = Warehouse {
+        code,
+        name: body.name.trim().to_owned(),
+        latitude: body.latitude,
+        longitude: body.longitude,
+        region: body.region,
+        channels: body.channels.into_iter().map(|c| c.to_ascii_lowercase()).collect(),
+        daily_capacity: body.daily_capacity,
+        priority: body.priority,
+        active: body.active,
+    };
+    state.store.upsert_warehouse(&principal.tenant, &warehouse, Utc::now()).await?;
+    Ok(Json(warehouse.into()))
+}
+
+/// Lists warehouses.
+#[utoipa::path(get, path = "/api/v1/warehouses", tag = "inventory",
+    responses((status = 200, body = Vec<WarehouseBody>)), security(("bearer" = [])))]
+pub async fn list_warehouses(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<WarehouseBody>>> {
+    let principal = auth.require(Permission::Read)?;
+    Ok(Json(state.store.list_warehouses(&principal.tenant).await?.into_iter().map(Into::into).collect()))
+}
+
+/// A catalogue entry as sent and shown. Cost prices are shown only to admins and operators.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkuBody {
+    /// Code (ignored on input: the path names it).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Barcode.
+    #[serde(default)]
+    pub barcode: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Weight, grams.
+    #[serde(default)]
+    pub weight_g: Option<i64>,
+    /// Length, width, height in millimetres.
+    #[serde(default)]
+    pub dimensions_mm: Option<[i64; 3]>,
+    /// Attributes such as `cold_chain`, `hazmat`.
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    /// Cost price, decimal string, in `cost_currency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_price: Option<String>,
+    /// ISO 4217 code of the cost price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_currency: Option<String>,
+    /// Low-stock alert threshold on total available.
+    #[serde(default)]
+    pub low_stock_threshold: Option<i64>,
+    /// Components, for a bundle.
+    #[serde(default)]
+    pub components: Vec<Component>,
+}
+
+fn sku_view(record: SkuRecord, role: Role) -> SkuBody {
+    let shows_cost = matches!(role, Role::Admin | Role::Operator);
+    let cost_price = record.cost_price_minor.zip(record.cost_currency.as_deref()).and_then(|(minor, code)| {
+        ordo_core::Currency::parse(code).ok().map(|currency| ordo_core::Money { minor, currency }.to_decimal_string())
+    });
+    SkuBody {
+        code: Some(record.code),
+        barcode: record.barcode,
+        name: record.name,
+        weight_g: record.weight_g,
+        dimensions_mm: record.dimensions_mm,
+        attributes: record.attributes,
+        cost_price: cost_price.filter(|_| shows_cost),
+        cost_currency: record.cost_currency.filter(|_| shows_cost),
+        low_stock_threshold: record.low_stock_threshold,
+        components: record.components,
+    }
+}
+
+/// Creates or replaces a catalogue entry (a bundle when it has components).
+#[utoipa::path(put, path = "/api/v1/skus/{code}", tag = "inventory", request_body = SkuBody,
+    params(("code" = String, Path)), responses((status = 200, body = SkuBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn put_sku(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(code): Path<String>,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<SkuBody>> {
+    let principal = auth.require(Permission::Operate)?;
+    check_code("code", &code)?;
+    let body: SkuBody = parse_body(&body)?;
+    let invalid = |parameter: &str, message: String| ApiError::InvalidParameter { parameter: parameter.into(), message };
+    let cost_price_minor = match (&body.cost_price, &body.cost_currency) {
+        (None, _) => None,
+        (Some(_), None) => return Err(invalid("cost_currency", "is required with cost_price".into())),
+        (Some(price), Some(code)) => {
+            let currency = ordo_core::Currency::parse(code).map_err(|m| invalid("cost_currency", m))?;
+            Some(ordo_core::Money::parse(price, currency).map_err(|m| invalid("cost_price", m))?.minor)
+        }
+    };
+    let record = SkuRecord {
+        code: code.clone(),
+        barcode: body.barcode,
+        name: body.name,
+        weight_g: body.weight_g,
+        dimensions_mm: body.dimensions_mm,
+        attributes: body.attributes,
+        cost_price_minor,
+        cost_currency: body.cost_currency.map(|c| c.to_ascii_uppercase()),
+        low_stock_threshold: body.low_stock_threshold,
+        components: body.components,
+    };
+    state.store.upsert_sku(&principal.tenant, &record, Utc::now()).await?.map_err(stock_error)?;
+    let stored = state.store.get_sku(&principal.tenant, &code).await?.ok_or_else(|| ApiError::Internal("sku vanished".into()))?;
+    Ok(Json(sku_view(stored, principal.role)))
+}
+
+/// One catalogue entry.
+#[utoipa::path(get, path = "/api/v1/skus/{code}", tag = "inventory", params(("code" = String, Path)),
+    responses((status = 200, body = SkuBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_sku(State(state): State<AppState>, auth: Auth, Path(code): Path<String>) -> ApiResult<Json<SkuBody>> {
+    let principal = auth.require(Permission::Read)?;
+    let record = state
+        .store
+        .get_sku(&principal.tenant, &code)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("sku {code:?} not found")))?;
+    Ok(Json(sku_view(record, principal.role)))
+}
+
+/// Catalogue page parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SkuListParams {
+    /// Continue after this SKU code.
+    pub cursor: Option<String>,
+    /// Page size, 1..=500 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// Lists the catalogue by code.
+#[utoipa::path(get, path = "/api/v1/skus", tag = "inventory", params(SkuListParams),
+    responses((status = 200, body = Vec<SkuBody>)), security(("bearer" = [])))]
+pub async fn list_skus(
+    State(state): State<AppState>,
+    auth: Auth,
+    QueryParams(params): QueryParams<SkuListParams>,
+) -> ApiResult<Json<Vec<SkuBody>>> {
+    let principal = auth.require(Permission::Read)?;
+    let skus = state.store.list_skus(&principal.tenant, params.cursor.as_deref(), parse_limit(params.limit)?).await?;
+    Ok(Json(skus.into_iter().map(|s| sku_view(s, principal.role)).collect()))
+}
+
+/// One stock change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockChangeBody {
+    /// Warehouse code.
+    pub warehouse: String,
+    /// SKU code.
+    pub sku: String,
+    /// `set` (absolute on hand), `adjust` (signed change), `receive` or `safety_stock`.
+    pub op: String,
+    /// The count, change, received units or safety stock.
+    pub quantity: i64,
+    /// For `set`: apply only if on hand is still this (optimistic WMS sync).
+    #[serde(default)]
+    pub expected_on_hand: Option<i64>,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Outside reference (PO, WMS snapshot id).
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// The result of one stock change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockChangeResult {
+    /// Position in the request (from 0), or the CSV line number.
+    pub row: usize,
+    /// Whether it applied.
+    pub ok: bool,
+    /// The level afterwards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<LevelView>,
+    /// Why it did not apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<RowError>,
+}
+
+/// A per-row error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowError {
+    /// Stable code: `unknown_warehouse`, `unknown_sku`, `is_bundle`, `stale`, `invalid`.
+    pub code: &'static str,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// A stock level with its availability.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelView {
+    /// On hand.
+    pub on_hand: i64,
+    /// Reserved.
+    pub reserved: i64,
+    /// Safety stock.
+    pub safety_stock: i64,
+    /// Available to promise.
+    pub available: i64,
+}
+
+impl From<StockLevel> for LevelView {
+    fn from(l: StockLevel) -> Self {
+        Self { on_hand: l.on_hand, reserved: l.reserved, safety_stock: l.safety_stock, available: l.available() }
+    }
+}
+
+fn row_error(error: &StockChangeError) -> RowError {
+    let code = match error {
+        StockChangeError::UnknownWarehouse(_) => "unknown_warehouse",
+        StockChangeError::UnknownSku(_) => "unknown_sku",
+        StockChangeError::IsBundle(_) => "is_bundle",
+        StockChangeError::Stale { .. } => "stale",
+        StockChangeError::Invalid(_) => "invalid",
+    };
+    RowError { code, message: error.to_string() }
+}
+
+fn stock_error(error: StockChangeError) -> ApiError {
+    ApiError::InvalidPayload { code: "validation_failed", message: error.to_string(), details: vec![], inbox_id: None }
+}
+
+fn to_change(body: StockChangeBody, actor: &str) -> Result<StockChange, RowError> {
+    let op = match body.op.as_str() {
+        "set" => StockOp::Set { on_hand: body.quantity, expected_on_hand: body.expected_on_hand },
+        "adjust" => StockOp::Adjust { delta: body.quantity },
+        "receive" => StockOp::Receive { quantity: body.quantity },
+        "safety_stock" => StockOp::SetSafetyStock { safety_stock: body.quantity },
+        other => {
+            return Err(RowError {
+                code: "invalid",
+                message: format!("op {other:?} is not one of set, adjust, receive, safety_stock"),
+            });
+        }
+    };
+    Ok(StockChange {
+        warehouse: body.warehouse,
+        sku: body.sku,
+        op,
+        reason: body.reason.unwrap_or_else(|| body.op.clone()),
+        reference: body.reference,
+        actor: actor.to_owned(),
+    })
+}
+
+async fn apply_rows(
+    state: &AppState,
+    principal: &ordo_app::Principal,
+    rows: Vec<(usize, Result<StockChange, RowError>)>,
+) -> ApiResult<Vec<StockChangeResult>> {
+    if rows.len() > MAX_STOCK_ROWS {
+        return Err(ApiError::InvalidParameter { parameter: "body".into(), message: format!("at most {MAX_STOCK_ROWS} rows") });
+    }
+    let changes: Vec<StockChange> = rows.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
+    let mut applied = state.store.change_stock(&principal.tenant, &changes, Utc::now()).await?.into_iter();
+    let mut results = Vec::with_capacity(rows.len());
+    for (row, parsed) in rows {
+        results.push(match parsed {
+            Err(error) => StockChangeResult { row, ok: false, level: None, error: Some(error) },
+            Ok(_) => match applied.next() {
+                Some(Ok(level)) => StockChangeResult { row, ok: true, level: Some(level.into()), error: None },
+                Some(Err(error)) => StockChangeResult { row, ok: false, level: None, error: Some(row_error(&error)) },
+                None => return Err(ApiError::Internal("store returned fewer results than changes".into())),
+            },
+        });
+    }
+    Ok(results)
+}
+
+/// Applies stock changes; each row applies or fails on its own.
+#[utoipa::path(post, path = "/api/v1/stock/changes", tag = "inventory", request_body = Vec<StockChangeBody>,
+    responses((status = 200, body = Vec<StockChangeResult>), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn change_stock(
+    State(state): State<AppState>,
+    auth: Auth,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<Vec<StockChangeResult>>> {
+    let principal = auth.require(Permission::Operate)?;
+    let bodies: Vec<StockChangeBody> = parse_body(&body)?;
+    let rows = bodies.into_iter().enumerate().map(|(i, b)| (i, to_change(b, &principal.actor))).collect();
+    Ok(Json(apply_rows(&state, principal, rows).await?))
+}
+
+/// Imports absolute stock counts from CSV with a header `warehouse,sku,on_hand`; reports
+/// every row. Rows are numbered as lines of the file (the header is line 1).
+#[utoipa::path(post, path = "/api/v1/stock/import", tag = "inventory",
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = Vec<StockChangeResult>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn import_stock_csv(
+    State(state): State<AppState>,
+    auth: Auth,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<Vec<StockChangeResult>>> {
+    let principal = auth.require(Permission::Operate)?;
+    let text = String::from_utf8(body)
+        .map_err(|_| ApiError::InvalidParameter { parameter: "body".into(), message: "CSV must be UTF-8".into() })?;
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let header: Vec<String> = lines
+        .next()
+        .map(|(_, l)| l.trim_start_matches('\u{feff}').split(',').map(|h| h.trim().to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    if header != ["warehouse", "sku", "on_hand"] {
+        return Err(ApiError::InvalidParameter {
+            parameter: "body".into(),
+            message: "the first line must be the header warehouse,sku,on_hand".into(),
+        });
+    }
+    let rows = lines
+        .map(|(index, line)| {
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let parsed = match fields.as_slice() {
+                [warehouse, sku, on_hand] => on_hand
+                    .parse::<i64>()
+                    .map_err(|_| RowError { code: "invalid", message: format!("on_hand {on_hand:?} is not an integer") })
+                    .map(|on_hand| StockChange {
+                        warehouse: (*warehouse).to_owned(),
+                        sku: (*sku).to_owned(),
+                        op: StockOp::Set { on_hand, expected_on_hand: None },
+                        reason: "csv import".into(),
+                        reference: None,
+                        actor: principal.actor.clone(),
+                    }),
+                _ => Err(RowError { code: "invalid", message: format!("expected 3 fields, found {}", fields.len()) }),
+            };
+            (index + 1, parsed)
+        })
+        .collect();
+    Ok(Json(apply_rows(&state, principal, rows).await?))
+}
+
+/// Availability of one SKU.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailabilityView {
+    /// SKU code.
+    pub sku: String,
+    /// Whether it is a bundle (its availability comes from its components).
+    pub bundle: bool,
+    /// Units available to promise in total.
+    pub available: i64,
+    /// Per warehouse (for a bundle: bundles buildable from that warehouse's components).
+    pub warehouses: BTreeMap<String, i64>,
+    /// Per-warehouse levels (stocked SKUs only).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub levels: BTreeMap<String, LevelView>,
+}
+
+/// Availability of a SKU, per warehouse and in total; for a bundle, the minimum over its
+/// components.
+#[utoipa::path(get, path = "/api/v1/availability/{sku}", tag = "inventory", params(("sku" = String, Path)),
+    responses((status = 200, body = AvailabilityView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn availability(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(sku): Path<String>,
+) -> ApiResult<Json<AvailabilityView>> {
+    let principal = auth.require(Permission::Read)?;
+    let record = state
+        .store
+        .get_sku(&principal.tenant, &sku)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("sku {sku:?} not found")))?;
+    if record.components.is_empty() {
+        let rows = state.store.list_stock(&principal.tenant, Some(&sku)).await?;
+        let warehouses: BTreeMap<String, i64> = rows.iter().map(|r| (r.warehouse.clone(), r.level.available())).collect();
+        return Ok(Json(AvailabilityView {
+            sku,
+            bundle: false,
+            available: warehouses.values().sum(),
+            warehouses,
+            levels: rows.into_iter().map(|r| (r.warehouse, r.level.into())).collect(),
+        }));
+    }
+    // A bundle ships from one warehouse, so it is built per warehouse from that
+    // warehouse's components, then summed.
+    let mut per_component: Vec<(i64, BTreeMap<String, i64>)> = Vec::new();
+    for component in &record.components {
+        let rows = state.store.list_stock(&principal.tenant, Some(&component.sku)).await?;
+        per_component.push((component.quantity, rows.into_iter().map(|r| (r.warehouse, r.level.available())).collect()));
+    }
+    let warehouse_codes: std::collections::BTreeSet<String> =
+        per_component.iter().flat_map(|(_, by_wh)| by_wh.keys().cloned()).collect();
+    let warehouses: BTreeMap<String, i64> = warehouse_codes
+        .into_iter()
+        .map(|wh| {
+            let parts: Vec<(i64, i64)> =
+                per_component.iter().map(|(per, by_wh)| (by_wh.get(&wh).copied().unwrap_or(0), *per)).collect();
+            let count = bundle_available(&parts);
+            (wh, count)
+        })
+        .collect();
+    Ok(Json(AvailabilityView {
+        sku,
+        bundle: true,
+        available: warehouses.values().sum(),
+        warehouses,
+        levels: BTreeMap::new(),
+    }))
+}
+
+/// Movement listing parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MovementParams {
+    /// Only this SKU.
+    pub sku: Option<String>,
+    /// Only this warehouse.
+    pub warehouse: Option<String>,
+    /// Continue after this movement id.
+    pub cursor: Option<String>,
+    /// Page size, 1..=500 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// A movement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementView {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Warehouse.
+    pub warehouse: String,
+    /// SKU.
+    pub sku: String,
+    /// `receipt`, `adjustment`, `reservation`, `release`, `shipment`, `return`.
+    pub kind: String,
+    /// Units (signed for adjustments).
+    pub quantity: i64,
+    /// On hand after.
+    pub on_hand_after: i64,
+    /// Reserved after.
+    pub reserved_after: i64,
+    /// Why.
+    pub reason: String,
+    /// Outside reference.
+    pub reference: Option<String>,
+    /// Who.
+    pub actor: String,
+    /// When.
+    pub at: chrono::DateTime<Utc>,
+}
+
+impl From<MovementRecord> for MovementView {
+    fn from(m: MovementRecord) -> Self {
+        Self {
+            id: m.id,
+            warehouse: m.warehouse,
+            sku: m.sku,
+            kind: m.kind.as_str().to_owned(),
+            quantity: m.quantity,
+            on_hand_after: m.on_hand_after,
+            reserved_after: m.reserved_after,
+            reason: m.reason,
+            reference: m.reference,
+            actor: m.actor,
+            at: m.at,
+        }
+    }
+}
+
+/// Lists stock movements, newest first.
+#[utoipa::path(get, path = "/api/v1/movements", tag = "inventory", params(MovementParams),
+    responses((status = 200, body = Vec<MovementView>)), security(("bearer" = [])))]
+pub async fn list_movements(
+    State(state): State<AppState>,
+    auth: Auth,
+    QueryParams(params): QueryParams<MovementParams>,
+) -> ApiResult<Json<Vec<MovementView>>> {
+    let principal = auth.require(Permission::Read)?;
+    let query = MovementQuery {
+        sku: params.sku,
+        warehouse: params.warehouse,
+        after: params.cursor.as_deref().map(|c| parse_uuid("cursor", c)).transpose()?,
+        limit: parse_limit(params.limit)?,
+    };
+    Ok(Json(state.store.list_movements(&principal.tenant, &query).await?.into_iter().map(Into::into).collect()))
+}
+
+/// Result of a balance check.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckView {
+    /// True when every balance equals the sum of its movements.
+    pub consistent: bool,
+    /// The levels that disagree.
+    #[schema(value_type = Vec<Object>)]
+    pub discrepancies: Vec<Discrepancy>,
+}
+
+/// Verifies that every stock balance equals the sum of its movements.
+#[utoipa::path(get, path = "/api/v1/inventory/check", tag = "inventory",
+    responses((status = 200, body = CheckView)), security(("bearer" = [])))]
+pub async fn check(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<CheckView>> {
+    let principal = auth.require(Permission::Read)?;
+    let discrepancies = state.store.check_inventory(&principal.tenant).await?;
+    Ok(Json(CheckView { consistent: discrepancies.is_empty(), discrepancies }))
+}
