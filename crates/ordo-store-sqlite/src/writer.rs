@@ -140,7 +140,7 @@ fn start_checkpointer(path: &Path, busy_timeout: Duration) -> StoreResult<std::s
                 round = round.wrapping_add(1);
                 // PASSIVE never blocks the writer or readers; what it cannot copy now it
                 // copies next time.
-                let mode = if round % PASSIVE_CHECKPOINTS_PER_RESTART == 0 {
+                let mode = if round.is_multiple_of(PASSIVE_CHECKPOINTS_PER_RESTART) {
                     "RESTART"
                 } else {
                     "PASSIVE"
