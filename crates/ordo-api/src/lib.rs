@@ -41,6 +41,16 @@ use crate::error::ApiError;
         routes::inbox::list_inbox,
         routes::inbox::get_inbox,
         routes::inbox::replay_inbox,
+        routes::inventory::put_warehouse,
+        routes::inventory::list_warehouses,
+        routes::inventory::put_sku,
+        routes::inventory::get_sku,
+        routes::inventory::list_skus,
+        routes::inventory::change_stock,
+        routes::inventory::import_stock_csv,
+        routes::inventory::availability,
+        routes::inventory::list_movements,
+        routes::inventory::check,
         routes::tokens::create_token,
         routes::tokens::list_tokens,
         routes::tokens::revoke_token,
@@ -52,6 +62,7 @@ use crate::error::ApiError;
     tags(
         (name = "orders", description = "Canonical orders in and out"),
         (name = "inbox", description = "Every inbound payload, and replay of failed ones"),
+        (name = "inventory", description = "Warehouses, catalogue, stock, movements, availability"),
         (name = "tokens", description = "API tokens of the caller's tenant"),
         (name = "system", description = "Health, metrics, this document"),
     )
@@ -90,6 +101,21 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/tokens/{id}",
             axum::routing::delete(routes::tokens::revoke_token),
         )
+        .route("/api/v1/warehouses", get(routes::inventory::list_warehouses))
+        .route(
+            "/api/v1/warehouses/{code}",
+            axum::routing::put(routes::inventory::put_warehouse),
+        )
+        .route("/api/v1/skus", get(routes::inventory::list_skus))
+        .route(
+            "/api/v1/skus/{code}",
+            axum::routing::put(routes::inventory::put_sku).get(routes::inventory::get_sku),
+        )
+        .route("/api/v1/stock/changes", post(routes::inventory::change_stock))
+        .route("/api/v1/stock/import", post(routes::inventory::import_stock_csv))
+        .route("/api/v1/availability/{sku}", get(routes::inventory::availability))
+        .route("/api/v1/movements", get(routes::inventory::list_movements))
+        .route("/api/v1/inventory/check", get(routes::inventory::check))
         .route("/api/v1/openapi.json", get(routes::system::openapi))
         .route("/healthz", get(routes::system::healthz))
         .route("/metrics", get(routes::system::metrics));

@@ -107,6 +107,25 @@ async fn write_sku(
     sku: &SkuRecord,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<(), StockChangeError>> {
+    if let Err(error) = ordo_store::inventory::validate_components(sku) {
+        return Ok(Err(error));
+    }
+    if !sku.components.is_empty() {
+        let parent: Option<String> = sqlx::query_scalar(
+            "SELECT bundle_sku FROM bundle_components WHERE tenant_id = $1 AND component_sku = $2 LIMIT 1",
+        )
+        .bind(tenant.as_str())
+        .bind(&sku.code)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map)?;
+        if let Some(parent) = parent {
+            return Ok(Err(StockChangeError::Invalid(format!(
+                "{} is a component of bundle {parent} and cannot become a bundle itself",
+                sku.code
+            ))));
+        }
+    }
     for component in &sku.components {
         match PgStockTx::new(&mut *conn).sku_kind(tenant, &component.sku).await? {
             SkuKind::Unknown => return Ok(Err(StockChangeError::UnknownSku(component.sku.clone()))),

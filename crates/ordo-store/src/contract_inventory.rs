@@ -179,6 +179,43 @@ pub async fn bundles_need_existing_unbundled_components<T: Store + InventoryStor
         Err(StockChangeError::IsBundle("GIFT-SET".into()))
     );
     assert_eq!(store.get_sku(&acme(), "BROKEN-SET").await.unwrap(), None);
+
+    let mut twice = sku("TWICE-SET");
+    twice.components = vec![
+        Component {
+            sku: "MUG-01".into(),
+            quantity: 1,
+        },
+        Component {
+            sku: "MUG-01".into(),
+            quantity: 1,
+        },
+    ];
+    assert!(matches!(
+        store.upsert_sku(&acme(), &twice, now()).await.unwrap(),
+        Err(StockChangeError::Invalid(_))
+    ));
+    let mut selfish = sku("MUG-01");
+    selfish.components = vec![Component {
+        sku: "MUG-01".into(),
+        quantity: 1,
+    }];
+    assert!(matches!(
+        store.upsert_sku(&acme(), &selfish, now()).await.unwrap(),
+        Err(StockChangeError::Invalid(_))
+    ));
+    let mut promoted = sku("TEE-RED-M");
+    promoted.components = vec![Component {
+        sku: "MUG-01".into(),
+        quantity: 1,
+    }];
+    assert!(
+        matches!(
+            store.upsert_sku(&acme(), &promoted, now()).await.unwrap(),
+            Err(StockChangeError::Invalid(_))
+        ),
+        "a component of GIFT-SET cannot become a bundle"
+    );
 }
 
 /// Receipts, adjustments and absolute counts change on hand and each leaves a movement.

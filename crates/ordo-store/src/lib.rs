@@ -53,7 +53,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the application stores and reads.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: InventoryStore + Send + Sync + 'static {
     /// Short name of the backend, e.g. `sqlite`.
     fn backend(&self) -> &'static str;
 

@@ -27,13 +27,22 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_path_to_error::deserialize(&mut deserializer).map_err(|e| ApiError::InvalidPayload {
         code: "validation_failed",
         message: format!("{}: {}", e.path(), e.inner()),
-        details: vec![ordo_core::FieldError::new(e.path().to_string(), "invalid", e.inner().to_string())],
+        details: vec![ordo_core::FieldError::new(
+            e.path().to_string(),
+            "invalid",
+            e.inner().to_string(),
+        )],
         inbox_id: None,
     })
 }
 
 fn check_code(parameter: &str, code: &str) -> ApiResult<()> {
-    ordo_core::Sku::parse(code).map(|_| ()).map_err(|message| ApiError::InvalidParameter { parameter: parameter.into(), message })
+    ordo_core::Sku::parse(code)
+        .map(|_| ())
+        .map_err(|message| ApiError::InvalidParameter {
+            parameter: parameter.into(),
+            message,
+        })
 }
 
 /// A warehouse as sent and shown (the code is in the path).
@@ -102,12 +111,18 @@ pub async fn put_warehouse(
     check_code("code", &code)?;
     let body: WarehouseBody = parse_body(&body)?;
     if body.name.trim().is_empty() {
-        return Err(ApiError::InvalidParameter { parameter: "name".into(), message: "is required".into() });
+        return Err(ApiError::InvalidParameter {
+            parameter: "name".into(),
+            message: "is required".into(),
+        });
     }
     let latitude_ok = body.latitude.is_none_or(|v| (-90.0..=90.0).contains(&v));
     let longitude_ok = body.longitude.is_none_or(|v| (-180.0..=180.0).contains(&v));
     if !latitude_ok || !longitude_ok {
-        return Err(ApiError::InvalidParameter { parameter: "latitude/longitude".into(), message: "out of range".into() });
+        return Err(ApiError::InvalidParameter {
+            parameter: "latitude/longitude".into(),
+            message: "out of range".into(),
+        });
     }
     let warehouse = Warehouse {
         code,
@@ -120,7 +135,10 @@ pub async fn put_warehouse(
         priority: body.priority,
         active: body.active,
     };
-    state.store.upsert_warehouse(&principal.tenant, &warehouse, Utc::now()).await?;
+    state
+        .store
+        .upsert_warehouse(&principal.tenant, &warehouse, Utc::now())
+        .await?;
     Ok(Json(warehouse.into()))
 }
 
@@ -129,7 +147,15 @@ pub async fn put_warehouse(
     responses((status = 200, body = Vec<WarehouseBody>)), security(("bearer" = [])))]
 pub async fn list_warehouses(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<WarehouseBody>>> {
     let principal = auth.require(Permission::Read)?;
-    Ok(Json(state.store.list_warehouses(&principal.tenant).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        state
+            .store
+            .list_warehouses(&principal.tenant)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// A catalogue entry as sent and shown. Cost prices are shown only to admins and operators.
@@ -169,9 +195,14 @@ pub struct SkuBody {
 
 fn sku_view(record: SkuRecord, role: Role) -> SkuBody {
     let shows_cost = matches!(role, Role::Admin | Role::Operator);
-    let cost_price = record.cost_price_minor.zip(record.cost_currency.as_deref()).and_then(|(minor, code)| {
-        ordo_core::Currency::parse(code).ok().map(|currency| ordo_core::Money { minor, currency }.to_decimal_string())
-    });
+    let cost_price = record
+        .cost_price_minor
+        .zip(record.cost_currency.as_deref())
+        .and_then(|(minor, code)| {
+            ordo_core::Currency::parse(code)
+                .ok()
+                .map(|currency| ordo_core::Money { minor, currency }.to_decimal_string())
+        });
     SkuBody {
         code: Some(record.code),
         barcode: record.barcode,
@@ -199,13 +230,20 @@ pub async fn put_sku(
     let principal = auth.require(Permission::Operate)?;
     check_code("code", &code)?;
     let body: SkuBody = parse_body(&body)?;
-    let invalid = |parameter: &str, message: String| ApiError::InvalidParameter { parameter: parameter.into(), message };
+    let invalid = |parameter: &str, message: String| ApiError::InvalidParameter {
+        parameter: parameter.into(),
+        message,
+    };
     let cost_price_minor = match (&body.cost_price, &body.cost_currency) {
         (None, _) => None,
         (Some(_), None) => return Err(invalid("cost_currency", "is required with cost_price".into())),
         (Some(price), Some(code)) => {
             let currency = ordo_core::Currency::parse(code).map_err(|m| invalid("cost_currency", m))?;
-            Some(ordo_core::Money::parse(price, currency).map_err(|m| invalid("cost_price", m))?.minor)
+            Some(
+                ordo_core::Money::parse(price, currency)
+                    .map_err(|m| invalid("cost_price", m))?
+                    .minor,
+            )
         }
     };
     let record = SkuRecord {
@@ -220,8 +258,16 @@ pub async fn put_sku(
         low_stock_threshold: body.low_stock_threshold,
         components: body.components,
     };
-    state.store.upsert_sku(&principal.tenant, &record, Utc::now()).await?.map_err(stock_error)?;
-    let stored = state.store.get_sku(&principal.tenant, &code).await?.ok_or_else(|| ApiError::Internal("sku vanished".into()))?;
+    state
+        .store
+        .upsert_sku(&principal.tenant, &record, Utc::now())
+        .await?
+        .map_err(stock_error)?;
+    let stored = state
+        .store
+        .get_sku(&principal.tenant, &code)
+        .await?
+        .ok_or_else(|| ApiError::Internal("sku vanished".into()))?;
     Ok(Json(sku_view(stored, principal.role)))
 }
 
@@ -257,7 +303,10 @@ pub async fn list_skus(
     QueryParams(params): QueryParams<SkuListParams>,
 ) -> ApiResult<Json<Vec<SkuBody>>> {
     let principal = auth.require(Permission::Read)?;
-    let skus = state.store.list_skus(&principal.tenant, params.cursor.as_deref(), parse_limit(params.limit)?).await?;
+    let skus = state
+        .store
+        .list_skus(&principal.tenant, params.cursor.as_deref(), parse_limit(params.limit)?)
+        .await?;
     Ok(Json(skus.into_iter().map(|s| sku_view(s, principal.role)).collect()))
 }
 
@@ -323,7 +372,12 @@ pub struct LevelView {
 
 impl From<StockLevel> for LevelView {
     fn from(l: StockLevel) -> Self {
-        Self { on_hand: l.on_hand, reserved: l.reserved, safety_stock: l.safety_stock, available: l.available() }
+        Self {
+            on_hand: l.on_hand,
+            reserved: l.reserved,
+            safety_stock: l.safety_stock,
+            available: l.available(),
+        }
     }
 }
 
@@ -335,19 +389,34 @@ fn row_error(error: &StockChangeError) -> RowError {
         StockChangeError::Stale { .. } => "stale",
         StockChangeError::Invalid(_) => "invalid",
     };
-    RowError { code, message: error.to_string() }
+    RowError {
+        code,
+        message: error.to_string(),
+    }
 }
 
 fn stock_error(error: StockChangeError) -> ApiError {
-    ApiError::InvalidPayload { code: "validation_failed", message: error.to_string(), details: vec![], inbox_id: None }
+    ApiError::InvalidPayload {
+        code: "validation_failed",
+        message: error.to_string(),
+        details: vec![],
+        inbox_id: None,
+    }
 }
 
 fn to_change(body: StockChangeBody, actor: &str) -> Result<StockChange, RowError> {
     let op = match body.op.as_str() {
-        "set" => StockOp::Set { on_hand: body.quantity, expected_on_hand: body.expected_on_hand },
+        "set" => StockOp::Set {
+            on_hand: body.quantity,
+            expected_on_hand: body.expected_on_hand,
+        },
         "adjust" => StockOp::Adjust { delta: body.quantity },
-        "receive" => StockOp::Receive { quantity: body.quantity },
-        "safety_stock" => StockOp::SetSafetyStock { safety_stock: body.quantity },
+        "receive" => StockOp::Receive {
+            quantity: body.quantity,
+        },
+        "safety_stock" => StockOp::SetSafetyStock {
+            safety_stock: body.quantity,
+        },
         other => {
             return Err(RowError {
                 code: "invalid",
@@ -371,17 +440,39 @@ async fn apply_rows(
     rows: Vec<(usize, Result<StockChange, RowError>)>,
 ) -> ApiResult<Vec<StockChangeResult>> {
     if rows.len() > MAX_STOCK_ROWS {
-        return Err(ApiError::InvalidParameter { parameter: "body".into(), message: format!("at most {MAX_STOCK_ROWS} rows") });
+        return Err(ApiError::InvalidParameter {
+            parameter: "body".into(),
+            message: format!("at most {MAX_STOCK_ROWS} rows"),
+        });
     }
     let changes: Vec<StockChange> = rows.iter().filter_map(|(_, r)| r.as_ref().ok().cloned()).collect();
-    let mut applied = state.store.change_stock(&principal.tenant, &changes, Utc::now()).await?.into_iter();
+    let mut applied = state
+        .store
+        .change_stock(&principal.tenant, &changes, Utc::now())
+        .await?
+        .into_iter();
     let mut results = Vec::with_capacity(rows.len());
     for (row, parsed) in rows {
         results.push(match parsed {
-            Err(error) => StockChangeResult { row, ok: false, level: None, error: Some(error) },
+            Err(error) => StockChangeResult {
+                row,
+                ok: false,
+                level: None,
+                error: Some(error),
+            },
             Ok(_) => match applied.next() {
-                Some(Ok(level)) => StockChangeResult { row, ok: true, level: Some(level.into()), error: None },
-                Some(Err(error)) => StockChangeResult { row, ok: false, level: None, error: Some(row_error(&error)) },
+                Some(Ok(level)) => StockChangeResult {
+                    row,
+                    ok: true,
+                    level: Some(level.into()),
+                    error: None,
+                },
+                Some(Err(error)) => StockChangeResult {
+                    row,
+                    ok: false,
+                    level: None,
+                    error: Some(row_error(&error)),
+                },
                 None => return Err(ApiError::Internal("store returned fewer results than changes".into())),
             },
         });
@@ -399,7 +490,11 @@ pub async fn change_stock(
 ) -> ApiResult<Json<Vec<StockChangeResult>>> {
     let principal = auth.require(Permission::Operate)?;
     let bodies: Vec<StockChangeBody> = parse_body(&body)?;
-    let rows = bodies.into_iter().enumerate().map(|(i, b)| (i, to_change(b, &principal.actor))).collect();
+    let rows = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| (i, to_change(b, &principal.actor)))
+        .collect();
     Ok(Json(apply_rows(&state, principal, rows).await?))
 }
 
@@ -414,12 +509,19 @@ pub async fn import_stock_csv(
     RawBody(body): RawBody,
 ) -> ApiResult<Json<Vec<StockChangeResult>>> {
     let principal = auth.require(Permission::Operate)?;
-    let text = String::from_utf8(body)
-        .map_err(|_| ApiError::InvalidParameter { parameter: "body".into(), message: "CSV must be UTF-8".into() })?;
+    let text = String::from_utf8(body).map_err(|_| ApiError::InvalidParameter {
+        parameter: "body".into(),
+        message: "CSV must be UTF-8".into(),
+    })?;
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let header: Vec<String> = lines
         .next()
-        .map(|(_, l)| l.trim_start_matches('\u{feff}').split(',').map(|h| h.trim().to_ascii_lowercase()).collect())
+        .map(|(_, l)| {
+            l.trim_start_matches('\u{feff}')
+                .split(',')
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect()
+        })
         .unwrap_or_default();
     if header != ["warehouse", "sku", "on_hand"] {
         return Err(ApiError::InvalidParameter {
@@ -433,16 +535,25 @@ pub async fn import_stock_csv(
             let parsed = match fields.as_slice() {
                 [warehouse, sku, on_hand] => on_hand
                     .parse::<i64>()
-                    .map_err(|_| RowError { code: "invalid", message: format!("on_hand {on_hand:?} is not an integer") })
+                    .map_err(|_| RowError {
+                        code: "invalid",
+                        message: format!("on_hand {on_hand:?} is not an integer"),
+                    })
                     .map(|on_hand| StockChange {
                         warehouse: (*warehouse).to_owned(),
                         sku: (*sku).to_owned(),
-                        op: StockOp::Set { on_hand, expected_on_hand: None },
+                        op: StockOp::Set {
+                            on_hand,
+                            expected_on_hand: None,
+                        },
                         reason: "csv import".into(),
                         reference: None,
                         actor: principal.actor.clone(),
                     }),
-                _ => Err(RowError { code: "invalid", message: format!("expected 3 fields, found {}", fields.len()) }),
+                _ => Err(RowError {
+                    code: "invalid",
+                    message: format!("expected 3 fields, found {}", fields.len()),
+                }),
             };
             (index + 1, parsed)
         })
@@ -483,7 +594,10 @@ pub async fn availability(
         .ok_or_else(|| ApiError::NotFound(format!("sku {sku:?} not found")))?;
     if record.components.is_empty() {
         let rows = state.store.list_stock(&principal.tenant, Some(&sku)).await?;
-        let warehouses: BTreeMap<String, i64> = rows.iter().map(|r| (r.warehouse.clone(), r.level.available())).collect();
+        let warehouses: BTreeMap<String, i64> = rows
+            .iter()
+            .map(|r| (r.warehouse.clone(), r.level.available()))
+            .collect();
         return Ok(Json(AvailabilityView {
             sku,
             bundle: false,
@@ -497,15 +611,22 @@ pub async fn availability(
     let mut per_component: Vec<(i64, BTreeMap<String, i64>)> = Vec::new();
     for component in &record.components {
         let rows = state.store.list_stock(&principal.tenant, Some(&component.sku)).await?;
-        per_component.push((component.quantity, rows.into_iter().map(|r| (r.warehouse, r.level.available())).collect()));
+        per_component.push((
+            component.quantity,
+            rows.into_iter().map(|r| (r.warehouse, r.level.available())).collect(),
+        ));
     }
-    let warehouse_codes: std::collections::BTreeSet<String> =
-        per_component.iter().flat_map(|(_, by_wh)| by_wh.keys().cloned()).collect();
+    let warehouse_codes: std::collections::BTreeSet<String> = per_component
+        .iter()
+        .flat_map(|(_, by_wh)| by_wh.keys().cloned())
+        .collect();
     let warehouses: BTreeMap<String, i64> = warehouse_codes
         .into_iter()
         .map(|wh| {
-            let parts: Vec<(i64, i64)> =
-                per_component.iter().map(|(per, by_wh)| (by_wh.get(&wh).copied().unwrap_or(0), *per)).collect();
+            let parts: Vec<(i64, i64)> = per_component
+                .iter()
+                .map(|(per, by_wh)| (by_wh.get(&wh).copied().unwrap_or(0), *per))
+                .collect();
             let count = bundle_available(&parts);
             (wh, count)
         })
@@ -593,7 +714,15 @@ pub async fn list_movements(
         after: params.cursor.as_deref().map(|c| parse_uuid("cursor", c)).transpose()?,
         limit: parse_limit(params.limit)?,
     };
-    Ok(Json(state.store.list_movements(&principal.tenant, &query).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        state
+            .store
+            .list_movements(&principal.tenant, &query)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Result of a balance check.
@@ -612,5 +741,8 @@ pub struct CheckView {
 pub async fn check(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<CheckView>> {
     let principal = auth.require(Permission::Read)?;
     let discrepancies = state.store.check_inventory(&principal.tenant).await?;
-    Ok(Json(CheckView { consistent: discrepancies.is_empty(), discrepancies }))
+    Ok(Json(CheckView {
+        consistent: discrepancies.is_empty(),
+        discrepancies,
+    }))
 }

@@ -1,6 +1,7 @@
 //! Route handlers, one module per resource.
 
 pub mod inbox;
+pub mod inventory;
 pub mod orders;
 pub mod system;
 pub mod tokens;
