@@ -6,6 +6,8 @@
 //! versions of pending orders once they are paid. A status line every five seconds shows
 //! what happened; Ctrl-C (or `--seconds`) stops the feed and the node gracefully.
 
+mod seed;
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -91,6 +93,9 @@ pub async fn run(args: DemoArgs, mut config: Config, metrics: Option<PrometheusH
         .timeout(Duration::from_secs(30))
         .build()
         .context("building the HTTP client")?;
+    seed::seed(&http, &base, &minted.secret)
+        .await
+        .context("stocking the demo catalogue")?;
     let feed = Feed::new(http, base.clone(), minted.secret.clone());
 
     // One order first, so the banner can show a real id to look up.
@@ -140,6 +145,9 @@ fn print_banner(base: &str, token: &str, db_path: &std::path::Path, first_id: &s
     println!("  curl -s {auth} {base}/api/v1/orders/{first_id}");
     println!("  # payloads that failed and wait in the inbox for a fix and replay");
     println!("  curl -s {auth} '{base}/api/v1/inbox?status=failed'");
+    println!("  # stock of one SKU, per warehouse, and its movements");
+    println!("  curl -s {auth} {base}/api/v1/availability/TEE-RED-M");
+    println!("  curl -s {auth} '{base}/api/v1/movements?sku=TEE-RED-M'");
     println!("  # the API description (OpenAPI 3.1)");
     println!("  curl -s {auth} {base}/api/v1/openapi.json");
     println!("  # health and Prometheus metrics need no token");

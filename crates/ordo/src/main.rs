@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Inventory maintenance.
+    Inventory {
+        #[command(subcommand)]
+        command: InventoryCommand,
+    },
     /// Load benchmarks against a real server on 127.0.0.1.
     Bench {
         #[command(subcommand)]
@@ -78,6 +83,19 @@ enum TokenCommand {
         /// A label.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Store URL.
+        #[arg(long)]
+        db: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum InventoryCommand {
+    /// Verify that every stock balance equals the sum of its movements; exits 1 if not.
+    Check {
+        /// Tenant to check.
+        #[arg(long, default_value = "default")]
+        tenant: String,
         /// Store URL.
         #[arg(long)]
         db: Option<String>,
@@ -166,6 +184,27 @@ async fn main() -> anyhow::Result<()> {
                 role.as_str()
             );
             Ok(())
+        }
+        Command::Inventory {
+            command: InventoryCommand::Check { tenant, db },
+        } => {
+            let tenant = TenantId::parse(tenant).map_err(anyhow::Error::msg)?;
+            let store = server::open_store(&db.unwrap_or(config.store.url), 2).await?;
+            let discrepancies = store.check_inventory(&tenant).await?;
+            let levels = store.list_stock(&tenant, None).await?.len();
+            if discrepancies.is_empty() {
+                println!(
+                    "inventory of tenant {tenant} is consistent: {levels} stock levels agree with their movements"
+                );
+                return Ok(());
+            }
+            for d in &discrepancies {
+                println!(
+                    "{} / {}: stored on hand {} reserved {}, movements say on hand {} reserved {}",
+                    d.warehouse, d.sku, d.stored.on_hand, d.stored.reserved, d.from_movements.0, d.from_movements.1
+                );
+            }
+            std::process::exit(1);
         }
         Command::Demo(args) => {
             init_logging(&config);

@@ -5,6 +5,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use ordo_core::TenantId;
+use ordo_store::InventoryStore;
 use ordo_store::{OrderQuery, Store};
 use ordo_store_sqlite::SqliteStore;
 
@@ -119,20 +120,35 @@ fn the_demo_runs_for_a_bounded_time_and_leaves_orders_behind() {
         .enable_all()
         .build()
         .unwrap();
-    let orders = runtime.block_on(async {
+    let (orders, stock_levels) = runtime.block_on(async {
         let url = format!("sqlite://{}", data.join("ordo.db").display());
         let store = SqliteStore::open(&url).await.expect("the demo's database opens");
+        let stock_levels = store.list_stock(&TenantId::default_tenant(), None).await.unwrap().len();
         let query = OrderQuery {
             limit: 500,
             ..OrderQuery::default()
         };
-        store
+        let orders = store
             .search_orders(&TenantId::default_tenant(), &query)
             .await
             .unwrap()
             .items
-            .len()
+            .len();
+        (orders, stock_levels)
     });
     // 50 orders a second for 3 s, less broken payloads and re-deliveries.
     assert!(orders >= 50, "only {orders} orders in the demo's database");
+    assert!(
+        stock_levels >= 20,
+        "the demo stocked only {stock_levels} (warehouse, SKU) pairs"
+    );
+
+    let url = format!("sqlite://{}", data.join("ordo.db").display());
+    let check = ordo(
+        dir.path(),
+        &["inventory", "check", "--db", &url],
+        Duration::from_secs(30),
+    );
+    assert!(check.status.success(), "{}{}", text(&check.stdout), text(&check.stderr));
+    assert!(text(&check.stdout).contains("consistent"), "{}", text(&check.stdout));
 }
