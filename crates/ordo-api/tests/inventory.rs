@@ -52,7 +52,7 @@ async fn catalogue(app: &TestApp) {
         assert_eq!(status, 200);
     }
     for sku in ["TEE-RED-M", "MUG-01"] {
-        let body = json!({"name": sku, "cost_price": "31.00", "cost_currency": "CNY", "weight_g": 300});
+        let body = json!({"name": sku, "cost_price": "31.00", "cost_currency": "CNY", "weight_g": 300, "low_stock_threshold": 12});
         assert_eq!(put(app, &format!("/api/v1/skus/{sku}"), body).await.0, 200);
     }
 }
@@ -85,6 +85,13 @@ async fn stock_moves_through_the_api_and_every_change_is_a_movement(app: TestApp
 
     let (_, availability) = app.get_json(&app.admin, "/api/v1/availability/MUG-01").await;
     assert_eq!(availability["available"], 11);
+    assert_eq!(
+        (
+            availability["low_stock"].as_bool(),
+            availability["low_stock_threshold"].as_i64()
+        ),
+        (Some(true), Some(12))
+    );
     assert_eq!(availability["warehouses"], json!({"HZ-01": 7, "SZ-01": 4}));
 
     let (_, movements) = app
@@ -141,6 +148,12 @@ async fn a_csv_import_reports_every_row(app: TestApp) {
     );
     let (_, availability) = app.get_json(&app.admin, "/api/v1/availability/TEE-RED-M").await;
     assert_eq!(availability["available"], 7);
+    let (_, mugs) = app.get_json(&app.admin, "/api/v1/availability/MUG-01").await;
+    assert_eq!(
+        (mugs["available"].as_i64(), mugs["low_stock"].as_bool()),
+        (Some(12), Some(false)),
+        "12 is not below 12"
+    );
     let (status, error) = post(&app, "/api/v1/stock/import", "sku,qty\nA,1\n").await;
     assert_eq!(
         (status, error["error"]["code"].as_str()),

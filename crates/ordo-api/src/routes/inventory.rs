@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::Utc;
 use ordo_core::auth::{Permission, Role};
-use ordo_core::inventory::{Component, StockLevel, bundle_available};
+use ordo_core::inventory::{Component, StockLevel, bundle_available, is_low_stock};
 use ordo_store::inventory::{
     Discrepancy, MovementQuery, MovementRecord, SkuRecord, StockChange, StockChangeError, StockOp, Warehouse,
 };
@@ -570,6 +570,10 @@ pub struct AvailabilityView {
     pub bundle: bool,
     /// Units available to promise in total.
     pub available: i64,
+    /// The SKU's low-stock threshold, if it has one.
+    pub low_stock_threshold: Option<i64>,
+    /// True when total available is below the threshold.
+    pub low_stock: bool,
     /// Per warehouse (for a bundle: bundles buildable from that warehouse's components).
     pub warehouses: BTreeMap<String, i64>,
     /// Per-warehouse levels (stocked SKUs only).
@@ -598,10 +602,13 @@ pub async fn availability(
             .iter()
             .map(|r| (r.warehouse.clone(), r.level.available()))
             .collect();
+        let available = warehouses.values().sum();
         return Ok(Json(AvailabilityView {
             sku,
             bundle: false,
-            available: warehouses.values().sum(),
+            available,
+            low_stock_threshold: record.low_stock_threshold,
+            low_stock: is_low_stock(available, record.low_stock_threshold, 0.0, 0),
             warehouses,
             levels: rows.into_iter().map(|r| (r.warehouse, r.level.into())).collect(),
         }));
@@ -631,10 +638,13 @@ pub async fn availability(
             (wh, count)
         })
         .collect();
+    let available = warehouses.values().sum();
     Ok(Json(AvailabilityView {
         sku,
         bundle: true,
-        available: warehouses.values().sum(),
+        available,
+        low_stock_threshold: record.low_stock_threshold,
+        low_stock: is_low_stock(available, record.low_stock_threshold, 0.0, 0),
         warehouses,
         levels: BTreeMap::new(),
     }))
