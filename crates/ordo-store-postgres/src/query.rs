@@ -9,8 +9,8 @@ use ordo_core::ingest::OrderState;
 use ordo_core::{OrderId, OrderStatus, TenantId};
 use ordo_store::flow;
 use ordo_store::{
-    InboxEntry, InboxQuery, InboxStatus, MAX_PAGE, OrderCursor, OrderEvent, OrderQuery, OrderRecord, OrderSummary,
-    Page, StoreError, StoreResult,
+    InboxEntry, InboxQuery, InboxStatus, MAX_PAGE, OrderEvent, OrderQuery, OrderRecord, OrderSummary, Page, StoreError,
+    StoreResult,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
@@ -135,17 +135,8 @@ pub(crate) async fn search_orders(
         .push_bind(limit as i64 + 1);
 
     let rows = sql.build().fetch_all(pool).await.map_err(map)?;
-    let mut items = rows.iter().map(summary_from_row).collect::<StoreResult<Vec<_>>>()?;
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|last| OrderCursor {
-            placed_at: last.placed_at,
-            id: last.id,
-        })
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    let items = rows.iter().map(summary_from_row).collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, limit, ordo_store::order_cursor))
 }
 
 fn summary_from_row(row: &PgRow) -> StoreResult<OrderSummary> {
@@ -187,17 +178,11 @@ pub(crate) async fn list_inbox(
     sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit as i64 + 1);
 
     let rows = sql.build().fetch_all(pool).await.map_err(map)?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(|row| inbox_from_row(row, Vec::new()))
         .collect::<StoreResult<Vec<_>>>()?;
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|last| last.id)
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    Ok(Page::from_overfetch(items, limit, |last| last.id))
 }
 
 /// One inbox entry, with its body.

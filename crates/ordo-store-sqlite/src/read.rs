@@ -4,8 +4,8 @@ use ordo_core::ingest::OrderState;
 use ordo_core::{OrderId, OrderStatus, TenantId};
 use ordo_store::flow::order_from_document;
 use ordo_store::{
-    InboxEntry, InboxQuery, InboxStatus, MAX_PAGE, OrderCursor, OrderEvent, OrderQuery, OrderRecord, OrderSummary,
-    Page, StoreError, StoreResult,
+    InboxEntry, InboxQuery, InboxStatus, MAX_PAGE, OrderEvent, OrderQuery, OrderRecord, OrderSummary, Page, StoreError,
+    StoreResult,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
@@ -103,7 +103,7 @@ pub(crate) async fn search_orders(
     sql.push(" ORDER BY placed_at DESC, id DESC LIMIT ")
         .push_bind(i64::from(limit) + 1);
     let rows = sql.build().fetch_all(pool).await.map_err(map_err)?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(|row| {
             Ok(OrderSummary {
@@ -121,16 +121,7 @@ pub(crate) async fn search_orders(
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    let next = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|last| OrderCursor {
-            placed_at: last.placed_at,
-            id: last.id,
-        })
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    Ok(Page::from_overfetch(items, limit as usize, ordo_store::order_cursor))
 }
 
 fn inbox_from_row(row: &SqliteRow, with_body: bool) -> StoreResult<InboxEntry> {
@@ -173,17 +164,11 @@ pub(crate) async fn list_inbox(
     }
     sql.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit) + 1);
     let rows = sql.build().fetch_all(pool).await.map_err(map_err)?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(|row| inbox_from_row(row, false))
         .collect::<StoreResult<Vec<_>>>()?;
-    let next = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|last| last.id)
-    } else {
-        None
-    };
-    Ok(Page { items, next })
+    Ok(Page::from_overfetch(items, limit as usize, |last| last.id))
 }
 
 pub(crate) async fn get_inbox(pool: &SqlitePool, tenant: &TenantId, id: Uuid) -> StoreResult<Option<InboxEntry>> {

@@ -316,3 +316,25 @@ pub struct Page<T, C = OrderCursor> {
     /// Cursor for the next page, if there may be one.
     pub next: Option<C>,
 }
+
+impl<T, C> Page<T, C> {
+    /// A page from a query that fetched up to `limit + 1` rows: the extra row only says
+    /// another page exists, and the cursor is taken from the last row kept.
+    pub fn from_overfetch(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> C) -> Self {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(cursor)
+        } else {
+            None
+        };
+        Self { items, next }
+    }
+}
+
+/// The cursor of an order summary.
+pub fn order_cursor(summary: &OrderSummary) -> OrderCursor {
+    OrderCursor {
+        placed_at: summary.placed_at,
+        id: summary.id,
+    }
+}
