@@ -41,16 +41,16 @@ use crate::error::ApiError;
         routes::inbox::list_inbox,
         routes::inbox::get_inbox,
         routes::inbox::replay_inbox,
-        routes::inventory::put_warehouse,
-        routes::inventory::list_warehouses,
-        routes::inventory::put_sku,
-        routes::inventory::get_sku,
-        routes::inventory::list_skus,
-        routes::inventory::change_stock,
-        routes::inventory::import_stock_csv,
-        routes::inventory::availability,
-        routes::inventory::list_movements,
-        routes::inventory::check,
+        routes::catalogue::put_warehouse,
+        routes::catalogue::list_warehouses,
+        routes::catalogue::put_sku,
+        routes::catalogue::get_sku,
+        routes::catalogue::list_skus,
+        routes::stock::change_stock,
+        routes::stock::import_stock_csv,
+        routes::stock::availability,
+        routes::stock::list_movements,
+        routes::stock::check,
         routes::tokens::create_token,
         routes::tokens::list_tokens,
         routes::tokens::revoke_token,
@@ -101,21 +101,21 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/tokens/{id}",
             axum::routing::delete(routes::tokens::revoke_token),
         )
-        .route("/api/v1/warehouses", get(routes::inventory::list_warehouses))
+        .route("/api/v1/warehouses", get(routes::catalogue::list_warehouses))
         .route(
             "/api/v1/warehouses/{code}",
-            axum::routing::put(routes::inventory::put_warehouse),
+            axum::routing::put(routes::catalogue::put_warehouse),
         )
-        .route("/api/v1/skus", get(routes::inventory::list_skus))
+        .route("/api/v1/skus", get(routes::catalogue::list_skus))
         .route(
             "/api/v1/skus/{code}",
-            axum::routing::put(routes::inventory::put_sku).get(routes::inventory::get_sku),
+            axum::routing::put(routes::catalogue::put_sku).get(routes::catalogue::get_sku),
         )
-        .route("/api/v1/stock/changes", post(routes::inventory::change_stock))
-        .route("/api/v1/stock/import", post(routes::inventory::import_stock_csv))
-        .route("/api/v1/availability/{sku}", get(routes::inventory::availability))
-        .route("/api/v1/movements", get(routes::inventory::list_movements))
-        .route("/api/v1/inventory/check", get(routes::inventory::check))
+        .route("/api/v1/stock/changes", post(routes::stock::change_stock))
+        .route("/api/v1/stock/import", post(routes::stock::import_stock_csv))
+        .route("/api/v1/availability/{sku}", get(routes::stock::availability))
+        .route("/api/v1/movements", get(routes::stock::list_movements))
+        .route("/api/v1/inventory/check", get(routes::stock::check))
         .route("/api/v1/openapi.json", get(routes::system::openapi))
         .route("/healthz", get(routes::system::healthz))
         .route("/metrics", get(routes::system::metrics));

@@ -1,8 +1,9 @@
 //! Route handlers, one module per resource.
 
+pub mod catalogue;
 pub mod inbox;
-pub mod inventory;
 pub mod orders;
+pub mod stock;
 pub mod system;
 pub mod tokens;
 
