@@ -137,10 +137,13 @@ impl Config {
             }
             None => figment = figment.merge(Toml::file("ordo.toml")),
         }
+        // Only ORDO_<SECTION>__<KEY> names are configuration. Other ORDO_ variables
+        // (ORDO_CONFIG, ORDO_ADMIN_TOKEN, a test run's ORDO_TEST_POSTGRES_URL) are not, and
+        // must not trip the unknown-key check.
         figment = figment.merge(
             Env::prefixed("ORDO_")
-                .split("__")
-                .ignore(&["admin_token", "admin_token_file"]),
+                .filter(|key| key.as_str().contains("__"))
+                .split("__"),
         );
         let mut config: Config = figment.extract().context("invalid configuration")?;
         if let Ok(token) = std::env::var("ORDO_ADMIN_TOKEN") {

@@ -152,3 +152,30 @@ fn the_demo_runs_for_a_bounded_time_and_leaves_orders_behind() {
     assert!(check.status.success(), "{}{}", text(&check.stdout), text(&check.stderr));
     assert!(text(&check.stdout).contains("consistent"), "{}", text(&check.stdout));
 }
+
+#[test]
+fn only_section_keys_in_the_environment_are_configuration() {
+    let show = |vars: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ordo"));
+        command
+            .args(["config", "show"])
+            .current_dir(tempfile::tempdir().unwrap().path());
+        for (key, value) in vars {
+            command.env(key, value);
+        }
+        command.output().unwrap()
+    };
+    let output = show(&[
+        ("ORDO_TEST_POSTGRES_URL", "postgres://x"),
+        ("ORDO_SERVER__LISTEN", "127.0.0.1:9999"),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("listen = \"127.0.0.1:9999\""),
+        "{}",
+        text(&output.stdout)
+    );
+    let typo = show(&[("ORDO_SERVER__LISEN", "127.0.0.1:9999")]);
+    assert!(!typo.status.success());
+    assert!(text(&typo.stderr).contains("lisen"), "{}", text(&typo.stderr));
+}
