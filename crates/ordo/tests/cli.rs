@@ -155,11 +155,10 @@ fn the_demo_runs_for_a_bounded_time_and_leaves_orders_behind() {
 
 #[test]
 fn only_section_keys_in_the_environment_are_configuration() {
+    let dir = tempfile::tempdir().unwrap();
     let show = |vars: &[(&str, &str)]| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ordo"));
-        command
-            .args(["config", "show"])
-            .current_dir(tempfile::tempdir().unwrap().path());
+        command.args(["config", "show"]).current_dir(dir.path());
         for (key, value) in vars {
             command.env(key, value);
         }
