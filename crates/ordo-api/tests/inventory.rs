@@ -13,6 +13,7 @@ on_both_stores!(
     a_bundle_is_as_available_as_its_scarcest_component_per_warehouse,
     cost_prices_are_shown_only_to_admins_and_operators,
     bad_catalogue_input_is_refused_with_the_field_named,
+    a_channel_sees_only_the_active_warehouses_that_serve_it,
 );
 
 async fn put(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
@@ -237,5 +238,56 @@ async fn bad_catalogue_input_is_refused_with_the_field_named(app: TestApp) {
         json!({"name": "far", "latitude": 123.0}),
     )
     .await;
+    assert_eq!(status, 400);
+}
+
+async fn a_channel_sees_only_the_active_warehouses_that_serve_it(app: TestApp) {
+    catalogue(&app).await;
+    put(
+        &app,
+        "/api/v1/warehouses/HZ-01",
+        json!({"name": "Hangzhou", "channels": ["taobao", "jd"]}),
+    )
+    .await;
+    put(
+        &app,
+        "/api/v1/warehouses/SZ-01",
+        json!({"name": "Shenzhen", "channels": ["shopify"]}),
+    )
+    .await;
+    put(
+        &app,
+        "/api/v1/warehouses/BJ-01",
+        json!({"name": "Beijing", "active": false}),
+    )
+    .await;
+    let changes = json!([
+        {"warehouse": "HZ-01", "sku": "MUG-01", "op": "receive", "quantity": 10},
+        {"warehouse": "SZ-01", "sku": "MUG-01", "op": "receive", "quantity": 4},
+        {"warehouse": "BJ-01", "sku": "MUG-01", "op": "receive", "quantity": 7},
+    ]);
+    post(&app, "/api/v1/stock/changes", changes.to_string()).await;
+    for (channel, warehouses, available) in [
+        ("taobao", json!(["HZ-01"]), 10),
+        ("shopify", json!(["SZ-01"]), 4),
+        ("amazon", json!([]), 0),
+    ] {
+        let (status, view) = app
+            .get_json(&app.admin, &format!("/api/v1/availability/MUG-01?channel={channel}"))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(view["channel"]["warehouses"], warehouses, "{channel}");
+        assert_eq!(
+            (
+                view["channel"]["available"].as_i64(),
+                view["channel"]["sellable"].as_i64()
+            ),
+            (Some(available), Some(available))
+        );
+        assert_eq!(view["available"], 21, "the total counts every warehouse");
+    }
+    let (status, _) = app
+        .get_json(&app.admin, "/api/v1/availability/MUG-01?channel=no%20such")
+        .await;
     assert_eq!(status, 400);
 }

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::Utc;
 use ordo_core::auth::Permission;
-use ordo_core::inventory::{StockLevel, bundle_available, is_low_stock};
+use ordo_core::inventory::{ChannelPolicy, StockLevel, bundle_available, channel_sellable, is_low_stock};
 use ordo_store::inventory::{Discrepancy, MovementQuery, MovementRecord, StockChange, StockChangeError, StockOp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -282,31 +282,83 @@ pub struct AvailabilityView {
     /// Per-warehouse levels (stocked SKUs only).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub levels: BTreeMap<String, LevelView>,
+    /// What one channel may sell, when `?channel=` was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelAvailabilityView>,
+}
+
+/// Availability as one channel sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelAvailabilityView {
+    /// Channel code.
+    pub channel: String,
+    /// Active warehouses serving the channel.
+    pub warehouses: Vec<String>,
+    /// Available over those warehouses.
+    pub available: i64,
+    /// What the channel may list: available under the channel's ratio and buffer (all of
+    /// it, until the channel has a policy).
+    pub sellable: i64,
+}
+
+/// Availability parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChannelParams {
+    /// Also show what this channel may sell.
+    pub channel: Option<String>,
 }
 
 /// Availability of a SKU, per warehouse and in total; for a bundle, the minimum over its
 /// components.
-#[utoipa::path(get, path = "/api/v1/availability/{sku}", tag = "inventory", params(("sku" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/availability/{sku}", tag = "inventory", params(("sku" = String, Path), ChannelParams),
     responses((status = 200, body = AvailabilityView), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn availability(
     State(state): State<AppState>,
     auth: Auth,
     Path(sku): Path<String>,
+    QueryParams(params): QueryParams<ChannelParams>,
 ) -> ApiResult<Json<AvailabilityView>> {
     let principal = auth.require(Permission::Read)?;
+    let mut view = sku_availability(&state, &principal.tenant, sku).await?;
+    if let Some(channel) = params.channel {
+        let channel = ordo_core::ChannelId::parse(channel).map_err(|message| ApiError::InvalidParameter {
+            parameter: "channel".into(),
+            message,
+        })?;
+        let serving: Vec<String> = state
+            .store
+            .list_warehouses(&principal.tenant)
+            .await?
+            .into_iter()
+            .filter(|w| w.serves(channel.as_str()))
+            .map(|w| w.code)
+            .collect();
+        let available = serving.iter().filter_map(|w| view.warehouses.get(w)).sum();
+        view.channel = Some(ChannelAvailabilityView {
+            channel: channel.to_string(),
+            warehouses: serving,
+            available,
+            sellable: channel_sellable(available, ChannelPolicy::default(), None),
+        });
+    }
+    Ok(Json(view))
+}
+
+async fn sku_availability(state: &AppState, tenant: &ordo_core::TenantId, sku: String) -> ApiResult<AvailabilityView> {
     let record = state
         .store
-        .get_sku(&principal.tenant, &sku)
+        .get_sku(tenant, &sku)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("sku {sku:?} not found")))?;
     if record.components.is_empty() {
-        let rows = state.store.list_stock(&principal.tenant, Some(&sku)).await?;
+        let rows = state.store.list_stock(tenant, Some(&sku)).await?;
         let warehouses: BTreeMap<String, i64> = rows
             .iter()
             .map(|r| (r.warehouse.clone(), r.level.available()))
             .collect();
         let available = warehouses.values().sum();
-        return Ok(Json(AvailabilityView {
+        return Ok(AvailabilityView {
             sku,
             bundle: false,
             available,
@@ -314,13 +366,14 @@ pub async fn availability(
             low_stock: is_low_stock(available, record.low_stock_threshold, 0.0, 0),
             warehouses,
             levels: rows.into_iter().map(|r| (r.warehouse, r.level.into())).collect(),
-        }));
+            channel: None,
+        });
     }
     // A bundle ships from one warehouse, so it is built per warehouse from that
     // warehouse's components, then summed.
     let mut per_component: Vec<(i64, BTreeMap<String, i64>)> = Vec::new();
     for component in &record.components {
-        let rows = state.store.list_stock(&principal.tenant, Some(&component.sku)).await?;
+        let rows = state.store.list_stock(tenant, Some(&component.sku)).await?;
         per_component.push((
             component.quantity,
             rows.into_iter().map(|r| (r.warehouse, r.level.available())).collect(),
@@ -342,7 +395,7 @@ pub async fn availability(
         })
         .collect();
     let available = warehouses.values().sum();
-    Ok(Json(AvailabilityView {
+    Ok(AvailabilityView {
         sku,
         bundle: true,
         available,
@@ -350,7 +403,8 @@ pub async fn availability(
         low_stock: is_low_stock(available, record.low_stock_threshold, 0.0, 0),
         warehouses,
         levels: BTreeMap::new(),
-    }))
+        channel: None,
+    })
 }
 
 /// Movement listing parameters.
