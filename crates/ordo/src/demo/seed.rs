@@ -74,6 +74,11 @@ pub async fn seed(http: &reqwest::Client, base: &str, token: &str) -> anyhow::Re
     let set = results
         .as_array()
         .map_or(0, |rows| rows.iter().filter(|r| r["ok"] == true).count());
-    println!("Stocked {set} (warehouse, SKU) pairs; the others kept the stock of an earlier run.");
+    let rows = results.as_array().map_or(0, Vec::len);
+    if set == rows {
+        println!("Stocked {set} (warehouse, SKU) pairs.");
+    } else {
+        println!("Stocked {set} of {rows} (warehouse, SKU) pairs; the others keep the stock of an earlier run.");
+    }
     Ok(())
 }
