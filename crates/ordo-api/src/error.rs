@@ -80,6 +80,19 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
+    /// The error for a payload that was kept in the inbox as failed, with its reason.
+    pub fn kept_as_failed(inbox_id: Uuid, problem: Option<ordo_app::payload::PayloadError>) -> Self {
+        match problem {
+            Some(problem) => Self::InvalidPayload {
+                code: problem.code,
+                message: problem.message,
+                details: problem.details,
+                inbox_id: Some(inbox_id),
+            },
+            None => Self::Internal(format!("inbox entry {inbox_id} failed without a reason")),
+        }
+    }
+
     /// The stable code and status.
     pub fn code_and_status(&self) -> (&'static str, StatusCode) {
         match self {

@@ -123,17 +123,7 @@ pub async fn replay_inbox(
             ReplayError::Ingest(e) => ApiError::from(e),
         })?;
     match ingested.result {
-        IngestResult::FailedKept { inbox_id } => {
-            let problem = ingested
-                .problem
-                .ok_or_else(|| ApiError::Internal("failed without a reason".into()))?;
-            Err(ApiError::InvalidPayload {
-                code: problem.code,
-                message: problem.message,
-                details: problem.details,
-                inbox_id: Some(inbox_id),
-            })
-        }
+        IngestResult::FailedKept { inbox_id } => Err(ApiError::kept_as_failed(inbox_id, ingested.problem)),
         result => {
             let view = IngestResponse::from_result(&result)
                 .ok_or_else(|| ApiError::Internal(format!("unexpected replay result {result:?}")))?;

@@ -53,17 +53,7 @@ pub async fn create_order(
             let location = format!("/api/v1/orders/{}", view.id);
             Ok((status, [(header::LOCATION, location)], Json(view)).into_response())
         }
-        IngestResult::FailedKept { inbox_id } => {
-            let problem = ingested
-                .problem
-                .ok_or_else(|| ApiError::Internal("failed without a reason".into()))?;
-            Err(ApiError::InvalidPayload {
-                code: problem.code,
-                message: problem.message,
-                details: problem.details,
-                inbox_id: Some(inbox_id),
-            })
-        }
+        IngestResult::FailedKept { inbox_id } => Err(ApiError::kept_as_failed(inbox_id, ingested.problem)),
         IngestResult::IdempotencyKeyReused { inbox_id } => Err(ApiError::IdempotencyKeyReused { inbox_id }),
         IngestResult::NotReplayable { reason, .. } => Err(ApiError::NotReplayable(reason)),
     }
