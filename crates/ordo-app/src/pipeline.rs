@@ -62,16 +62,6 @@ pub struct Pipeline {
     sender: mpsc::Sender<Job>,
 }
 
-/// Asks the OS to run the calling thread ahead of ordinary ones: the writers are the one
-/// serial step of ingestion. Needs CAP_SYS_NICE (or root); without it nothing changes.
-fn raise_thread_priority() {
-    // SAFETY: plain syscalls on the calling thread, with no pointers.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, -10);
-    }
-}
-
 /// Completes when the writers have committed everything queued and stopped.
 pub struct WritersHandle {
     finished: oneshot::Receiver<()>,
@@ -94,7 +84,7 @@ impl Pipeline {
     /// Why a thread: a writer awaits the database several times per batch. On the API's
     /// runtime each of those wake-ups would queue behind every in-flight HTTP request, and
     /// the one SQLite writer would spend most of a batch waiting to be polled. On its own
-    /// runtime it is polled at once, and the OS shares the cores fairly.
+    /// runtime it is polled at once.
     pub fn start(store: Arc<dyn Store>, config: PipelineConfig) -> (Self, WritersHandle) {
         let (sender, receiver) = mpsc::channel(config.queue_capacity.max(1));
         let receiver = Arc::new(Mutex::new(receiver));
@@ -104,7 +94,6 @@ impl Pipeline {
         let (done, finished) = oneshot::channel();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
         let spawned = std::thread::Builder::new().name("ordo-writer".into()).spawn(move || {
-            raise_thread_priority();
             let Ok(runtime) = runtime else {
                 tracing::error!("cannot build the writer runtime");
                 return;
@@ -150,14 +139,16 @@ async fn writer(store: Arc<dyn Store>, receiver: Arc<Mutex<mpsc::Receiver<Job>>>
         metrics::histogram!("ordo_ingest_batch_size").record(jobs.len() as f64);
         let started = Instant::now();
         let (items, replies): (Vec<_>, Vec<_>) = jobs.drain(..).map(|job| (job.item, job.reply)).unzip();
+        let items: Arc<[IngestItem]> = items.into();
         match apply_with_retries(store.as_ref(), &items).await {
             Ok(results) => answer_all(replies, results),
             Err(error) if items.len() > 1 => {
                 // Something in the batch fails: apply items alone so one bad item cannot
                 // take its neighbours down with it.
                 tracing::warn!(%error, batch = items.len(), "batch failed; applying items one by one");
-                for (item, reply) in items.into_iter().zip(replies) {
-                    let result = apply_with_retries(store.as_ref(), std::slice::from_ref(&item)).await;
+                for (item, reply) in items.iter().zip(replies) {
+                    let single: Arc<[IngestItem]> = Arc::new([item.clone()]);
+                    let result = apply_with_retries(store.as_ref(), &single).await;
                     let _ = reply.send(result.map(|mut r| r.remove(0)).map_err(to_ingest_error));
                 }
             }
@@ -189,10 +180,10 @@ fn result_label(result: &IngestResult) -> &'static str {
     }
 }
 
-async fn apply_with_retries(store: &dyn Store, items: &[IngestItem]) -> Result<Vec<IngestResult>, StoreError> {
+async fn apply_with_retries(store: &dyn Store, items: &Arc<[IngestItem]>) -> Result<Vec<IngestResult>, StoreError> {
     let mut attempt = 0;
     loop {
-        match store.ingest_batch(items.to_vec(), Utc::now()).await {
+        match store.ingest_batch(items.clone(), Utc::now()).await {
             Err(StoreError::Retryable(reason)) if attempt < RETRIES => {
                 attempt += 1;
                 metrics::counter!("ordo_ingest_retries_total").increment(1);

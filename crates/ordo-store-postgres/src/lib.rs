@@ -234,7 +234,11 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn ingest_batch(&self, items: Vec<IngestItem>, now: DateTime<Utc>) -> StoreResult<Vec<IngestResult>> {
+    async fn ingest_batch(
+        &self,
+        items: std::sync::Arc<[IngestItem]>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<IngestResult>> {
         if items.is_empty() {
             return Ok(Vec::new());
         }

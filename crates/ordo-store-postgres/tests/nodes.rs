@@ -67,6 +67,7 @@ fn order_item(external_id: &str, write: InboxWrite) -> IngestItem {
 
 /// Runs a batch, rerunning it on the transient failures the port says may be retried.
 async fn ingest(store: &PgStore, batch: Vec<IngestItem>) -> Vec<IngestResult> {
+    let batch: std::sync::Arc<[IngestItem]> = batch.into();
     for _ in 0..5 {
         match store.ingest_batch(batch.clone(), Utc::now()).await {
             Ok(results) => return results,

@@ -243,7 +243,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn ingest_batch(&self, items: Vec<IngestItem>, now: DateTime<Utc>) -> StoreResult<Vec<IngestResult>> {
+    async fn ingest_batch(
+        &self,
+        items: std::sync::Arc<[IngestItem]>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<IngestResult>> {
         self.rw
             .transaction(move |tx| writer::run_to_completion(ordo_store::flow::ingest_batch(tx, &items, now)))
             .await

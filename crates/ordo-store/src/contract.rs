@@ -117,7 +117,7 @@ fn failed_item(tenant_name: &str, body: &[u8]) -> IngestItem {
 }
 
 async fn ingest_one(store: &S, item: IngestItem) -> IngestResult {
-    store.ingest_batch(vec![item], now()).await.unwrap().remove(0)
+    store.ingest_batch(Arc::new([item]), now()).await.unwrap().remove(0)
 }
 
 fn applied(result: &IngestResult) -> (OrderId, Outcome, i64, Uuid) {
@@ -240,7 +240,7 @@ pub async fn two_versions_in_one_batch_apply_in_arrival_order(store: S) {
         order_item("acme", example_with(|v| v["financial_status"] = json!("pending"))),
         order_item("acme", example_with(|_| {})),
     ];
-    let results = store.ingest_batch(batch, now()).await.unwrap();
+    let results = store.ingest_batch(batch.into(), now()).await.unwrap();
     assert_eq!(applied(&results[0]).1, Outcome::Created);
     assert_eq!(applied(&results[1]).1, Outcome::Updated);
     let record = store
@@ -258,10 +258,10 @@ pub async fn concurrent_batches_of_one_order_make_exactly_one_order(store: S) {
     for _ in 0..10 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            let batch = (0..10).map(|_| order_item("acme", example_with(|_| {}))).collect();
+            let batch: Arc<[IngestItem]> = (0..10).map(|_| order_item("acme", example_with(|_| {}))).collect();
             let mut attempts = 0;
             loop {
-                match store.ingest_batch(std::mem::take(&mut Vec::clone(&batch)), now()).await {
+                match store.ingest_batch(batch.clone(), now()).await {
                     Ok(results) => return results,
                     Err(StoreError::Retryable(_)) if attempts < 5 => attempts += 1,
                     Err(e) => panic!("batch failed: {e}"),
@@ -538,7 +538,7 @@ pub async fn search_filters_by_every_field_and_pages_without_gaps(store: S) {
             }),
         ));
     }
-    store.ingest_batch(batch, now()).await.unwrap();
+    store.ingest_batch(batch.into(), now()).await.unwrap();
     let t = tenant("acme");
     let count = |q: OrderQuery| {
         let store = store.clone();

@@ -20,6 +20,8 @@ pub mod contract;
 #[cfg(feature = "contract")]
 pub mod contract_inventory;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
@@ -83,7 +85,10 @@ pub trait Store: InventoryStore + Send + Sync + 'static {
 
     /// Applies a batch of arrivals in one transaction, returning one result per item in
     /// the same order. Either all of it commits or none of it does.
-    async fn ingest_batch(&self, items: Vec<IngestItem>, now: DateTime<Utc>) -> StoreResult<Vec<IngestResult>>;
+    ///
+    /// The batch is shared (`Arc`) so that a caller can retry it without copying every
+    /// payload and order again.
+    async fn ingest_batch(&self, items: Arc<[IngestItem]>, now: DateTime<Utc>) -> StoreResult<Vec<IngestResult>>;
 
     /// An order with its full event history.
     async fn get_order(&self, tenant: &TenantId, id: OrderId) -> StoreResult<Option<OrderRecord>>;
