@@ -169,6 +169,7 @@ fn build_item(
                 new_order_id: OrderId(Uuid::now_v7()),
                 idempotency,
                 actor: principal.actor.clone(),
+                stock: ordo_core::allocation::StockPolicy::OFF,
             };
             (item, None)
         }

@@ -36,6 +36,20 @@ pub enum EventKind {
     Refunded,
     /// A delivery older than what is stored arrived and was ignored.
     StaleUpdateIgnored,
+    /// Stock was reserved for every line.
+    Allocated,
+    /// Put on hold, with the reason.
+    Held,
+    /// Accepted short: part reserved, the rest waits for stock.
+    Backordered,
+    /// Its reserved stock went back (cancelled, timed out).
+    StockReleased,
+    /// Left the warehouse; stock deducted.
+    Shipped,
+    /// Goods came back to stock.
+    Returned,
+    /// Cancelled by Ordo because it stayed unpaid too long.
+    PaymentExpired,
 }
 
 impl EventKind {
@@ -48,6 +62,13 @@ impl EventKind {
             Self::Cancelled => "order.cancelled",
             Self::Refunded => "order.refunded",
             Self::StaleUpdateIgnored => "order.stale_update_ignored",
+            Self::Allocated => "order.allocated",
+            Self::Held => "order.held",
+            Self::Backordered => "order.backordered",
+            Self::StockReleased => "order.stock_released",
+            Self::Shipped => "order.shipped",
+            Self::Returned => "order.returned",
+            Self::PaymentExpired => "order.payment_expired",
         }
     }
 }

@@ -62,6 +62,7 @@ fn order_item(external_id: &str, write: InboxWrite) -> IngestItem {
         new_order_id: OrderId(Uuid::now_v7()),
         idempotency: None,
         actor: "token:test".into(),
+        stock: ordo_core::allocation::StockPolicy::OFF,
     }
 }
 

@@ -37,6 +37,7 @@ async fn an_online_backup_holds_every_committed_order() {
         new_order_id: OrderId(Uuid::now_v7()),
         idempotency: None,
         actor: "test".into(),
+        stock: ordo_core::allocation::StockPolicy::OFF,
     };
     let IngestResult::Applied { order_id, .. } = store
         .ingest_batch(Arc::new([item]), Utc::now())

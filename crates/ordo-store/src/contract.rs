@@ -96,6 +96,7 @@ fn order_item(tenant_name: &str, (body, order): (Vec<u8>, Order)) -> IngestItem 
         new_order_id: OrderId(Uuid::now_v7()),
         idempotency: None,
         actor: "token:test".into(),
+        stock: ordo_core::allocation::StockPolicy::OFF,
     }
 }
 
@@ -324,6 +325,7 @@ pub async fn a_failed_entry_reprocessed_in_place_becomes_processed(store: S) {
         new_order_id: OrderId(Uuid::now_v7()),
         idempotency: None,
         actor: "token:test".into(),
+        stock: ordo_core::allocation::StockPolicy::OFF,
     };
     let (order_id, outcome, _, entry_id) = applied(&ingest_one(&store, item).await);
     assert_eq!((outcome, entry_id), (Outcome::Created, inbox_id));
@@ -354,6 +356,7 @@ pub async fn a_corrected_replay_resolves_the_original_entry(store: S) {
         new_order_id: OrderId(Uuid::now_v7()),
         idempotency: None,
         actor: "token:test".into(),
+        stock: ordo_core::allocation::StockPolicy::OFF,
     };
     applied(&ingest_one(&store, item).await);
     let before = store.get_inbox(&tenant("acme"), original).await.unwrap().unwrap();
@@ -383,6 +386,7 @@ pub async fn only_failed_entries_can_be_replayed(store: S) {
             new_order_id: OrderId(Uuid::now_v7()),
             idempotency: None,
             actor: "token:test".into(),
+            stock: ordo_core::allocation::StockPolicy::OFF,
         };
         let result = ingest_one(&store, item).await;
         assert!(

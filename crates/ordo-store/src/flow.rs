@@ -13,6 +13,11 @@ use ordo_core::{ChannelId, ExternalOrderId, Order, OrderId, OrderStatus, TenantI
 use serde_json::json;
 use uuid::Uuid;
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use ordo_core::allocation::{ReserveWhen, StockPolicy};
+
+use crate::allocate::{AllocTx, TenantStock, order_feed_event, order_stock_step};
 use crate::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, StoreError, StoreResult};
 
 /// An order row as locked for update, with the number of its last event.
@@ -158,7 +163,7 @@ pub fn order_from_document(text: &str) -> StoreResult<Order> {
 /// Applies a batch inside an open transaction. Items touching the same order keep their
 /// arrival order; across orders, rows are locked in (tenant, channel, external id) order so
 /// that concurrent batches on several nodes cannot deadlock.
-pub async fn ingest_batch<T: IngestTx>(
+pub async fn ingest_batch<T: AllocTx>(
     tx: &mut T,
     items: &[IngestItem],
     now: DateTime<Utc>,
@@ -172,16 +177,50 @@ pub async fn ingest_batch<T: IngestTx>(
             IngestItem::Failed { .. } => None,
         })
         .collect();
+    // Stock levels first (see `allocate` for the lock order), then the orders.
+    let mut tenants = lock_stock(tx, items).await?;
     tx.prefetch_orders(&keys).await?;
     let mut results: Vec<Option<IngestResult>> = vec![None; items.len()];
     for index in sequence {
-        results[index] = Some(apply(tx, &items[index], now).await?);
+        let item = &items[index];
+        let ctx = tenants.entry(item_tenant(item).clone()).or_default();
+        results[index] = Some(apply(tx, ctx, item, now).await?);
+    }
+    for (tenant, ctx) in &mut tenants {
+        ctx.finish(tx, tenant, now).await?;
     }
     tx.flush().await?;
     Ok(results
         .into_iter()
         .map(|r| r.expect("every item was applied"))
         .collect())
+}
+
+fn item_tenant(item: &IngestItem) -> &TenantId {
+    match item {
+        IngestItem::Order { inbox, .. } | IngestItem::Failed { inbox, .. } => &inbox.tenant,
+    }
+}
+
+/// Per tenant, locks the stock of every SKU the batch's orders name or already hold.
+/// Tenants whose orders all arrive under a policy that ignores stock lock nothing.
+async fn lock_stock<T: AllocTx>(tx: &mut T, items: &[IngestItem]) -> StoreResult<BTreeMap<TenantId, TenantStock>> {
+    let mut wanted: BTreeMap<&TenantId, (BTreeSet<String>, Vec<(&ChannelId, &ExternalOrderId)>)> = BTreeMap::new();
+    for item in items {
+        if let IngestItem::Order { inbox, order, stock, .. } = item
+            && stock.reserve_when != ReserveWhen::Never
+        {
+            let entry = wanted.entry(&inbox.tenant).or_default();
+            entry.0.extend(order.lines.iter().map(|l| l.sku.as_str().to_owned()));
+            entry.1.push((&order.channel, &order.external_id));
+        }
+    }
+    let mut tenants = BTreeMap::new();
+    for (tenant, (mut skus, orders)) in wanted {
+        skus.extend(tx.held_skus(tenant, &orders).await?);
+        tenants.insert(tenant.clone(), TenantStock::load(tx, tenant, skus).await?);
+    }
+    Ok(tenants)
 }
 
 fn lock_key(item: &IngestItem) -> Option<(&str, &str, &str)> {
@@ -195,7 +234,12 @@ fn lock_key(item: &IngestItem) -> Option<(&str, &str, &str)> {
     }
 }
 
-async fn apply<T: IngestTx>(tx: &mut T, item: &IngestItem, now: DateTime<Utc>) -> StoreResult<IngestResult> {
+async fn apply<T: AllocTx>(
+    tx: &mut T,
+    ctx: &mut TenantStock,
+    item: &IngestItem,
+    now: DateTime<Utc>,
+) -> StoreResult<IngestResult> {
     let inbox = match item {
         IngestItem::Order { inbox, .. } | IngestItem::Failed { inbox, .. } => inbox,
     };
@@ -235,13 +279,14 @@ async fn apply<T: IngestTx>(tx: &mut T, item: &IngestItem, now: DateTime<Utc>) -
             new_order_id,
             idempotency,
             actor,
+            stock,
         } => {
             if let Some(claim) = idempotency
                 && let Some(first) = tx.find_idempotency(&inbox.tenant, &claim.key).await?
             {
                 return answer_repeated_key(tx, inbox, claim, first).await;
             }
-            let applied = apply_order(tx, inbox, order, *new_order_id, actor, now).await?;
+            let applied = apply_order(tx, ctx, inbox, order, *new_order_id, *stock, actor, now).await?;
             let row = InboxRow {
                 inbox,
                 status: InboxStatus::Processed,
@@ -351,11 +396,14 @@ struct Applied {
     decision: Decision,
 }
 
-async fn apply_order<T: IngestTx>(
+#[allow(clippy::too_many_arguments)]
+async fn apply_order<T: AllocTx>(
     tx: &mut T,
+    ctx: &mut TenantStock,
     inbox: &NewInbox,
     order: &Order,
     new_order_id: OrderId,
+    policy: StockPolicy,
     actor: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Applied> {
@@ -364,42 +412,51 @@ async fn apply_order<T: IngestTx>(
     // exists and the second pass locks and updates it.
     for _ in 0..2 {
         let locked = tx.lock_order(tenant, &order.channel, &order.external_id).await?;
-        let decision = decide(locked.as_ref().map(|l| &l.state), order);
+        let mut decision = decide(locked.as_ref().map(|l| &l.state), order);
         let last_seq = locked.as_ref().map_or(0, |l| l.last_event_seq);
+        let mut state = match &locked {
+            None => OrderState {
+                id: new_order_id,
+                order: order.clone(),
+                status: decision.status,
+                version: 1,
+            },
+            Some(locked) if decision.outcome == Outcome::Updated => OrderState {
+                id: locked.state.id,
+                order: order.clone(),
+                status: decision.status,
+                version: locked.state.version + 1,
+            },
+            Some(locked) => locked.state.clone(),
+        };
+        let changes = matches!(decision.outcome, Outcome::Created | Outcome::Updated);
+        if changes && policy.reserve_when != ReserveWhen::Never {
+            let step = order_stock_step(tx, tenant, ctx, &state, locked.is_some(), policy, actor, now).await?;
+            state.status = step.status;
+            decision.status = step.status;
+            decision.events.extend(step.events);
+        }
         let new_last_seq = last_seq + decision.events.len() as i64;
-        let state = match (&locked, decision.outcome) {
+        match (&locked, decision.outcome) {
             (None, _) => {
-                let state = OrderState {
-                    id: new_order_id,
-                    order: order.clone(),
-                    status: decision.status,
-                    version: 1,
-                };
                 if !tx.insert_order(tenant, &state, new_last_seq, now).await? {
                     continue;
                 }
-                state
             }
-            (Some(locked), Outcome::Updated) => {
-                let state = OrderState {
-                    id: locked.state.id,
-                    order: order.clone(),
-                    status: decision.status,
-                    version: locked.state.version + 1,
-                };
-                tx.update_order(tenant, &state, new_last_seq, now).await?;
-                state
-            }
-            (Some(locked), _) => {
+            (Some(_), Outcome::Updated) => tx.update_order(tenant, &state, new_last_seq, now).await?,
+            (Some(_), _) => {
                 if !decision.events.is_empty() {
-                    tx.update_order(tenant, &locked.state, new_last_seq, now).await?;
+                    tx.update_order(tenant, &state, new_last_seq, now).await?;
                 }
-                locked.state.clone()
             }
-        };
+        }
         if !decision.events.is_empty() {
             tx.append_events(tenant, state.id, last_seq + 1, &decision.events, actor, now)
                 .await?;
+            if changes {
+                ctx.feed
+                    .extend(decision.events.iter().map(|e| order_feed_event(&state, e)));
+            }
         }
         return Ok(Applied { state, decision });
     }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::StoreResult;
+use crate::allocate::{AllocTx, TenantStock};
 
 /// A warehouse.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -321,12 +322,16 @@ pub trait StockTx: Send {
 }
 
 /// Applies stock changes inside an open transaction: the one algorithm every adapter runs.
-pub async fn change_stock<T: StockTx>(
+pub async fn change_stock<T: AllocTx>(
     tx: &mut T,
     tenant: &TenantId,
     changes: &[StockChange],
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Result<StockLevel, StockChangeError>>> {
+    // Every level of the SKUs (and of bundles sharing them) is locked first, so that the
+    // availability published afterwards is exact.
+    let skus = changes.iter().map(|c| c.sku.clone()).collect();
+    let mut ctx = TenantStock::load(tx, tenant, skus).await?;
     // Rows are locked in (sku, warehouse) order, whatever order the caller gave, so that
     // concurrent calls on several nodes cannot deadlock; results keep the caller's order.
     let mut sequence: Vec<usize> = (0..changes.len()).collect();
@@ -334,8 +339,17 @@ pub async fn change_stock<T: StockTx>(
         .sort_by(|a, b| (&changes[*a].sku, &changes[*a].warehouse).cmp(&(&changes[*b].sku, &changes[*b].warehouse)));
     let mut results: Vec<Option<Result<StockLevel, StockChangeError>>> = vec![None; changes.len()];
     for index in sequence {
-        results[index] = Some(change_one(tx, tenant, &changes[index], now).await?);
+        let change = &changes[index];
+        let result = change_one(tx, tenant, change, now).await?;
+        if let Ok(level) = &result
+            && *level != ctx.book.level(&change.sku, &change.warehouse)
+        {
+            ctx.book.set(&change.sku, &change.warehouse, *level);
+        }
+        results[index] = Some(result);
     }
+    ctx.publish(tx, tenant, now).await?;
+    ctx.append_feed(tx, tenant, now).await?;
     Ok(results
         .into_iter()
         .map(|r| r.expect("every change was applied"))

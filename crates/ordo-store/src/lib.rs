@@ -11,9 +11,12 @@
 //! - an inbound payload's inbox row commits in the same transaction as its effect;
 //! - (tenant, channel, external id) names at most one order, under any concurrency.
 
+pub mod allocate;
 pub mod flow;
 pub mod inventory;
+mod publish;
 pub mod records;
+pub mod stock_records;
 
 #[cfg(feature = "contract")]
 pub mod contract;
@@ -29,6 +32,7 @@ use uuid::Uuid;
 
 pub use inventory::InventoryStore;
 pub use records::*;
+pub use stock_records::*;
 
 /// A store failure, in the port's own terms; no driver type leaks out.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -55,7 +59,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the application stores and reads.
 #[async_trait]
-pub trait Store: InventoryStore + Send + Sync + 'static {
+pub trait Store: InventoryStore + StockFlowStore + Send + Sync + 'static {
     /// Short name of the backend, e.g. `sqlite`.
     fn backend(&self) -> &'static str;
 

@@ -1,6 +1,7 @@
 //! The records that cross the storage port.
 
 use chrono::{DateTime, Utc};
+use ordo_core::allocation::StockPolicy;
 use ordo_core::auth::Role;
 use ordo_core::ingest::{OrderState, Outcome};
 use ordo_core::{ChannelId, Order, OrderId, OrderStatus, TenantId};
@@ -162,6 +163,8 @@ pub enum IngestItem {
         idempotency: Option<IdempotencyClaim>,
         /// Who sent it, e.g. `token:…` or `connector:shopify`; recorded on events.
         actor: String,
+        /// Whether and how it reserves stock.
+        stock: StockPolicy,
     },
     /// A payload that failed parsing or validation.
     Failed {
