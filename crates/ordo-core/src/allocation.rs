@@ -161,7 +161,10 @@ pub enum CatalogueEntry {
 
 /// Units per stocked SKU an order needs, with bundles expanded into their components, or
 /// the SKUs the catalogue does not know.
-pub fn demand(order: &Order, catalogue: &BTreeMap<String, CatalogueEntry>) -> Result<BTreeMap<String, i64>, Vec<Shortage>> {
+pub fn demand(
+    order: &Order,
+    catalogue: &BTreeMap<String, CatalogueEntry>,
+) -> Result<BTreeMap<String, i64>, Vec<Shortage>> {
     let mut needed = BTreeMap::new();
     let mut unknown: BTreeMap<String, i64> = BTreeMap::new();
     for line in &order.lines {
@@ -393,7 +396,13 @@ pub fn plan(
         }
         StockAction::Ship => {
             for a in stock.allocations.iter_mut().filter(|a| a.reserved > 0) {
-                moves.push(movement(book, &a.sku, &a.warehouse, MovementKind::Shipment, a.reserved)?);
+                moves.push(movement(
+                    book,
+                    &a.sku,
+                    &a.warehouse,
+                    MovementKind::Shipment,
+                    a.reserved,
+                )?);
                 a.shipped += a.reserved;
                 a.reserved = 0;
             }
@@ -433,7 +442,9 @@ pub fn plan(
                 reason: "unknown_sku",
             }
         }
-        StockAction::Reserve { demand, on_short } => reserve(&mut stock, &mut moves, demand, *on_short, warehouses, book)?,
+        StockAction::Reserve { demand, on_short } => {
+            reserve(&mut stock, &mut moves, demand, *on_short, warehouses, book)?
+        }
     };
     stock.tidy();
     Ok(Plan { moves, stock, outcome })
@@ -506,9 +517,11 @@ fn reserve(
         return Ok(PlanOutcome::Reserved);
     }
     // One warehouse for everything missing beats any split.
-    let single = warehouses
-        .iter()
-        .find(|w| missing.iter().all(|(sku, units)| book.level(sku, w).available() >= *units));
+    let single = warehouses.iter().find(|w| {
+        missing
+            .iter()
+            .all(|(sku, units)| book.level(sku, w).available() >= *units)
+    });
     let mut takes: Vec<(String, String, i64)> = Vec::new();
     let mut short: Vec<Shortage> = Vec::new();
     match single {

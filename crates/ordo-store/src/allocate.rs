@@ -77,7 +77,11 @@ pub trait AllocTx: IngestTx + StockTx {
         id: OrderId,
     ) -> impl Future<Output = StoreResult<Option<OrderState>>> + Send;
     /// What an order holds.
-    fn order_stock(&mut self, tenant: &TenantId, order: OrderId) -> impl Future<Output = StoreResult<OrderStock>> + Send;
+    fn order_stock(
+        &mut self,
+        tenant: &TenantId,
+        order: OrderId,
+    ) -> impl Future<Output = StoreResult<OrderStock>> + Send;
     /// Replaces what an order holds.
     fn write_order_stock(
         &mut self,
@@ -188,10 +192,7 @@ impl TenantStock {
         }
         let locked: Vec<String> = stocked.iter().cloned().collect();
         let rows = tx.lock_skus(tenant, &locked).await?;
-        let book = Book::new(
-            rows.into_iter()
-                .map(|r| ((r.sku, r.warehouse), r.level)),
-        );
+        let book = Book::new(rows.into_iter().map(|r| ((r.sku, r.warehouse), r.level)));
         let mut warehouses = tx.warehouses(tenant).await?;
         warehouses.sort_by(|a, b| (a.priority, &a.code).cmp(&(b.priority, &b.code)));
         let channels = tx.channel_rules(tenant).await?;
@@ -248,7 +249,12 @@ impl TenantStock {
     }
 
     /// Appends the collected feed events.
-    pub async fn append_feed<T: AllocTx>(&mut self, tx: &mut T, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn append_feed<T: AllocTx>(
+        &mut self,
+        tx: &mut T,
+        tenant: &TenantId,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         if !self.feed.is_empty() {
             let events = std::mem::take(&mut self.feed);
             tx.append_feed(tenant, &events, now).await?;
@@ -456,7 +462,12 @@ pub async fn order_request<T: AllocTx>(
     let current = tx.order_stock(tenant, id).await?;
     let (action, allowed, target, event) = match request {
         OrderRequest::Ship => (StockAction::Ship, SHIPPABLE, OrderStatus::Shipped, None),
-        OrderRequest::Return(units) => (StockAction::Return(units.clone()), RETURNABLE, OrderStatus::Returned, None),
+        OrderRequest::Return(units) => (
+            StockAction::Return(units.clone()),
+            RETURNABLE,
+            OrderStatus::Returned,
+            None,
+        ),
         OrderRequest::Cancel { reason } => (
             StockAction::Release,
             CANCELLABLE,
@@ -475,7 +486,12 @@ pub async fn order_request<T: AllocTx>(
                 data: json!({ "from": state.status.as_str(), "to": "cancelled", "placed_at": state.order.placed_at.to_rfc3339() }),
             }),
         ),
-        OrderRequest::Retry => (reserve_action(&ctx, &state.order, policy), RETRYABLE, state.status, None),
+        OrderRequest::Retry => (
+            reserve_action(&ctx, &state.order, policy),
+            RETRYABLE,
+            state.status,
+            None,
+        ),
     };
     let name = request_name(request);
     if !allowed.contains(&state.status) || (matches!(request, OrderRequest::Retry) && current.shortages.is_empty()) {
@@ -497,7 +513,11 @@ pub async fn order_request<T: AllocTx>(
         }
     }
     let working = OrderState {
-        status: if matches!(request, OrderRequest::Retry) { state.status } else { target },
+        status: if matches!(request, OrderRequest::Retry) {
+            state.status
+        } else {
+            target
+        },
         ..state.clone()
     };
     let step = apply_action(tx, tenant, &mut ctx, &working, &current, &action, name, actor, now).await?;
@@ -544,7 +564,7 @@ const CANCELLABLE: &[OrderStatus] = &[
     OrderStatus::Allocated,
     OrderStatus::SentToWarehouse,
 ];
-const RETRYABLE: &[OrderStatus] = &[OrderStatus::OnHold, OrderStatus::Paid];
+const RETRYABLE: &[OrderStatus] = &[OrderStatus::OnHold, OrderStatus::Paid, OrderStatus::PendingPayment];
 
 fn request_name(request: &OrderRequest) -> &'static str {
     match request {

@@ -529,10 +529,10 @@ pub async fn inventory_is_isolated_per_tenant<T: Store + InventoryStore>(store: 
 
 /// SplitMix64: a tiny, well-known generator, so a failing history replays from its seed
 /// without pulling a random-number crate into the storage port.
-struct SplitMix(u64);
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -540,7 +540,7 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> i64 {
+    pub(crate) fn below(&mut self, n: u64) -> i64 {
         (self.next() % n) as i64
     }
 }

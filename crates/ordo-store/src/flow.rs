@@ -205,9 +205,12 @@ fn item_tenant(item: &IngestItem) -> &TenantId {
 /// Per tenant, locks the stock of every SKU the batch's orders name or already hold.
 /// Tenants whose orders all arrive under a policy that ignores stock lock nothing.
 async fn lock_stock<T: AllocTx>(tx: &mut T, items: &[IngestItem]) -> StoreResult<BTreeMap<TenantId, TenantStock>> {
-    let mut wanted: BTreeMap<&TenantId, (BTreeSet<String>, Vec<(&ChannelId, &ExternalOrderId)>)> = BTreeMap::new();
+    type OrderKeys<'a> = Vec<(&'a ChannelId, &'a ExternalOrderId)>;
+    let mut wanted: BTreeMap<&TenantId, (BTreeSet<String>, OrderKeys<'_>)> = BTreeMap::new();
     for item in items {
-        if let IngestItem::Order { inbox, order, stock, .. } = item
+        if let IngestItem::Order {
+            inbox, order, stock, ..
+        } = item
             && stock.reserve_when != ReserveWhen::Never
         {
             let entry = wanted.entry(&inbox.tenant).or_default();

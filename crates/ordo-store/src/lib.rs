@@ -22,6 +22,10 @@ pub mod stock_records;
 pub mod contract;
 #[cfg(feature = "contract")]
 pub mod contract_inventory;
+#[cfg(feature = "contract")]
+mod contract_simulation;
+#[cfg(feature = "contract")]
+pub mod contract_stock;
 
 use std::sync::Arc;
 

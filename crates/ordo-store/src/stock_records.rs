@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use ordo_core::allocation::{OrderStock, PlanError, StockPolicy};
-use ordo_core::{OrderId, OrderStatus, TenantId};
 use ordo_core::inventory::{ChannelPolicy, Component, SkuOverride};
+use ordo_core::{OrderId, OrderStatus, TenantId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

@@ -108,7 +108,13 @@ fn a_removed_line_is_released_and_a_changed_one_adjusted() {
         &mut b,
     )
     .unwrap();
-    let second = plan(&first.stock, &reserve(&[("x", 1)], ShortStock::Hold), &wh(&["A"]), &mut b).unwrap();
+    let second = plan(
+        &first.stock,
+        &reserve(&[("x", 1)], ShortStock::Hold),
+        &wh(&["A"]),
+        &mut b,
+    )
+    .unwrap();
     assert_eq!(b.level("x", "A").reserved, 1);
     assert_eq!(b.level("y", "A").reserved, 0);
     assert_eq!(second.stock.reserved(), demand(&[("x", 1)]));
@@ -117,20 +123,50 @@ fn a_removed_line_is_released_and_a_changed_one_adjusted() {
 #[test]
 fn ship_deducts_and_return_restocks_where_it_shipped_from() {
     let mut b = book(&[("x", "A", 10)]);
-    let reserved = plan(&OrderStock::default(), &reserve(&[("x", 3)], ShortStock::Hold), &wh(&["A"]), &mut b).unwrap();
+    let reserved = plan(
+        &OrderStock::default(),
+        &reserve(&[("x", 3)], ShortStock::Hold),
+        &wh(&["A"]),
+        &mut b,
+    )
+    .unwrap();
     let shipped = plan(&reserved.stock, &StockAction::Ship, &wh(&["A"]), &mut b).unwrap();
-    assert_eq!(b.level("x", "A"), StockLevel { on_hand: 7, reserved: 0, safety_stock: 0 });
-    let returned = plan(&shipped.stock, &StockAction::Return(Some(demand(&[("x", 2)]))), &[], &mut b).unwrap();
+    assert_eq!(
+        b.level("x", "A"),
+        StockLevel {
+            on_hand: 7,
+            reserved: 0,
+            safety_stock: 0
+        }
+    );
+    let returned = plan(
+        &shipped.stock,
+        &StockAction::Return(Some(demand(&[("x", 2)]))),
+        &[],
+        &mut b,
+    )
+    .unwrap();
     assert_eq!(b.level("x", "A").on_hand, 9);
     assert_eq!(returned.stock.allocations[0].returned, 2);
-    let too_many = plan(&returned.stock, &StockAction::Return(Some(demand(&[("x", 2)]))), &[], &mut b);
+    let too_many = plan(
+        &returned.stock,
+        &StockAction::Return(Some(demand(&[("x", 2)]))),
+        &[],
+        &mut b,
+    );
     assert!(matches!(too_many, Err(PlanError::NotReturnable { returnable: 1, .. })));
 }
 
 #[test]
 fn release_gives_everything_back_and_clears_waiting_units() {
     let mut b = book(&[("x", "A", 2)]);
-    let p = plan(&OrderStock::default(), &reserve(&[("x", 5)], ShortStock::Backorder), &wh(&["A"]), &mut b).unwrap();
+    let p = plan(
+        &OrderStock::default(),
+        &reserve(&[("x", 5)], ShortStock::Backorder),
+        &wh(&["A"]),
+        &mut b,
+    )
+    .unwrap();
     let released = plan(&p.stock, &StockAction::Release, &wh(&["A"]), &mut b).unwrap();
     assert!(released.stock.is_empty());
     assert_eq!(b.level("x", "A").reserved, 0);
@@ -142,14 +178,29 @@ fn statuses_follow_the_plan() {
         held: true,
         reason: "insufficient_stock",
     };
-    assert_eq!(status_after(OrderStatus::Paid, &PlanOutcome::Reserved), OrderStatus::Allocated);
+    assert_eq!(
+        status_after(OrderStatus::Paid, &PlanOutcome::Reserved),
+        OrderStatus::Allocated
+    );
     assert_eq!(status_after(OrderStatus::Paid, &held), OrderStatus::OnHold);
-    assert_eq!(status_after(OrderStatus::OnHold, &PlanOutcome::Reserved), OrderStatus::Allocated);
-    assert_eq!(status_after(OrderStatus::PendingPayment, &PlanOutcome::Reserved), OrderStatus::PendingPayment);
+    assert_eq!(
+        status_after(OrderStatus::OnHold, &PlanOutcome::Reserved),
+        OrderStatus::Allocated
+    );
+    assert_eq!(
+        status_after(OrderStatus::PendingPayment, &PlanOutcome::Reserved),
+        OrderStatus::PendingPayment
+    );
     let policy = StockPolicy::default();
     assert_eq!(wanted_action(OrderStatus::PendingPayment, policy, false), None);
-    assert_eq!(wanted_action(OrderStatus::Paid, policy, false), Some(StockActionKind::Reserve));
-    assert_eq!(wanted_action(OrderStatus::Cancelled, policy, true), Some(StockActionKind::Release));
+    assert_eq!(
+        wanted_action(OrderStatus::Paid, policy, false),
+        Some(StockActionKind::Reserve)
+    );
+    assert_eq!(
+        wanted_action(OrderStatus::Cancelled, policy, true),
+        Some(StockActionKind::Release)
+    );
     assert_eq!(wanted_action(OrderStatus::Paid, StockPolicy::OFF, true), None);
 }
 
