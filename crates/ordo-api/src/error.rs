@@ -49,6 +49,11 @@ pub enum ApiError {
     NotReplayable(String),
     /// 409 `conflict`.
     Conflict(String),
+    /// 409 `illegal_transition`: not allowed from the order's status (the message names
+    /// the statuses that allow it).
+    IllegalTransition(String),
+    /// 422 `stock_refused`: the stock does not allow it (e.g. returning more than shipped).
+    StockRefused(String),
     /// 413 `payload_too_large`.
     PayloadTooLarge(usize),
     /// 503 `unavailable`: try again later.
@@ -108,6 +113,8 @@ impl ApiError {
             Self::IdempotencyKeyReused { .. } => ("idempotency_key_reused", StatusCode::UNPROCESSABLE_ENTITY),
             Self::NotReplayable(_) => ("not_replayable", StatusCode::CONFLICT),
             Self::Conflict(_) => ("conflict", StatusCode::CONFLICT),
+            Self::IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT),
+            Self::StockRefused(_) => ("stock_refused", StatusCode::UNPROCESSABLE_ENTITY),
             Self::PayloadTooLarge(_) => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
             Self::Unavailable(_) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
             Self::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
@@ -130,7 +137,9 @@ impl IntoResponse for ApiError {
             | Self::NotFound(m)
             | Self::InvalidHeader(m)
             | Self::NotReplayable(m)
-            | Self::Conflict(m) => m,
+            | Self::Conflict(m)
+            | Self::IllegalTransition(m)
+            | Self::StockRefused(m) => m,
             Self::InvalidPayload {
                 message,
                 details,

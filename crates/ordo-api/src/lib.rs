@@ -51,6 +51,18 @@ use crate::error::ApiError;
         routes::stock::availability,
         routes::stock::list_movements,
         routes::stock::check,
+        routes::fulfilment::ship,
+        routes::fulfilment::return_goods,
+        routes::fulfilment::cancel,
+        routes::fulfilment::retry,
+        routes::fulfilment::order_stock,
+        routes::live::stream,
+        routes::live::feed,
+        routes::live::put_channel_rule,
+        routes::live::list_channel_rules,
+        routes::live::channel_stock,
+        routes::live::alerts,
+        routes::live::outbox,
         routes::tokens::create_token,
         routes::tokens::list_tokens,
         routes::tokens::revoke_token,
@@ -63,6 +75,8 @@ use crate::error::ApiError;
         (name = "orders", description = "Canonical orders in and out"),
         (name = "inbox", description = "Every inbound payload, and replay of failed ones"),
         (name = "inventory", description = "Warehouses, catalogue, stock, movements, availability"),
+        (name = "fulfilment", description = "Ship, return, cancel, retry: an order's stock after it arrives"),
+        (name = "live", description = "Live stream and feed, channel quantities, alerts, outbox"),
         (name = "tokens", description = "API tokens of the caller's tenant"),
         (name = "system", description = "Health, metrics, this document"),
     )
@@ -90,6 +104,21 @@ pub fn router(state: AppState) -> Router {
             post(routes::orders::create_order).get(routes::orders::search_orders),
         )
         .route("/api/v1/orders/{id}", get(routes::orders::get_order))
+        .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::ship))
+        .route("/api/v1/orders/{id}/return", post(routes::fulfilment::return_goods))
+        .route("/api/v1/orders/{id}/cancel", post(routes::fulfilment::cancel))
+        .route("/api/v1/orders/{id}/retry", post(routes::fulfilment::retry))
+        .route("/api/v1/orders/{id}/stock", get(routes::fulfilment::order_stock))
+        .route("/api/v1/stream", get(routes::live::stream))
+        .route("/api/v1/feed", get(routes::live::feed))
+        .route("/api/v1/channels/stock-rules", get(routes::live::list_channel_rules))
+        .route(
+            "/api/v1/channels/{channel}/stock-rule",
+            axum::routing::put(routes::live::put_channel_rule),
+        )
+        .route("/api/v1/channels/{channel}/stock", get(routes::live::channel_stock))
+        .route("/api/v1/alerts", get(routes::live::alerts))
+        .route("/api/v1/outbox", get(routes::live::outbox))
         .route("/api/v1/inbox", get(routes::inbox::list_inbox))
         .route("/api/v1/inbox/{id}", get(routes::inbox::get_inbox))
         .route("/api/v1/inbox/{id}/replay", post(routes::inbox::replay_inbox))

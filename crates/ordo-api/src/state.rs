@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use ordo_app::{IngestService, TokenService};
+use ordo_app::{FeedHub, IngestService, TokenService};
 use ordo_store::Store;
 
 /// Limits of the HTTP layer.
@@ -38,4 +38,6 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Limits.
     pub limits: HttpLimits,
+    /// Rung after every write that may add feed events; live streams wait on it.
+    pub feed: FeedHub,
 }

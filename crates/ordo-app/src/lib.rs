@@ -5,15 +5,23 @@
 //! - [`payload`]: turns an inbound body into a canonical order or a precise error.
 //! - [`service`]: ingestion and inbox replay as the API and connectors call them.
 //! - [`tokens`]: API tokens: minting, hashing, and a short-lived lookup cache.
+//! - [`feed`]: wakes live-stream subscribers after commits.
+//! - [`jobs`]: the stock sweeper (unpaid timeouts, waiting orders, sales forecasts).
+//! - [`webhooks`]: signed, retried delivery of alert messages from the outbox.
 //!
 //! Invariant: this crate decides nothing about orders itself (that is `ordo-core`) and
 //! speaks no SQL (that is the adapters); it orders IO and time around them.
 
+pub mod feed;
+pub mod jobs;
 pub mod payload;
 pub mod pipeline;
 pub mod service;
 pub mod tokens;
+pub mod webhooks;
 
+pub use feed::FeedHub;
+pub use jobs::StockSettings;
 pub use pipeline::{IngestError, Pipeline, PipelineConfig};
 pub use service::{IngestService, Ingested, Principal, ReplayError};
 pub use tokens::TokenService;

@@ -12,6 +12,8 @@ use chrono::Utc;
 use ordo_store::{IngestItem, IngestResult, Store, StoreError};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use crate::feed::FeedHub;
+
 /// Pipeline limits.
 #[derive(Debug, Clone, Copy)]
 pub struct PipelineConfig {
@@ -85,7 +87,9 @@ impl Pipeline {
     /// runtime each of those wake-ups would queue behind every in-flight HTTP request, and
     /// the one SQLite writer would spend most of a batch waiting to be polled. On its own
     /// runtime it is polled at once.
-    pub fn start(store: Arc<dyn Store>, config: PipelineConfig) -> (Self, WritersHandle) {
+    ///
+    /// After every commit the feed hub is bumped, so live-stream subscribers read at once.
+    pub fn start(store: Arc<dyn Store>, config: PipelineConfig, feed: FeedHub) -> (Self, WritersHandle) {
         let (sender, receiver) = mpsc::channel(config.queue_capacity.max(1));
         let receiver = Arc::new(Mutex::new(receiver));
         let writers = config.writers.unwrap_or_else(|| store.parallel_writers()).max(1);
@@ -100,7 +104,7 @@ impl Pipeline {
             };
             runtime.block_on(async move {
                 let tasks: Vec<_> = (0..writers)
-                    .map(|_| tokio::spawn(writer(store.clone(), receiver.clone(), max_batch)))
+                    .map(|_| tokio::spawn(writer(store.clone(), receiver.clone(), max_batch, feed.clone())))
                     .collect();
                 for task in tasks {
                     let _ = task.await;
@@ -127,7 +131,7 @@ impl Pipeline {
     }
 }
 
-async fn writer(store: Arc<dyn Store>, receiver: Arc<Mutex<mpsc::Receiver<Job>>>, max_batch: usize) {
+async fn writer(store: Arc<dyn Store>, receiver: Arc<Mutex<mpsc::Receiver<Job>>>, max_batch: usize, feed: FeedHub) {
     let mut jobs = Vec::with_capacity(max_batch);
     loop {
         {
@@ -141,7 +145,10 @@ async fn writer(store: Arc<dyn Store>, receiver: Arc<Mutex<mpsc::Receiver<Job>>>
         let (items, replies): (Vec<_>, Vec<_>) = jobs.drain(..).map(|job| (job.item, job.reply)).unzip();
         let items: Arc<[IngestItem]> = items.into();
         match apply_with_retries(store.as_ref(), &items).await {
-            Ok(results) => answer_all(replies, results),
+            Ok(results) => {
+                feed.bump();
+                answer_all(replies, results);
+            }
             Err(error) if items.len() > 1 => {
                 // Something in the batch fails: apply items alone so one bad item cannot
                 // take its neighbours down with it.
@@ -149,6 +156,7 @@ async fn writer(store: Arc<dyn Store>, receiver: Arc<Mutex<mpsc::Receiver<Job>>>
                 for (item, reply) in items.iter().zip(replies) {
                     let single: Arc<[IngestItem]> = Arc::new([item.clone()]);
                     let result = apply_with_retries(store.as_ref(), &single).await;
+                    feed.bump();
                     let _ = reply.send(result.map(|mut r| r.remove(0)).map_err(to_ingest_error));
                 }
             }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use ordo_core::allocation::StockPolicy;
 use ordo_core::auth::Role;
 use ordo_core::{OrderId, TenantId};
 use ordo_store::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, Store, StoreError};
@@ -63,12 +64,18 @@ impl From<StoreError> for ReplayError {
 pub struct IngestService {
     pipeline: Pipeline,
     store: Arc<dyn Store>,
+    stock: StockPolicy,
 }
 
 impl IngestService {
-    /// A service.
-    pub fn new(pipeline: Pipeline, store: Arc<dyn Store>) -> Self {
-        Self { pipeline, store }
+    /// A service; orders reserve stock under `stock`.
+    pub fn new(pipeline: Pipeline, store: Arc<dyn Store>, stock: StockPolicy) -> Self {
+        Self { pipeline, store, stock }
+    }
+
+    /// The stock policy orders are ingested under.
+    pub fn stock_policy(&self) -> StockPolicy {
+        self.stock
     }
 
     /// Takes a canonical-order body. A body that fails parsing or validation is kept as a
@@ -83,7 +90,15 @@ impl IngestService {
             key,
             request_hash: hash_body(&body),
         });
-        let (item, problem) = build_item(principal, "api", body, InboxWrite::Insert, Uuid::now_v7(), idempotency);
+        let (item, problem) = build_item(
+            self.stock,
+            principal,
+            "api",
+            body,
+            InboxWrite::Insert,
+            Uuid::now_v7(),
+            idempotency,
+        );
         Ok(Ingested {
             result: self.pipeline.submit(item).await?,
             problem,
@@ -114,6 +129,7 @@ impl IngestService {
         }
         let (item, problem) = match corrected_body {
             None => build_item(
+                self.stock,
                 principal,
                 &entry.source,
                 entry.body,
@@ -122,6 +138,7 @@ impl IngestService {
                 None,
             ),
             Some(body) => build_item(
+                self.stock,
                 principal,
                 "replay",
                 body,
@@ -139,6 +156,7 @@ impl IngestService {
 }
 
 fn build_item(
+    stock: StockPolicy,
     principal: &Principal,
     source: &str,
     body: Vec<u8>,
@@ -169,7 +187,7 @@ fn build_item(
                 new_order_id: OrderId(Uuid::now_v7()),
                 idempotency,
                 actor: principal.actor.clone(),
-                stock: ordo_core::allocation::StockPolicy::OFF,
+                stock,
             };
             (item, None)
         }

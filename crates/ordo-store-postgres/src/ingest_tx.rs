@@ -1,4 +1,5 @@
-//! The row operations of one ingestion transaction ([`flow::IngestTx`]) in PostgreSQL.
+//! The row operations of one ingestion transaction ([`flow::IngestTx`]) in PostgreSQL,
+//! over [`PgTx`].
 //!
 //! Transactions run at READ COMMITTED. That is enough because every decision is taken on a
 //! row this transaction has locked (`SELECT … FOR UPDATE`) or on a unique constraint that
@@ -11,32 +12,13 @@ use ordo_core::ingest::{NewEvent, OrderState, Outcome};
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
 use ordo_store::flow::{self, IdempotencyRecord, InboxRow, IngestTx, LockedOrder};
 use ordo_store::{InboxStatus, StoreError, StoreResult};
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row, Transaction};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::errors::map;
 use crate::query::{parse_inbox_status, parse_order_status};
-
-/// An open ingestion transaction.
-pub(crate) struct PgIngestTx {
-    tx: Transaction<'static, Postgres>,
-}
-
-impl PgIngestTx {
-    /// Wraps a transaction just begun.
-    pub(crate) fn new(tx: Transaction<'static, Postgres>) -> Self {
-        Self { tx }
-    }
-
-    /// Commits everything written through this wrapper.
-    pub(crate) async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await.map_err(map)
-    }
-
-    fn conn(&mut self) -> &mut PgConnection {
-        &mut self.tx
-    }
-}
+use crate::tx::PgTx;
 
 /// The columns an order row stores, derived from its state.
 struct OrderColumns {
@@ -58,7 +40,26 @@ impl OrderColumns {
     }
 }
 
-impl IngestTx for PgIngestTx {
+/// The columns [`order_state_from_row`] reads.
+pub(crate) const ORDER_STATE_COLUMNS: &str = "id, status, version, document::text AS document";
+
+/// An order's state from a row with [`ORDER_STATE_COLUMNS`].
+pub(crate) fn order_state_from_row(row: &PgRow) -> StoreResult<OrderState> {
+    let status: String = row.try_get("status").map_err(map)?;
+    let document: String = row.try_get("document").map_err(map)?;
+    Ok(OrderState {
+        id: OrderId(row.try_get("id").map_err(map)?),
+        order: flow::order_from_document(&document)?,
+        status: parse_order_status(&status)?,
+        version: row.try_get("version").map_err(map)?,
+    })
+}
+
+impl IngestTx for PgTx {
+    async fn flush(&mut self) -> StoreResult<()> {
+        self.flush_buffers().await
+    }
+
     async fn inbox_status(&mut self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<InboxStatus>> {
         // FOR UPDATE: two nodes replaying the same failed entry at once must not both see
         // it as failed. The second waits here, then reads the committed `resolved` or
@@ -131,11 +132,11 @@ impl IngestTx for PgIngestTx {
         channel: &ChannelId,
         external_id: &ExternalOrderId,
     ) -> StoreResult<Option<LockedOrder>> {
-        let row = sqlx::query(
-            "SELECT id, status, version, last_event_seq, document::text AS document
+        let row = sqlx::query(&format!(
+            "SELECT {ORDER_STATE_COLUMNS}, last_event_seq
              FROM orders WHERE tenant_id = $1 AND channel = $2 AND external_id = $3
-             FOR UPDATE",
-        )
+             FOR UPDATE"
+        ))
         .bind(tenant.as_str())
         .bind(channel.as_str())
         .bind(external_id.as_str())
@@ -143,15 +144,8 @@ impl IngestTx for PgIngestTx {
         .await
         .map_err(map)?;
         let Some(row) = row else { return Ok(None) };
-        let status: String = row.try_get("status").map_err(map)?;
-        let document: String = row.try_get("document").map_err(map)?;
         Ok(Some(LockedOrder {
-            state: OrderState {
-                id: OrderId(row.try_get("id").map_err(map)?),
-                order: flow::order_from_document(&document)?,
-                status: parse_order_status(&status)?,
-                version: row.try_get("version").map_err(map)?,
-            },
+            state: order_state_from_row(&row)?,
             last_event_seq: row.try_get("last_event_seq").map_err(map)?,
         }))
     }

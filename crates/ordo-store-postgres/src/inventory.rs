@@ -2,7 +2,7 @@
 //! their movements ([`InventoryStore`]).
 //!
 //! Stock changes run the shared algorithm ([`ordo_store::inventory::change_stock`]) over
-//! [`PgStockTx`], which holds the locking rules. Reads are single statements, so each sees
+//! [`PgTx`]; `stock_tx.rs` holds the locking rules. Reads are single statements, so each sees
 //! one consistent snapshot even at READ COMMITTED.
 
 use async_trait::async_trait;
@@ -11,7 +11,7 @@ use ordo_core::TenantId;
 use ordo_core::inventory::{Component, MovementKind, StockLevel};
 use ordo_store::inventory::{
     self, Discrepancy, InventoryStore, MovementQuery, MovementRecord, SkuKind, SkuRecord, StockChange,
-    StockChangeError, StockRow, StockTx, Warehouse,
+    StockChangeError, StockRow, Warehouse,
 };
 use ordo_store::{MAX_PAGE, StoreError, StoreResult};
 use sqlx::postgres::PgRow;
@@ -20,9 +20,14 @@ use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::PgStore;
 use crate::errors::map;
-use crate::stock_tx::{PgStockTx, level_from_row};
+use crate::stock_tx::{level_from_row, sku_kind};
+use crate::tx::PgTx;
 
-fn warehouse_from_row(row: &PgRow) -> StoreResult<Warehouse> {
+/// Columns [`warehouse_from_row`] reads.
+pub(crate) const WAREHOUSE_COLUMNS: &str =
+    "code, name, latitude, longitude, region, channels, daily_capacity, priority, active";
+
+pub(crate) fn warehouse_from_row(row: &PgRow) -> StoreResult<Warehouse> {
     let Json(channels): Json<Vec<String>> = row.try_get("channels").map_err(map)?;
     Ok(Warehouse {
         code: row.try_get("code").map_err(map)?,
@@ -127,7 +132,7 @@ async fn write_sku(
         }
     }
     for component in &sku.components {
-        match PgStockTx::new(&mut *conn).sku_kind(tenant, &component.sku).await? {
+        match sku_kind(&mut *conn, tenant, &component.sku).await? {
             SkuKind::Unknown => return Ok(Err(StockChangeError::UnknownSku(component.sku.clone()))),
             SkuKind::Bundle => return Ok(Err(StockChangeError::IsBundle(component.sku.clone()))),
             SkuKind::Stocked if component.quantity < 1 => {
@@ -221,10 +226,9 @@ impl InventoryStore for PgStore {
     }
 
     async fn list_warehouses(&self, tenant: &TenantId) -> StoreResult<Vec<Warehouse>> {
-        sqlx::query(
-            "SELECT code, name, latitude, longitude, region, channels, daily_capacity, priority, active
-             FROM warehouses WHERE tenant_id = $1 ORDER BY code",
-        )
+        sqlx::query(&format!(
+            "SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE tenant_id = $1 ORDER BY code"
+        ))
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
         .await
@@ -289,12 +293,11 @@ impl InventoryStore for PgStore {
             return Ok(Vec::new());
         }
         // Dropping `tx` on an error rolls back: the changes commit together or not at all.
-        let mut tx = self.pool.begin().await.map_err(map)?;
-        let mut stock = PgStockTx::new(&mut tx);
-        stock.lock_in_key_order(tenant, changes).await?;
-        let results = inventory::change_stock(&mut stock, tenant, changes, now).await?;
-        stock.finish().await?;
-        tx.commit().await.map_err(map)?;
+        // The shared algorithm takes the locks in the global order (levels by (sku,
+        // warehouse), then the feed counter), so concurrent calls do not deadlock.
+        let mut tx = PgTx::begin(&self.pool).await?;
+        let results = inventory::change_stock(&mut tx, tenant, changes, now).await?;
+        tx.commit().await?;
         Ok(results)
     }
 

@@ -1,6 +1,11 @@
-//! Ordo's PostgreSQL store: the [`Store`] and
-//! [`InventoryStore`](ordo_store::inventory::InventoryStore) ports implemented over a
-//! `sqlx` pool, and the schema migrations (`migrations/`) it runs.
+//! Ordo's PostgreSQL store: the [`Store`],
+//! [`InventoryStore`](ordo_store::inventory::InventoryStore) and
+//! [`StockFlowStore`](ordo_store::StockFlowStore) ports implemented over a `sqlx` pool,
+//! and the schema migrations (`migrations/`) it runs.
+//!
+//! Ingestion, stock changes and order requests all run the shared algorithms of
+//! `ordo-store` over one transaction type, [`tx::PgTx`]; [`PgStore::listen_feed`] tells
+//! the application when any node committed to a tenant's live feed.
 //!
 //! This crate owns every line of SQL Ordo sends to PostgreSQL. It is written for several
 //! Ordo nodes sharing one database: ingestion decides on rows it has locked or on unique
@@ -10,13 +15,18 @@
 //! Queries are checked at run time (`sqlx::query` with binds), so building needs no
 //! database; the contract suite in `tests/contract.rs` is what checks them.
 
+mod alloc_tx;
 mod errors;
+mod feed;
 mod ingest_tx;
 mod inventory;
 mod query;
+mod stock_flow;
 mod stock_tx;
+mod tx;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -32,7 +42,8 @@ use sqlx::{Connection, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use crate::errors::{map, map_fk};
-use crate::ingest_tx::PgIngestTx;
+use crate::feed::FeedListener;
+use crate::tx::PgTx;
 
 /// How long a call waits for a free pooled connection before failing as `Unavailable`.
 /// Short on purpose: a saturated database should turn into quick 503s the caller can back
@@ -43,6 +54,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The feed's `LISTEN` session, opened by the first [`PgStore::listen_feed`].
+    feed: Arc<tokio::sync::OnceCell<FeedListener>>,
 }
 
 impl PgStore {
@@ -80,7 +93,10 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(map)?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            feed: Arc::default(),
+        })
     }
 
     /// Brings the schema up to date by running the migrations embedded from
@@ -93,8 +109,12 @@ impl PgStore {
             .map_err(|e| StoreError::Other(format!("migrating the postgres schema failed: {e}")))
     }
 
-    /// Closes the pool, waiting for connections in use to be returned.
+    /// Closes the pool, waiting for connections in use to be returned, and the feed's
+    /// listening session if one is open.
     pub async fn close(&self) {
+        if let Some(feed) = self.feed.get() {
+            feed.close().await;
+        }
         self.pool.close().await;
     }
 }
@@ -245,7 +265,7 @@ impl Store for PgStore {
         // Nothing but the batch's own statements runs inside the transaction, so its row
         // locks are held only as long as the writes take. Dropping `tx` on an error rolls
         // back, so a batch either commits whole or not at all.
-        let mut tx = PgIngestTx::new(self.pool.begin().await.map_err(map)?);
+        let mut tx = PgTx::begin(&self.pool).await?;
         let results = flow::ingest_batch(&mut tx, &items, now).await?;
         tx.commit().await?;
         Ok(results)

@@ -1,79 +1,27 @@
-//! The row operations of one stock transaction ([`StockTx`]) in PostgreSQL, run by the
-//! shared algorithm [`ordo_store::inventory::change_stock`].
+//! The row operations of one stock transaction ([`StockTx`]) in PostgreSQL, over
+//! [`PgTx`], run by the shared algorithm [`ordo_store::inventory::change_stock`].
 //!
 //! Transactions run at READ COMMITTED. That is enough because every level is read with
 //! `SELECT … FOR UPDATE` before it is changed: concurrent changes of one level, from this
 //! node or another, queue on the row lock and each computes from the balance the previous
 //! one committed. A level row that does not exist yet is created before it is locked (see
-//! [`PgStockTx::lock_level`]), so there is always a row to queue on.
+//! `lock_level`), so there is always a row to queue on. The shared algorithm first locks
+//! every existing level of the SKUs involved in (sku, warehouse) order
+//! ([`AllocTx::lock_skus`](ordo_store::allocate::AllocTx::lock_skus)) and then visits the
+//! changes in that same order, so concurrent calls cannot deadlock on levels either.
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
 use ordo_core::inventory::StockLevel;
-use ordo_store::inventory::{MovementRecord, SkuKind, StockChange, StockTx};
+use ordo_store::inventory::{MovementRecord, SkuKind, StockTx};
 use ordo_store::{StoreError, StoreResult};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::errors::map;
+use crate::tx::{LevelKey, PgTx};
 
-/// A level's key: tenant, warehouse, SKU.
-type LevelKey = (String, String, String);
-
-/// The stock operations of one open transaction.
-pub(crate) struct PgStockTx<'c> {
-    conn: &'c mut PgConnection,
-    /// Level rows [`Self::lock_level`] created as zero placeholders that no write has
-    /// filled in yet. A change refused after locking (stale, would go negative) or one that
-    /// changes nothing must leave no trace, so [`Self::finish`] deletes these again.
-    placeholders: Vec<LevelKey>,
-}
-
-impl<'c> PgStockTx<'c> {
-    /// Works on `conn`, which must be inside a transaction: the locks taken here are only
-    /// worth anything until it ends.
-    pub(crate) fn new(conn: &'c mut PgConnection) -> Self {
-        Self {
-            conn,
-            placeholders: Vec::new(),
-        }
-    }
-
-    /// Deletes the placeholder rows nothing wrote to; call before committing. They are
-    /// still locked by this transaction, so no one else can have touched them.
-    pub(crate) async fn finish(self) -> StoreResult<()> {
-        for (tenant, warehouse, sku) in &self.placeholders {
-            sqlx::query("DELETE FROM stock_levels WHERE tenant_id = $1 AND sku = $2 AND warehouse = $3")
-                .bind(tenant)
-                .bind(sku)
-                .bind(warehouse)
-                .execute(&mut *self.conn)
-                .await
-                .map_err(map)?;
-        }
-        Ok(())
-    }
-
-    /// Locks every level `changes` name, in (SKU, warehouse) order, before the shared
-    /// algorithm locks them again in the order given. Two calls naming the same levels in
-    /// different orders would otherwise deadlock: PostgreSQL detects that only after
-    /// `deadlock_timeout` (a second by default) and fails one call as retryable. Taking the
-    /// locks in one global order makes that impossible, and relocking a row this
-    /// transaction already holds costs no wait. One level needs no ordering.
-    pub(crate) async fn lock_in_key_order(&mut self, tenant: &TenantId, changes: &[StockChange]) -> StoreResult<()> {
-        let mut keys: Vec<(&str, &str)> = changes.iter().map(|c| (c.sku.as_str(), c.warehouse.as_str())).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        if keys.len() > 1 {
-            for (sku, warehouse) in keys {
-                // A key naming an unknown warehouse or SKU gets a placeholder here that
-                // nothing writes to; `finish` deletes it again.
-                self.lock_level(tenant, warehouse, sku).await?;
-            }
-        }
-        Ok(())
-    }
-
+impl PgTx {
     async fn select_level_for_update(
         &mut self,
         tenant: &TenantId,
@@ -87,41 +35,45 @@ impl<'c> PgStockTx<'c> {
         .bind(tenant.as_str())
         .bind(sku)
         .bind(warehouse)
-        .fetch_optional(&mut *self.conn)
+        .fetch_optional(self.conn())
         .await
         .map_err(map)?;
         row.as_ref().map(level_from_row).transpose()
     }
 }
 
+/// What a catalogue code is, read on any connection (also used by `upsert_sku`).
+pub(crate) async fn sku_kind(conn: &mut PgConnection, tenant: &TenantId, code: &str) -> StoreResult<SkuKind> {
+    let is_bundle: Option<bool> = sqlx::query_scalar("SELECT is_bundle FROM skus WHERE tenant_id = $1 AND code = $2")
+        .bind(tenant.as_str())
+        .bind(code)
+        .fetch_optional(conn)
+        .await
+        .map_err(map)?;
+    Ok(match is_bundle {
+        None => SkuKind::Unknown,
+        Some(true) => SkuKind::Bundle,
+        Some(false) => SkuKind::Stocked,
+    })
+}
+
 fn key(tenant: &TenantId, warehouse: &str, sku: &str) -> LevelKey {
     (tenant.as_str().to_owned(), warehouse.to_owned(), sku.to_owned())
 }
 
-impl StockTx for PgStockTx<'_> {
+impl StockTx for PgTx {
     async fn warehouse_exists(&mut self, tenant: &TenantId, code: &str) -> StoreResult<bool> {
         let row = sqlx::query("SELECT 1 FROM warehouses WHERE tenant_id = $1 AND code = $2")
             .bind(tenant.as_str())
             .bind(code)
-            .fetch_optional(&mut *self.conn)
+            .fetch_optional(self.conn())
             .await
             .map_err(map)?;
         Ok(row.is_some())
     }
 
     async fn sku_kind(&mut self, tenant: &TenantId, code: &str) -> StoreResult<SkuKind> {
-        let is_bundle: Option<bool> =
-            sqlx::query_scalar("SELECT is_bundle FROM skus WHERE tenant_id = $1 AND code = $2")
-                .bind(tenant.as_str())
-                .bind(code)
-                .fetch_optional(&mut *self.conn)
-                .await
-                .map_err(map)?;
-        Ok(match is_bundle {
-            None => SkuKind::Unknown,
-            Some(true) => SkuKind::Bundle,
-            Some(false) => SkuKind::Stocked,
-        })
+        sku_kind(self.conn(), tenant, code).await
     }
 
     /// Never actually returns `None`: a missing level is created at zero and returned
@@ -142,7 +94,7 @@ impl StockTx for PgStockTx<'_> {
         .bind(tenant.as_str())
         .bind(warehouse)
         .bind(sku)
-        .execute(&mut *self.conn)
+        .execute(self.conn())
         .await
         .map_err(map)?;
         if inserted.rows_affected() == 1 {
@@ -183,7 +135,7 @@ impl StockTx for PgStockTx<'_> {
         .bind(level.reserved)
         .bind(level.safety_stock)
         .bind(now)
-        .execute(&mut *self.conn)
+        .execute(self.conn())
         .await
         .map_err(map)?;
         let written = key(tenant, warehouse, sku);
@@ -191,27 +143,10 @@ impl StockTx for PgStockTx<'_> {
         Ok(())
     }
 
+    /// Buffered: nothing reads movements back inside the transaction, so they are
+    /// written in one statement at the end (see [`PgTx`]).
     async fn insert_movement(&mut self, tenant: &TenantId, m: &MovementRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO stock_movements (tenant_id, id, warehouse, sku, kind, quantity, on_hand_after,
-                 reserved_after, reason, reference, actor, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(tenant.as_str())
-        .bind(m.id)
-        .bind(&m.warehouse)
-        .bind(&m.sku)
-        .bind(m.kind.as_str())
-        .bind(m.quantity)
-        .bind(m.on_hand_after)
-        .bind(m.reserved_after)
-        .bind(&m.reason)
-        .bind(m.reference.as_deref())
-        .bind(&m.actor)
-        .bind(m.at)
-        .execute(&mut *self.conn)
-        .await
-        .map_err(map)?;
+        self.buffer_movement(tenant.as_str(), m);
         Ok(())
     }
 }

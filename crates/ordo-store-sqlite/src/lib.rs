@@ -8,8 +8,10 @@
 //! Durability: `synchronous = FULL`, so a transaction that returned from commit survives a
 //! crash or power loss.
 
+mod alloc_tx;
 mod inventory;
 mod read;
+mod stock_flow;
 mod writer;
 
 use std::str::FromStr;

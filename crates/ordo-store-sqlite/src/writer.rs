@@ -185,7 +185,7 @@ pub(crate) struct WriteTx<'c> {
     conn: &'c mut Connection,
 }
 
-fn status(text: &str) -> StoreResult<OrderStatus> {
+pub(crate) fn status(text: &str) -> StoreResult<OrderStatus> {
     OrderStatus::parse(text).ok_or_else(|| StoreError::Other(format!("unknown order status {text:?}")))
 }
 
@@ -212,6 +212,19 @@ impl WriteTx<'_> {
         self.conn
             .prepare_cached(sql)
             .and_then(|mut s| s.query_row(params, map).optional())
+            .map_err(map_rusqlite)
+    }
+
+    /// Runs one cached query for every row.
+    pub(crate) fn query_all<T>(
+        &mut self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_map(params, map)?.collect())
             .map_err(map_rusqlite)
     }
 }

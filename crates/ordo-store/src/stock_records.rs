@@ -239,6 +239,18 @@ pub trait StockFlowStore: Send + Sync {
     /// Feed events after `after`, oldest first.
     async fn read_feed(&self, tenant: &TenantId, after: i64, limit: u32) -> StoreResult<Vec<FeedEvent>>;
 
+    /// The number of the tenant's newest feed event (0 when none). Stores override this
+    /// paging default with one query.
+    async fn feed_head(&self, tenant: &TenantId) -> StoreResult<i64> {
+        let mut head = 0;
+        loop {
+            match self.read_feed(tenant, head, 500).await?.last() {
+                Some(event) => head = event.seq,
+                None => return Ok(head),
+            }
+        }
+    }
+
     /// Low-stock alerts, newest first.
     async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>>;
 

@@ -8,6 +8,9 @@ use std::path::Path;
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use ordo_app::StockSettings;
+use ordo_app::webhooks::WebhookSettings;
+use ordo_core::allocation::{ReserveWhen, ShortStock, StockPolicy};
 use serde::{Deserialize, Serialize};
 
 /// Everything Ordo can be configured with.
@@ -24,6 +27,105 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Reservations, unpaid timeout, low-stock alerts.
+    pub inventory: InventoryConfig,
+    /// Alert webhooks.
+    pub webhooks: WebhookConfig,
+}
+
+/// How orders use stock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InventoryConfig {
+    /// `paid` (reserve once paid), `placed` (reserve at once) or `never`.
+    pub reserve_when: ReserveWhen,
+    /// `hold` (reserve nothing, hold the order) or `backorder` (reserve what there is).
+    pub on_short: ShortStock,
+    /// Cancel orders still unpaid this many minutes after they were placed; 0 never does.
+    pub unpaid_timeout_minutes: u32,
+    /// Alert when available covers fewer than this many days of average sales.
+    pub low_stock_days: u32,
+    /// Days of sales the average is taken over.
+    pub sales_window_days: u32,
+    /// Milliseconds between sweeps for expired and waiting orders.
+    pub sweep_interval_ms: u64,
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        Self {
+            reserve_when: ReserveWhen::Paid,
+            on_short: ShortStock::Hold,
+            unpaid_timeout_minutes: 30,
+            low_stock_days: 3,
+            sales_window_days: 28,
+            sweep_interval_ms: 1000,
+        }
+    }
+}
+
+impl InventoryConfig {
+    /// The settings the application runs with.
+    pub fn settings(&self) -> StockSettings {
+        StockSettings {
+            policy: StockPolicy {
+                reserve_when: self.reserve_when,
+                on_short: self.on_short,
+            },
+            unpaid_timeout: (self.unpaid_timeout_minutes > 0)
+                .then(|| chrono::Duration::minutes(i64::from(self.unpaid_timeout_minutes))),
+            low_stock_days: self.low_stock_days,
+            sales_window_days: self.sales_window_days.max(1),
+            sweep_interval: std::time::Duration::from_millis(self.sweep_interval_ms.max(10)),
+            ..StockSettings::default()
+        }
+    }
+}
+
+/// Where alert webhooks go.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Receiver URL; unset drops alert messages (they stay listed in the outbox).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// HMAC-SHA256 key for `X-Ordo-Signature` (prefer `ORDO_WEBHOOKS__SECRET`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Attempts before a message is marked dead.
+    pub max_attempts: u32,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            secret: None,
+            max_attempts: 10,
+        }
+    }
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("url", &self.url)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+impl WebhookConfig {
+    /// The settings the delivery worker runs with.
+    pub fn settings(&self) -> WebhookSettings {
+        WebhookSettings {
+            url: self.url.clone(),
+            secret: self.secret.clone(),
+            max_attempts: self.max_attempts.max(1),
+            ..WebhookSettings::default()
+        }
+    }
 }
 
 /// HTTP server settings.

@@ -144,6 +144,9 @@ async fn main() -> anyhow::Result<()> {
             command: ConfigCommand::Show,
         } => {
             let mut shown = config.clone();
+            if shown.webhooks.secret.is_some() {
+                shown.webhooks.secret = Some("<redacted>".into());
+            }
             if shown.auth.admin_token.is_some() {
                 shown.auth.admin_token = Some("<redacted>".into());
             }

@@ -8,13 +8,13 @@ use anyhow::Context;
 use chrono::Utc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use ordo_api::{AppState, HttpLimits};
-use ordo_app::{IngestService, Pipeline, PipelineConfig, TokenService};
+use ordo_app::{FeedHub, IngestService, Pipeline, PipelineConfig, TokenService, jobs, webhooks};
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
 use ordo_store::Store;
 use ordo_store_postgres::PgStore;
 use ordo_store_sqlite::SqliteStore;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::config::Config;
 
@@ -94,16 +94,24 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
         queue_capacity: config.ingest.queue_capacity,
         writers: None,
     };
-    let (pipeline, writers) = Pipeline::start(store.clone(), pipeline_config);
+    let feed = FeedHub::new();
+    let (pipeline, writers) = Pipeline::start(store.clone(), pipeline_config, feed.clone());
+    let stock = config.inventory.settings();
+    let (stop_jobs, jobs_stopped) = watch::channel(false);
+    let jobs = vec![
+        jobs::spawn_sweeper(store.clone(), stock, feed.clone(), jobs_stopped.clone()),
+        webhooks::spawn_webhooks(store.clone(), config.webhooks.settings(), jobs_stopped.clone()),
+    ];
     let state = AppState {
         store: store.clone(),
-        ingest: IngestService::new(pipeline, store.clone()),
+        ingest: IngestService::new(pipeline, store.clone(), stock.policy),
         tokens,
         metrics,
         limits: HttpLimits {
             body_limit_bytes: config.server.body_limit_bytes,
             request_timeout: Duration::from_millis(config.server.request_timeout_ms),
         },
+        feed,
     };
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
@@ -121,6 +129,10 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
         // The router (and with it every pipeline handle) is gone: writers drain the queue
         // and end, so everything acknowledged or queued is committed before we return.
         writers.join().await;
+        let _ = stop_jobs.send(true);
+        for job in jobs {
+            let _ = job.await;
+        }
         Ok(())
     });
     tracing::info!(%addr, store = store.backend(), "Ordo is listening");

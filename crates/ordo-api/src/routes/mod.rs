@@ -1,7 +1,9 @@
 //! Route handlers, one module per resource.
 
 pub mod catalogue;
+pub mod fulfilment;
 pub mod inbox;
+pub mod live;
 pub mod orders;
 pub mod stock;
 pub mod system;

@@ -154,6 +154,7 @@ async fn apply_rows(
         .change_stock(&principal.tenant, &changes, Utc::now())
         .await?
         .into_iter();
+    state.feed.bump();
     let mut results = Vec::with_capacity(rows.len());
     for (row, parsed) in rows {
         results.push(match parsed {
@@ -296,8 +297,8 @@ pub struct ChannelAvailabilityView {
     pub warehouses: Vec<String>,
     /// Available over those warehouses.
     pub available: i64,
-    /// What the channel may list: available under the channel's ratio and buffer (all of
-    /// it, until the channel has a policy).
+    /// What the channel may list: available under the channel's stock rule (ratio,
+    /// buffer, override; all of it when the channel has no rule).
     pub sellable: i64,
 }
 
@@ -335,11 +336,21 @@ pub async fn availability(
             .map(|w| w.code)
             .collect();
         let available = serving.iter().filter_map(|w| view.warehouses.get(w)).sum();
+        let rule = state
+            .store
+            .list_channel_rules(&principal.tenant)
+            .await?
+            .into_iter()
+            .find(|r| r.channel == channel.as_str());
+        let (policy, sku_override) = match &rule {
+            Some(rule) => (rule.policy, rule.overrides.get(&view.sku).copied()),
+            None => (ChannelPolicy::default(), None),
+        };
         view.channel = Some(ChannelAvailabilityView {
             channel: channel.to_string(),
             warehouses: serving,
             available,
-            sellable: channel_sellable(available, ChannelPolicy::default(), None),
+            sellable: channel_sellable(available, policy, sku_override),
         });
     }
     Ok(Json(view))

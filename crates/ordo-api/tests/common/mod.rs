@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use ordo_api::{AppState, HttpLimits};
-use ordo_app::{IngestService, Pipeline, PipelineConfig, TokenService};
+use ordo_app::{FeedHub, IngestService, Pipeline, PipelineConfig, TokenService};
 use ordo_core::TenantId;
+use ordo_core::allocation::StockPolicy;
 use ordo_core::auth::Role;
 use ordo_store::Store;
 
@@ -62,19 +63,31 @@ pub async fn spawn(backend: Backend) -> TestApp {
     spawn_on(fresh_store(backend).await, HttpLimits::default()).await
 }
 
+/// An app whose orders reserve stock under `policy`.
+pub async fn spawn_with_stock(backend: Backend, policy: StockPolicy) -> TestApp {
+    spawn_with(fresh_store(backend).await, HttpLimits::default(), policy).await
+}
+
+/// Orders ignore stock unless a test asks (most order tests use SKUs outside any catalogue).
 pub async fn spawn_on(store: Arc<dyn Store>, limits: HttpLimits) -> TestApp {
+    spawn_with(store, limits, StockPolicy::OFF).await
+}
+
+pub async fn spawn_with(store: Arc<dyn Store>, limits: HttpLimits, policy: StockPolicy) -> TestApp {
     store
         .ensure_tenant(&TenantId::default_tenant(), "Default", Utc::now())
         .await
         .unwrap();
-    let (pipeline, _writers) = Pipeline::start(store.clone(), PipelineConfig::default());
+    let feed = FeedHub::new();
+    let (pipeline, _writers) = Pipeline::start(store.clone(), PipelineConfig::default(), feed.clone());
     let tokens = TokenService::new(store.clone());
     let state = AppState {
         store: store.clone(),
-        ingest: IngestService::new(pipeline, store.clone()),
+        ingest: IngestService::new(pipeline, store.clone(), policy),
         tokens,
         metrics: None,
         limits,
+        feed,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -1,0 +1,186 @@
+//! What happens to an order's stock after it arrives: shipment (reserved → deducted),
+//! return (restocked where it shipped from), cancellation (released), and a retry of an
+//! order waiting for stock. Each is one transaction with the order's status and events.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::Utc;
+use ordo_core::OrderId;
+use ordo_core::allocation::OrderStock;
+use ordo_core::auth::Permission;
+use ordo_store::{OrderRequest, OrderRequestError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::catalogue::parse_body;
+use super::parse_uuid;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::RawBody;
+use crate::state::AppState;
+
+/// An order's status and stock after a request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderStockView {
+    /// Ordo's order id.
+    pub order_id: String,
+    /// Status afterwards.
+    pub status: ordo_core::OrderStatus,
+    /// Version afterwards.
+    pub version: i64,
+    /// What the order holds: per (SKU, warehouse) reserved, shipped and returned units,
+    /// and per SKU the units it still waits for.
+    pub stock: OrderStock,
+}
+
+/// Units to return per SKU; all shipped units when absent.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnBody {
+    /// SKU → units.
+    #[serde(default)]
+    pub lines: Option<BTreeMap<String, i64>>,
+}
+
+/// Why an order is cancelled.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    /// Recorded on the event.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+async fn run(state: &AppState, auth: &Auth, id: &str, request: OrderRequest) -> ApiResult<Json<OrderStockView>> {
+    let principal = auth.require(Permission::Operate)?;
+    let id = OrderId(parse_uuid("id", id)?);
+    let policy = state.ingest.stock_policy();
+    let result = state
+        .store
+        .order_request(&principal.tenant, id, &request, policy, &principal.actor, Utc::now())
+        .await?;
+    state.feed.bump();
+    match result {
+        Ok(outcome) => Ok(Json(OrderStockView {
+            order_id: id.to_string(),
+            status: outcome.status,
+            version: outcome.version,
+            stock: outcome.stock,
+        })),
+        Err(OrderRequestError::NotFound) => Err(ApiError::NotFound(format!("order {id} not found"))),
+        Err(e @ OrderRequestError::IllegalState { .. }) => Err(ApiError::IllegalTransition(e.to_string())),
+        Err(OrderRequestError::Plan(e)) => Err(ApiError::StockRefused(e.to_string())),
+    }
+}
+
+fn body_or_default<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_body(body)
+    }
+}
+
+/// Marks an allocated order shipped: its reserved units leave on hand.
+#[utoipa::path(
+    post, path = "/api/v1/orders/{id}/ship", tag = "fulfilment",
+    params(("id" = String, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "Shipped", body = OrderStockView),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "Not allowed from the order's status", body = ErrorBody),
+        (status = 422, description = "A count found fewer units than the order holds", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn ship(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrderStockView>> {
+    run(&state, &auth, &id, OrderRequest::Ship).await
+}
+
+/// Records returned goods and puts them back on hand where they shipped from.
+#[utoipa::path(
+    post, path = "/api/v1/orders/{id}/return", tag = "fulfilment",
+    params(("id" = String, Path, description = "Order id")),
+    request_body(content = ReturnBody, description = "Units per SKU; empty body returns everything shipped"),
+    responses(
+        (status = 200, description = "Restocked", body = OrderStockView),
+        (status = 409, description = "Not shipped", body = ErrorBody),
+        (status = 422, description = "More than was shipped", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn return_goods(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<OrderStockView>> {
+    let body: ReturnBody = body_or_default(&body)?;
+    run(&state, &auth, &id, OrderRequest::Return(body.lines)).await
+}
+
+/// Cancels an order that has not shipped and releases its stock.
+#[utoipa::path(
+    post, path = "/api/v1/orders/{id}/cancel", tag = "fulfilment",
+    params(("id" = String, Path, description = "Order id")),
+    request_body(content = CancelBody, description = "Optional reason"),
+    responses(
+        (status = 200, description = "Cancelled", body = OrderStockView),
+        (status = 409, description = "Already shipped, cancelled or refunded", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<OrderStockView>> {
+    let body: CancelBody = body_or_default(&body)?;
+    let reason = body.reason.unwrap_or_else(|| "cancelled by hand".into());
+    run(&state, &auth, &id, OrderRequest::Cancel { reason }).await
+}
+
+/// Tries again to reserve what a held or backordered order waits for.
+#[utoipa::path(
+    post, path = "/api/v1/orders/{id}/retry", tag = "fulfilment",
+    params(("id" = String, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "Tried; the status says whether it is now allocated", body = OrderStockView),
+        (status = 409, description = "Not waiting for stock", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn retry(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrderStockView>> {
+    run(&state, &auth, &id, OrderRequest::Retry).await
+}
+
+/// What an order holds.
+#[utoipa::path(
+    get, path = "/api/v1/orders/{id}/stock", tag = "fulfilment",
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, description = "Holdings", body = OrderStock), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn order_stock(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrderStock>> {
+    let principal = auth.require(Permission::Read)?;
+    let id = OrderId(parse_uuid("id", &id)?);
+    if state.store.get_order(&principal.tenant, id).await?.is_none() {
+        return Err(ApiError::NotFound(format!("order {id} not found")));
+    }
+    Ok(Json(state.store.get_order_stock(&principal.tenant, id).await?))
+}

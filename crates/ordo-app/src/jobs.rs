@@ -1,0 +1,141 @@
+//! Background work on stock, run by every node (all of it is safe to run on several nodes
+//! at once: each step is one locked transaction that re-checks its preconditions).
+//!
+//! - Unpaid orders past the timeout are cancelled and their reservations released.
+//! - Orders waiting for stock (held or backordered) are retried once stock is available.
+//! - Each SKU's forecast threshold (N days of average sales) is refreshed now and then.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use ordo_core::allocation::StockPolicy;
+use ordo_store::{OrderRequest, Store, StoreResult};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::feed::FeedHub;
+
+/// How orders use stock, and how often the sweeper looks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StockSettings {
+    /// Reserve when, and what to do when short.
+    pub policy: StockPolicy,
+    /// Cancel orders unpaid this long after they were placed; `None` never does.
+    pub unpaid_timeout: Option<chrono::Duration>,
+    /// Alert when available covers fewer than this many days of average sales.
+    pub low_stock_days: u32,
+    /// Days of sales the average is taken over.
+    pub sales_window_days: u32,
+    /// Pause between sweeps.
+    pub sweep_interval: Duration,
+    /// Pause between forecast refreshes.
+    pub forecast_interval: Duration,
+}
+
+impl Default for StockSettings {
+    fn default() -> Self {
+        Self {
+            policy: StockPolicy::default(),
+            unpaid_timeout: Some(chrono::Duration::minutes(30)),
+            low_stock_days: 3,
+            sales_window_days: 28,
+            sweep_interval: Duration::from_secs(1),
+            forecast_interval: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Unpaid orders cancelled.
+    pub expired: usize,
+    /// Waiting orders retried.
+    pub retried: usize,
+    /// SKUs whose forecast threshold changed.
+    pub forecasts: u64,
+}
+
+/// Orders handled per tenant per sweep; the rest wait for the next sweep.
+const PER_SWEEP: u32 = 200;
+
+/// One sweep over every tenant.
+pub async fn sweep_once(store: &dyn Store, settings: &StockSettings, forecasts: bool) -> StoreResult<SweepReport> {
+    let mut report = SweepReport::default();
+    for tenant in store.list_tenants().await? {
+        let tenant = tenant.id;
+        if let Some(timeout) = settings.unpaid_timeout {
+            let cutoff = Utc::now() - timeout;
+            for id in store.unpaid_orders(&tenant, cutoff, PER_SWEEP).await? {
+                let result = store
+                    .order_request(
+                        &tenant,
+                        id,
+                        &OrderRequest::ExpireUnpaid,
+                        settings.policy,
+                        "ordo:unpaid-timeout",
+                        Utc::now(),
+                    )
+                    .await?;
+                // Refused means it got paid (or cancelled) in the meantime: nothing to do.
+                report.expired += usize::from(result.is_ok());
+            }
+        }
+        for id in store.waiting_orders(&tenant, PER_SWEEP).await? {
+            let result = store
+                .order_request(
+                    &tenant,
+                    id,
+                    &OrderRequest::Retry,
+                    settings.policy,
+                    "ordo:stock-arrived",
+                    Utc::now(),
+                )
+                .await?;
+            report.retried += usize::from(result.is_ok());
+        }
+        if forecasts {
+            report.forecasts += store
+                .refresh_forecasts(&tenant, settings.sales_window_days, settings.low_stock_days, Utc::now())
+                .await?;
+        }
+    }
+    Ok(report)
+}
+
+/// Runs sweeps until `stop` turns true.
+pub fn spawn_sweeper(
+    store: Arc<dyn Store>,
+    settings: StockSettings,
+    feed: FeedHub,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last_forecast: Option<std::time::Instant> = None;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(settings.sweep_interval) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+            let forecasts = last_forecast.is_none_or(|t| t.elapsed() >= settings.forecast_interval);
+            match sweep_once(store.as_ref(), &settings, forecasts).await {
+                Ok(report) => {
+                    if forecasts {
+                        last_forecast = Some(std::time::Instant::now());
+                    }
+                    if report != SweepReport::default() {
+                        tracing::info!(?report, "stock sweep");
+                        metrics::counter!("ordo_orders_expired_total").increment(report.expired as u64);
+                        metrics::counter!("ordo_orders_retried_total").increment(report.retried as u64);
+                        feed.bump();
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "stock sweep failed; trying again next round"),
+            }
+        }
+    })
+}

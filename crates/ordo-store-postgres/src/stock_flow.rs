@@ -1,0 +1,343 @@
+//! Orders' stock, channel rules, the feed, alerts and the outbox in PostgreSQL
+//! ([`StockFlowStore`]).
+//!
+//! The two writes run the shared flows ([`ordo_store::allocate`]) over [`PgTx`] in one
+//! transaction, rerun a few times when they lose a race (deadlock, a SKU that came to be
+//! involved while locking). Reads are single statements, so each sees one snapshot.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use ordo_core::allocation::{OrderStock, StockPolicy};
+use ordo_core::{OrderId, OrderStatus, TenantId};
+use ordo_store::allocate;
+use ordo_store::{
+    ChannelRule, FeedEvent, MAX_PAGE, OrderRequest, OrderRequestError, OrderRequestOutcome, OutboxMessage,
+    OutboxStatus, StockAlert, StockFlowStore, StoreError, StoreResult,
+};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::alloc_tx::{CHANNEL_RULE_COLUMNS, channel_rule_from_row, order_stock_from_rows};
+use crate::errors::map;
+use crate::tx::{PgTx, retrying};
+
+/// A listing's page size: clamped rather than refused, as elsewhere.
+fn page(limit: u32) -> i64 {
+    i64::from(limit.clamp(1, MAX_PAGE))
+}
+
+const OUTBOX_COLUMNS: &str =
+    "tenant_id, id, topic, destination, payload, status, attempts, next_attempt_at, last_error, created_at";
+
+fn outbox_from_row(row: &PgRow) -> StoreResult<OutboxMessage> {
+    let status: String = row.try_get("status").map_err(map)?;
+    Ok(OutboxMessage {
+        id: row.try_get("id").map_err(map)?,
+        tenant: row.try_get("tenant_id").map_err(map)?,
+        topic: row.try_get("topic").map_err(map)?,
+        destination: row.try_get("destination").map_err(map)?,
+        payload: row.try_get("payload").map_err(map)?,
+        status: OutboxStatus::parse(&status)
+            .ok_or_else(|| StoreError::Other(format!("unknown stored outbox status {status:?}")))?,
+        attempts: row.try_get("attempts").map_err(map)?,
+        next_attempt_at: row.try_get("next_attempt_at").map_err(map)?,
+        last_error: row.try_get("last_error").map_err(map)?,
+        created_at: row.try_get("created_at").map_err(map)?,
+    })
+}
+
+fn alert_from_row(row: &PgRow) -> StoreResult<StockAlert> {
+    Ok(StockAlert {
+        id: row.try_get("id").map_err(map)?,
+        sku: row.try_get("sku").map_err(map)?,
+        available: row.try_get("available").map_err(map)?,
+        threshold: row.try_get("threshold").map_err(map)?,
+        opened_at: row.try_get("opened_at").map_err(map)?,
+        closed_at: row.try_get("closed_at").map_err(map)?,
+    })
+}
+
+impl PgStore {
+    #[allow(clippy::too_many_arguments)]
+    async fn order_request_once(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        request: &OrderRequest,
+        policy: StockPolicy,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<OrderRequestOutcome, OrderRequestError>> {
+        let mut tx = PgTx::begin(&self.pool).await?;
+        let outcome = allocate::order_request(&mut tx, tenant, id, request, policy, actor, now).await?;
+        // A refusal is decided before anything is written; rolling back makes sure.
+        if outcome.is_ok() {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn put_channel_rule_once(&self, tenant: &TenantId, rule: &ChannelRule, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = PgTx::begin(&self.pool).await?;
+        allocate::put_channel_rule(&mut tx, tenant, rule, now).await?;
+        tx.commit().await
+    }
+}
+
+#[async_trait]
+impl StockFlowStore for PgStore {
+    async fn order_request(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        request: &OrderRequest,
+        policy: StockPolicy,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<OrderRequestOutcome, OrderRequestError>> {
+        retrying(|| self.order_request_once(tenant, id, request, policy, actor, now)).await
+    }
+
+    async fn get_order_stock(&self, tenant: &TenantId, id: OrderId) -> StoreResult<OrderStock> {
+        let rows = sqlx::query(
+            "SELECT sku, warehouse, reserved, shipped, returned, waiting FROM order_stock
+             WHERE tenant_id = $1 AND order_id = $2 ORDER BY sku, warehouse",
+        )
+        .bind(tenant.as_str())
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        order_stock_from_rows(&rows)
+    }
+
+    async fn waiting_orders(&self, tenant: &TenantId, limit: u32) -> StoreResult<Vec<OrderId>> {
+        // Available as StockLevel::available computes it, summed over active warehouses,
+        // only for SKUs someone waits for (the partial index finds those).
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "WITH wanted AS (
+                 SELECT DISTINCT sku FROM order_stock WHERE tenant_id = $1 AND waiting > 0
+             ), stocked AS (
+                 SELECT l.sku FROM stock_levels l
+                 JOIN wanted w ON w.sku = l.sku
+                 JOIN warehouses h ON h.tenant_id = l.tenant_id AND h.code = l.warehouse AND h.active
+                 WHERE l.tenant_id = $1
+                 GROUP BY l.sku
+                 HAVING SUM(GREATEST(l.on_hand - l.reserved - l.safety_stock, 0)) > 0
+             )
+             SELECT DISTINCT s.order_id FROM order_stock s JOIN stocked k ON k.sku = s.sku
+             WHERE s.tenant_id = $1 AND s.waiting > 0
+             ORDER BY s.order_id LIMIT $2",
+        )
+        .bind(tenant.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(ids.into_iter().map(OrderId).collect())
+    }
+
+    async fn unpaid_orders(
+        &self,
+        tenant: &TenantId,
+        placed_before: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OrderId>> {
+        let ids: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM orders WHERE tenant_id = $1 AND status = $2 AND placed_at < $3
+             ORDER BY placed_at, id LIMIT $4",
+        )
+        .bind(tenant.as_str())
+        .bind(OrderStatus::PendingPayment.as_str())
+        .bind(placed_before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(ids.into_iter().map(OrderId).collect())
+    }
+
+    async fn put_channel_rule(&self, tenant: &TenantId, rule: &ChannelRule, now: DateTime<Utc>) -> StoreResult<()> {
+        retrying(|| self.put_channel_rule_once(tenant, rule, now)).await
+    }
+
+    async fn list_channel_rules(&self, tenant: &TenantId) -> StoreResult<Vec<ChannelRule>> {
+        sqlx::query(&format!(
+            "SELECT {CHANNEL_RULE_COLUMNS} FROM channel_rules WHERE tenant_id = $1 ORDER BY channel"
+        ))
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(channel_rule_from_row)
+        .collect()
+    }
+
+    async fn list_published(&self, tenant: &TenantId, sku: Option<&str>) -> StoreResult<Vec<(String, String, i64)>> {
+        let mut sql = QueryBuilder::<Postgres>::new("SELECT channel, sku, quantity FROM channel_stock WHERE tenant_id = ");
+        sql.push_bind(tenant.as_str());
+        if let Some(sku) = sku {
+            sql.push(" AND sku = ").push_bind(sku);
+        }
+        sql.push(" ORDER BY channel, sku");
+        sql.build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("channel").map_err(map)?,
+                    row.try_get("sku").map_err(map)?,
+                    row.try_get("quantity").map_err(map)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn read_feed(&self, tenant: &TenantId, after: i64, limit: u32) -> StoreResult<Vec<FeedEvent>> {
+        sqlx::query("SELECT seq, kind, data, at FROM feed WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            .bind(tenant.as_str())
+            .bind(after)
+            .bind(page(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(|row| {
+                Ok(FeedEvent {
+                    seq: row.try_get("seq").map_err(map)?,
+                    kind: row.try_get("kind").map_err(map)?,
+                    data: row.try_get("data").map_err(map)?,
+                    at: row.try_get("at").map_err(map)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>> {
+        sqlx::query(
+            "SELECT id, sku, available, threshold, opened_at, closed_at FROM stock_alerts
+             WHERE tenant_id = $1 AND (NOT $2 OR closed_at IS NULL)
+             ORDER BY opened_at DESC, id DESC",
+        )
+        .bind(tenant.as_str())
+        .bind(open_only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(alert_from_row)
+        .collect()
+    }
+
+    async fn list_outbox(
+        &self,
+        tenant: &TenantId,
+        topic: Option<&str>,
+        status: Option<OutboxStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        let mut sql = QueryBuilder::<Postgres>::new(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = "));
+        sql.push_bind(tenant.as_str());
+        if let Some(topic) = topic {
+            sql.push(" AND topic = ").push_bind(topic);
+        }
+        if let Some(status) = status {
+            sql.push(" AND status = ").push_bind(status.as_str());
+        }
+        // Ids are UUIDv7: id order is creation order.
+        sql.push(" ORDER BY id DESC LIMIT ").push_bind(page(limit));
+        sql.build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(outbox_from_row)
+            .collect()
+    }
+
+    async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox
+             WHERE topic = $1 AND status = $2 AND next_attempt_at <= $3
+             ORDER BY next_attempt_at, id LIMIT $4"
+        ))
+        .bind(topic)
+        .bind(OutboxStatus::Pending.as_str())
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(outbox_from_row)
+        .collect()
+    }
+
+    async fn finish_outbox(
+        &self,
+        id: Uuid,
+        status: OutboxStatus,
+        next_attempt_at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = $2, next_attempt_at = $3, last_error = $4, attempts = attempts + 1,
+                 updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .bind(next_attempt_at)
+        .bind(error)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("outbox message {id}")));
+        }
+        Ok(())
+    }
+
+    async fn refresh_forecasts(
+        &self,
+        tenant: &TenantId,
+        window_days: u32,
+        cover_days: u32,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let window = window_days.max(1);
+        let since = now - Duration::days(i64::from(window));
+        // units × cover ÷ window rounded up, in integers; NULL when nothing sold. Only rows
+        // whose value changes are written, and counted.
+        let done = sqlx::query(
+            "WITH sold AS (
+                 SELECT sku, SUM(quantity)::BIGINT AS units FROM stock_movements
+                 WHERE tenant_id = $1 AND kind = 'reservation' AND at >= $2
+                 GROUP BY sku
+             ), next AS (
+                 SELECT s.code,
+                     CASE WHEN COALESCE(x.units, 0) > 0 THEN (x.units * $3 + $4 - 1) / $4 END AS value
+                 FROM skus s LEFT JOIN sold x ON x.sku = s.code
+                 WHERE s.tenant_id = $1
+             )
+             UPDATE skus s SET forecast_threshold = n.value
+             FROM next n
+             WHERE s.tenant_id = $1 AND s.code = n.code AND s.forecast_threshold IS DISTINCT FROM n.value",
+        )
+        .bind(tenant.as_str())
+        .bind(since)
+        .bind(i64::from(cover_days))
+        .bind(i64::from(window))
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(done.rows_affected())
+    }
+}
