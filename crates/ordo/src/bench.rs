@@ -28,11 +28,15 @@ const DURABILITY_SAMPLE: usize = 50;
 /// Distinct error answers printed in full; the rest are only counted.
 const ERRORS_SHOWN: usize = 5;
 
+mod reserve;
+
 /// Benchmarks.
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
     /// Ingestion throughput and latency: concurrent clients POST unique orders.
     Ingest(IngestArgs),
+    /// Reservations per second (hot and spread SKUs) and commit → live-stream latency.
+    Reserve(reserve::ReserveArgs),
 }
 
 /// Options of `ordo bench ingest`.
@@ -66,6 +70,7 @@ pub struct IngestArgs {
 pub async fn run(command: BenchCommand, config: Config) -> anyhow::Result<()> {
     match command {
         BenchCommand::Ingest(args) => ingest(args, config).await,
+        BenchCommand::Reserve(args) => reserve::run(args, config).await,
     }
 }
 
@@ -162,6 +167,10 @@ async fn ingest(args: IngestArgs, config: Config) -> anyhow::Result<()> {
                 base: format!("http://{}", node.addr),
                 token: minted.secret,
             };
+            // Orders reserve stock as they would in production: the sample catalogue,
+            // with more units than any run can sell.
+            crate::demo::seed::seed(&http, &target.base, &target.token).await?;
+            crate::demo::seed::receive_everywhere(&http, &target.base, &target.token, 10_000_000).await?;
             let report = load(
                 &http,
                 &target,
@@ -390,7 +399,7 @@ fn print_reports(reports: &[Report]) {
 }
 
 /// CPU count and model, e.g. `2 CPUs, AMD EPYC 7B13`.
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()

@@ -6,7 +6,7 @@
 //! versions of pending orders once they are paid. A status line every five seconds shows
 //! what happened; Ctrl-C (or `--seconds`) stops the feed and the node gracefully.
 
-mod seed;
+pub(crate) mod seed;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;

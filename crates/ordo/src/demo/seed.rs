@@ -82,3 +82,27 @@ pub async fn seed(http: &reqwest::Client, base: &str, token: &str) -> anyhow::Re
     }
     Ok(())
 }
+
+/// Receives `units` of every sample SKU in every sample warehouse.
+pub async fn receive_everywhere(http: &reqwest::Client, base: &str, token: &str, units: i64) -> anyhow::Result<()> {
+    let changes: Vec<Value> = generator::catalogue()
+        .iter()
+        .flat_map(|item| {
+            generator::warehouses().iter().map(move |w| {
+                json!({ "warehouse": w.code, "sku": item.sku, "op": "receive", "quantity": units, "reason": "bench stock" })
+            })
+        })
+        .collect();
+    let response = http
+        .post(format!("{base}/api/v1/stock/changes"))
+        .bearer_auth(token)
+        .json(&changes)
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "receiving stock: {}",
+        response.text().await?
+    );
+    Ok(())
+}
