@@ -6,7 +6,8 @@ ALTER TABLE skus ADD COLUMN forecast_threshold INTEGER;
 
 -- Bundles are found by component on every stock transaction (availability of bundles
 -- sharing a component is published with it); the primary key only serves bundle → parts.
-CREATE INDEX bundle_components_by_component ON bundle_components (tenant_id, component_sku);
+-- Covering, or the planner prefers scanning the tenant's whole primary key range.
+CREATE INDEX bundle_components_by_component ON bundle_components (tenant_id, component_sku, bundle_sku);
 
 -- What an order holds: one row per (sku, warehouse) allocation, plus one row per SKU it
 -- waits for, with warehouse '' and waiting > 0. All-zero rows are never stored.
@@ -47,7 +48,7 @@ CREATE TABLE channel_stock (
 ) STRICT;
 
 -- Stock transactions read every channel's quantity of a few SKUs.
-CREATE INDEX channel_stock_by_sku ON channel_stock (tenant_id, sku);
+CREATE INDEX channel_stock_by_sku ON channel_stock (tenant_id, sku, channel);
 
 CREATE TABLE stock_alerts (
     tenant_id   TEXT    NOT NULL,

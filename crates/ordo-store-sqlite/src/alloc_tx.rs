@@ -4,12 +4,10 @@
 //! statement is a single cached one whatever the list's length. Nothing here locks: the
 //! writer's `BEGIN IMMEDIATE` already holds the database's write lock.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
-use ordo_core::allocation::{Allocation, OrderStock, Shortage};
+use ordo_core::allocation::OrderStock;
 use ordo_core::ingest::OrderState;
-use ordo_core::inventory::{ChannelPolicy, Component, SkuOverride, StockLevel};
+use ordo_core::inventory::StockLevel;
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
 use ordo_store::allocate::AllocTx;
 use ordo_store::flow::order_from_document;
@@ -18,90 +16,10 @@ use ordo_store::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, StockAlert,
 use rusqlite::params;
 
 use crate::micros;
+use crate::stock_rows::{
+    OrderStockRow, catalogue_join_row, channel_rule, group_catalogue, json_array, json_err, order_stock_from_rows,
+};
 use crate::writer::{WriteTx, status};
-
-/// A list of codes as a JSON array, for `json_each`.
-fn json_array(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
-}
-
-fn json_err(column: &str, error: serde_json::Error) -> StoreError {
-    StoreError::Other(format!("column {column}: {error}"))
-}
-
-/// One stored `order_stock` row.
-pub(crate) struct OrderStockRow {
-    pub(crate) sku: String,
-    pub(crate) warehouse: String,
-    pub(crate) reserved: i64,
-    pub(crate) shipped: i64,
-    pub(crate) returned: i64,
-    pub(crate) waiting: i64,
-}
-
-/// Rows in (sku, warehouse) order back into an [`OrderStock`]: shortages are the rows
-/// without a warehouse.
-pub(crate) fn order_stock_from_rows(rows: impl IntoIterator<Item = OrderStockRow>) -> OrderStock {
-    let mut stock = OrderStock::default();
-    for row in rows {
-        if row.warehouse.is_empty() {
-            stock.shortages.push(Shortage {
-                sku: row.sku,
-                waiting: row.waiting,
-            });
-        } else {
-            stock.allocations.push(Allocation {
-                sku: row.sku,
-                warehouse: row.warehouse,
-                reserved: row.reserved,
-                shipped: row.shipped,
-                returned: row.returned,
-            });
-        }
-    }
-    stock
-}
-
-/// Parses stored channel rule columns.
-pub(crate) fn channel_rule(
-    channel: String,
-    ratio_permille: i64,
-    buffer: i64,
-    overrides: &str,
-) -> StoreResult<ChannelRule> {
-    Ok(ChannelRule {
-        channel,
-        policy: ChannelPolicy { ratio_permille, buffer },
-        overrides: serde_json::from_str::<BTreeMap<String, SkuOverride>>(overrides)
-            .map_err(|e| json_err("overrides", e))?,
-    })
-}
-
-/// Groups (code, low, forecast, component, quantity) rows, ordered by code then
-/// component, into catalogue rows.
-type CatalogueJoinRow = (String, Option<i64>, Option<i64>, Option<String>, Option<i64>);
-
-fn group_catalogue(rows: Vec<CatalogueJoinRow>) -> Vec<CatalogueRow> {
-    let mut out: Vec<CatalogueRow> = Vec::new();
-    for (code, low, forecast, component, quantity) in rows {
-        if out.last().is_none_or(|last| last.code != code) {
-            out.push(CatalogueRow {
-                code,
-                components: Vec::new(),
-                low_stock_threshold: low,
-                forecast_threshold: forecast,
-            });
-        }
-        if let (Some(sku), Some(quantity), Some(last)) = (component, quantity, out.last_mut()) {
-            last.components.push(Component { sku, quantity });
-        }
-    }
-    out
-}
-
-fn catalogue_join_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CatalogueJoinRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
 
 impl AllocTx for WriteTx<'_> {
     async fn lock_skus(&mut self, tenant: &TenantId, skus: &[String]) -> StoreResult<Vec<StockRow>> {
@@ -194,7 +112,12 @@ impl AllocTx for WriteTx<'_> {
         )
     }
 
-    async fn write_channel_rule(&mut self, tenant: &TenantId, rule: &ChannelRule, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn write_channel_rule(
+        &mut self,
+        tenant: &TenantId,
+        rule: &ChannelRule,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         self.execute(
             "INSERT INTO channel_rules (tenant_id, channel, ratio_permille, buffer, overrides, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, channel) DO UPDATE SET \
@@ -240,7 +163,10 @@ impl AllocTx for WriteTx<'_> {
              JOIN orders o ON o.tenant_id = ?1 AND o.channel = json_extract(j.value, '$[0]') \
                AND o.external_id = json_extract(j.value, '$[1]') \
              JOIN order_stock s ON s.tenant_id = ?1 AND s.order_id = o.id ORDER BY s.sku",
-            params![tenant.as_str(), serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())],
+            params![
+                tenant.as_str(),
+                serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into())
+            ],
             |r| r.get(0),
         )
     }
@@ -328,7 +254,7 @@ impl AllocTx for WriteTx<'_> {
         }
         self.query_all(
             "SELECT channel, sku, quantity FROM channel_stock \
-             WHERE tenant_id = ?1 AND sku IN (SELECT value FROM json_each(?2)) ORDER BY channel, sku",
+             WHERE tenant_id = ?1 AND sku IN (SELECT value FROM json_each(?2)) ORDER BY sku, channel",
             params![tenant.as_str(), json_array(skus)],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )

@@ -12,6 +12,7 @@ mod alloc_tx;
 mod inventory;
 mod read;
 mod stock_flow;
+mod stock_rows;
 mod writer;
 
 use std::str::FromStr;

@@ -14,7 +14,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
-use crate::alloc_tx::{OrderStockRow, channel_rule, order_stock_from_rows};
+use crate::stock_rows::{OrderStockRow, channel_rule, order_stock_from_rows};
 use crate::writer::run_to_completion;
 use crate::{SqliteStore, from_micros, get, map_err, micros};
 
@@ -62,9 +62,7 @@ impl StockFlowStore for SqliteStore {
         // A refused request has written nothing before it was refused, so committing it
         // is harmless.
         self.rw
-            .transaction(move |tx| {
-                run_to_completion(order_request(tx, &tenant, id, &request, policy, &actor, now))
-            })
+            .transaction(move |tx| run_to_completion(order_request(tx, &tenant, id, &request, policy, &actor, now)))
             .await
     }
 
@@ -95,12 +93,11 @@ impl StockFlowStore for SqliteStore {
     }
 
     async fn waiting_orders(&self, tenant: &TenantId, limit_: u32) -> StoreResult<Vec<OrderId>> {
-        // Only orders a retry accepts (on hold, or paid and backordered): an unpaid order
-        // reserved under `placed` may wait too, but it is retried when it is paid.
-        // Ids are UUIDv7, so id order is age order.
+        // Shortage rows (warehouse '') through the partial index on waiting rows: left to
+        // itself the planner walks every row of the tenant in primary key order to save
+        // the sort. Ids are UUIDv7, so id order is age order.
         let rows = sqlx::query(
-            "SELECT DISTINCT s.order_id AS id FROM order_stock s \
-             JOIN orders o ON o.tenant_id = s.tenant_id AND o.id = s.order_id AND o.status IN ('on_hold', 'paid') \
+            "SELECT DISTINCT s.order_id AS id FROM order_stock s INDEXED BY order_stock_waiting \
              WHERE s.tenant_id = ?1 AND s.waiting > 0 AND s.warehouse = '' \
                AND (SELECT SUM(MAX(l.on_hand - l.reserved - l.safety_stock, 0)) FROM stock_levels l \
                     JOIN warehouses w ON w.tenant_id = l.tenant_id AND w.code = l.warehouse AND w.active \
@@ -306,15 +303,17 @@ impl StockFlowStore for SqliteStore {
         let tenant = tenant.clone();
         // ⌈units × cover ÷ window⌉ in integers; NULL (no forecast) without recent sales.
         // `IS NOT` leaves unchanged rows alone, so the count is of real changes.
+        // MATERIALIZED: otherwise the sum is computed twice per SKU (SET and WHERE).
         let changed = self
             .rw
             .transaction(move |tx| {
                 tx.execute(
-                    "UPDATE skus SET forecast_threshold = f.value FROM ( \
+                    "WITH f AS MATERIALIZED ( \
                        SELECT s.code, (SELECT CASE WHEN SUM(m.quantity) > 0 THEN (SUM(m.quantity) * ?3 + ?4 - 1) / ?4 END \
                          FROM stock_movements m WHERE m.tenant_id = s.tenant_id AND m.sku = s.code \
                            AND m.kind = 'reservation' AND m.at >= ?2) AS value \
-                       FROM skus s WHERE s.tenant_id = ?1) AS f \
+                       FROM skus s WHERE s.tenant_id = ?1) \
+                     UPDATE skus SET forecast_threshold = f.value FROM f \
                      WHERE skus.tenant_id = ?1 AND skus.code = f.code AND skus.forecast_threshold IS NOT f.value",
                     rusqlite::params![tenant.as_str(), since, i64::from(cover_days), i64::from(window_days)],
                 )

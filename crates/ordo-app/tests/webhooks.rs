@@ -1,0 +1,161 @@
+//! Alert webhooks against a real receiver on 127.0.0.1: signed deliveries, retries with
+//! backoff, dead letters, and dropping when no receiver is configured.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use chrono::Utc;
+use ordo_app::webhooks::{WebhookSettings, deliver_due, sign};
+use ordo_core::TenantId;
+use ordo_store::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
+use ordo_store::{OutboxStatus, Store};
+use ordo_store_sqlite::SqliteStore;
+
+type Received = Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>;
+
+/// A receiver answering `status`, recording what it got.
+async fn receiver(status: StatusCode) -> (String, Received) {
+    let received: Received = Arc::default();
+    let log = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let log = log.clone();
+            async move {
+                log.lock().unwrap().push((headers, body.to_vec()));
+                status
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+/// A store with one open low-stock alert (and so one webhook message).
+async fn store_with_an_alert() -> (Arc<dyn Store>, TenantId) {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let store = SqliteStore::open(&format!("sqlite://{}", dir.join("ordo.db").display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let tenant = TenantId::parse("acme").unwrap();
+    let now = Utc::now();
+    store.ensure_tenant(&tenant, "Acme", now).await.unwrap();
+    let warehouse = Warehouse {
+        code: "HZ-01".into(),
+        name: "Hangzhou".into(),
+        latitude: None,
+        longitude: None,
+        region: None,
+        channels: vec![],
+        daily_capacity: None,
+        priority: 0,
+        active: true,
+    };
+    store.upsert_warehouse(&tenant, &warehouse, now).await.unwrap();
+    let sku = SkuRecord {
+        code: "TEA-1".into(),
+        barcode: None,
+        name: "Tea".into(),
+        weight_g: None,
+        dimensions_mm: None,
+        attributes: vec![],
+        cost_price_minor: None,
+        cost_currency: None,
+        low_stock_threshold: Some(5),
+        components: vec![],
+    };
+    store.upsert_sku(&tenant, &sku, now).await.unwrap().unwrap();
+    let change = StockChange {
+        warehouse: "HZ-01".into(),
+        sku: "TEA-1".into(),
+        op: StockOp::Receive { quantity: 3 },
+        reason: "receipt".into(),
+        reference: None,
+        actor: "test".into(),
+    };
+    store.change_stock(&tenant, &[change], now).await.unwrap()[0]
+        .clone()
+        .unwrap();
+    (store, tenant)
+}
+
+fn settings(url: Option<String>) -> WebhookSettings {
+    WebhookSettings {
+        url,
+        secret: Some("s3cret".into()),
+        max_attempts: 2,
+        timeout: Duration::from_secs(2),
+        poll_interval: Duration::from_millis(10),
+    }
+}
+
+#[tokio::test]
+async fn a_low_stock_alert_is_delivered_signed_once() {
+    let (store, tenant) = store_with_an_alert().await;
+    let (url, received) = receiver(StatusCode::NO_CONTENT).await;
+    let client = reqwest::Client::new();
+    assert_eq!(
+        deliver_due(store.as_ref(), &client, &settings(Some(url)))
+            .await
+            .unwrap(),
+        1
+    );
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let (headers, body) = &got[0];
+    assert_eq!(headers["x-ordo-signature"].to_str().unwrap(), sign("s3cret", body));
+    assert_eq!(headers["x-ordo-event"], "stock.low");
+    let payload: serde_json::Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(payload["data"]["sku"], "TEA-1");
+    assert_eq!(payload["data"]["available"], 3);
+    let delivered = store
+        .list_outbox(&tenant, Some("webhook"), Some(OutboxStatus::Delivered), 10)
+        .await
+        .unwrap();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(
+        deliver_due(store.as_ref(), &client, &settings(None)).await.unwrap(),
+        0,
+        "nothing due twice"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_retries_then_a_dead_letter() {
+    let (store, tenant) = store_with_an_alert().await;
+    let (url, received) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
+    let client = reqwest::Client::new();
+    deliver_due(store.as_ref(), &client, &settings(Some(url.clone())))
+        .await
+        .unwrap();
+    let pending = store.list_outbox(&tenant, Some("webhook"), None, 10).await.unwrap();
+    assert_eq!((pending[0].status, pending[0].attempts), (OutboxStatus::Pending, 1));
+    assert!(pending[0].last_error.as_deref().unwrap().contains("503"));
+    assert!(pending[0].next_attempt_at > Utc::now(), "backs off");
+    // Not due yet: nothing is sent.
+    deliver_due(store.as_ref(), &client, &settings(Some(url.clone())))
+        .await
+        .unwrap();
+    assert_eq!(received.lock().unwrap().len(), 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    deliver_due(store.as_ref(), &client, &settings(Some(url)))
+        .await
+        .unwrap();
+    let dead = store.list_outbox(&tenant, Some("webhook"), None, 10).await.unwrap();
+    assert_eq!((dead[0].status, dead[0].attempts), (OutboxStatus::Dead, 2));
+}
+
+#[tokio::test]
+async fn without_a_receiver_messages_are_dropped_not_left_pending() {
+    let (store, tenant) = store_with_an_alert().await;
+    deliver_due(store.as_ref(), &reqwest::Client::new(), &settings(None))
+        .await
+        .unwrap();
+    let dropped = store.list_outbox(&tenant, Some("webhook"), None, 10).await.unwrap();
+    assert_eq!(dropped[0].status, OutboxStatus::Dropped);
+}
