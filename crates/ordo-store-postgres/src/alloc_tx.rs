@@ -1,101 +1,40 @@
 //! The row operations that tie orders to stock ([`AllocTx`]) in PostgreSQL, over [`PgTx`].
 //!
 //! Ingestion runs these once per batch, so each is one statement whatever the number of
-//! SKUs or orders (lists are bound as arrays), and writes nothing reads back are buffered
-//! (see [`PgTx`]). The one lock that matters for "no oversell" is [`AllocTx::lock_skus`]:
+//! SKUs or orders (lists are bound as arrays), and row writes that can wait (offered
+//! quantities, outbox messages) are buffered until the feed append or commit (see
+//! [`PgTx`]). The one lock that matters for "no oversell" is [`AllocTx::lock_skus`]:
 //! every reservation is planned on levels it locked, and it locks in (sku, warehouse)
 //! order, the order every other stock transaction uses too.
 
 use chrono::{DateTime, Utc};
-use ordo_core::allocation::{Allocation, OrderStock, Shortage};
+use ordo_core::allocation::OrderStock;
 use ordo_core::ingest::OrderState;
-use ordo_core::inventory::{ChannelPolicy, Component, SkuOverride};
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
 use ordo_store::allocate::AllocTx;
 use ordo_store::inventory::{StockRow, Warehouse};
 use ordo_store::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, StockAlert, StoreResult};
 use sqlx::Row;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use std::collections::BTreeMap;
 
 use crate::errors::map;
+use crate::feed::FEED_CHANNEL;
 use crate::ingest_tx::{ORDER_STATE_COLUMNS, order_state_from_row};
 use crate::inventory::{WAREHOUSE_COLUMNS, warehouse_from_row};
+use crate::rows::{
+    CATALOGUE_SELECT, CHANNEL_RULE_COLUMNS, catalogue_from_row, channel_rule_from_row, order_stock_from_rows,
+};
 use crate::stock_tx::level_from_row;
 use crate::tx::PgTx;
-
-/// The NOTIFY channel a committed feed append is announced on (payload: the tenant id).
-pub(crate) const FEED_CHANNEL: &str = "ordo_feed";
-
-/// Catalogue facts with the components in one statement (so a concurrent `upsert_sku`
-/// cannot pair a new row with old components); the arrays are both by component SKU.
-const CATALOGUE_SELECT: &str = "SELECT s.code, s.low_stock_threshold, s.forecast_threshold,
-        ARRAY(SELECT c.component_sku FROM bundle_components c
-              WHERE c.tenant_id = s.tenant_id AND c.bundle_sku = s.code ORDER BY c.component_sku) AS component_skus,
-        ARRAY(SELECT c.quantity FROM bundle_components c
-              WHERE c.tenant_id = s.tenant_id AND c.bundle_sku = s.code ORDER BY c.component_sku) AS component_quantities
-    FROM skus s";
-
-fn catalogue_from_row(row: &PgRow) -> StoreResult<CatalogueRow> {
-    let skus: Vec<String> = row.try_get("component_skus").map_err(map)?;
-    let quantities: Vec<i64> = row.try_get("component_quantities").map_err(map)?;
-    Ok(CatalogueRow {
-        code: row.try_get("code").map_err(map)?,
-        components: skus
-            .into_iter()
-            .zip(quantities)
-            .map(|(sku, quantity)| Component { sku, quantity })
-            .collect(),
-        low_stock_threshold: row.try_get("low_stock_threshold").map_err(map)?,
-        forecast_threshold: row.try_get("forecast_threshold").map_err(map)?,
-    })
-}
-
-/// Columns [`channel_rule_from_row`] reads.
-pub(crate) const CHANNEL_RULE_COLUMNS: &str = "channel, ratio_permille, buffer, overrides";
-
-pub(crate) fn channel_rule_from_row(row: &PgRow) -> StoreResult<ChannelRule> {
-    let Json(overrides): Json<BTreeMap<String, SkuOverride>> = row.try_get("overrides").map_err(map)?;
-    Ok(ChannelRule {
-        channel: row.try_get("channel").map_err(map)?,
-        policy: ChannelPolicy {
-            ratio_permille: row.try_get("ratio_permille").map_err(map)?,
-            buffer: row.try_get("buffer").map_err(map)?,
-        },
-        overrides,
-    })
-}
-
-/// An order's holdings from its rows, which must come by (sku, warehouse): shortages
-/// (warehouse '') then sort by SKU among themselves, as [`OrderStock`] wants.
-pub(crate) fn order_stock_from_rows(rows: &[PgRow]) -> StoreResult<OrderStock> {
-    let mut stock = OrderStock::default();
-    for row in rows {
-        let sku: String = row.try_get("sku").map_err(map)?;
-        let warehouse: String = row.try_get("warehouse").map_err(map)?;
-        if warehouse.is_empty() {
-            stock.shortages.push(Shortage {
-                sku,
-                waiting: row.try_get("waiting").map_err(map)?,
-            });
-        } else {
-            stock.allocations.push(Allocation {
-                sku,
-                warehouse,
-                reserved: row.try_get("reserved").map_err(map)?,
-                shipped: row.try_get("shipped").map_err(map)?,
-                returned: row.try_get("returned").map_err(map)?,
-            });
-        }
-    }
-    Ok(stock)
-}
 
 impl AllocTx for PgTx {
     async fn lock_skus(&mut self, tenant: &TenantId, skus: &[String]) -> StoreResult<Vec<StockRow>> {
         if skus.is_empty() {
             return Ok(Vec::new());
+        }
+        // Levels written earlier in this transaction must be read back as written.
+        if self.has_buffered_levels() {
+            self.flush_buffers().await?;
         }
         // The Sort runs below the row locking, so rows are locked one by one in this order
         // (codes are COLLATE "C": byte order, the same order the other nodes use).
@@ -178,7 +117,12 @@ impl AllocTx for PgTx {
             .map_err(map)
     }
 
-    async fn write_channel_rule(&mut self, tenant: &TenantId, rule: &ChannelRule, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn write_channel_rule(
+        &mut self,
+        tenant: &TenantId,
+        rule: &ChannelRule,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO channel_rules (tenant_id, channel, ratio_permille, buffer, overrides, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6)

@@ -12,8 +12,10 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::PgStore;
-use crate::alloc_tx::FEED_CHANNEL;
 use crate::errors::map;
+
+/// The NOTIFY channel a committed feed append is announced on (payload: the tenant id).
+pub(crate) const FEED_CHANNEL: &str = "ordo_feed";
 
 /// Notifications a slow subscriber may fall behind by before it sees `Lagged`.
 const CAPACITY: usize = 1024;

@@ -21,6 +21,7 @@ mod feed;
 mod ingest_tx;
 mod inventory;
 mod query;
+mod rows;
 mod stock_flow;
 mod stock_tx;
 mod tx;

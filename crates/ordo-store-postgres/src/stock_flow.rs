@@ -19,8 +19,8 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::PgStore;
-use crate::alloc_tx::{CHANNEL_RULE_COLUMNS, channel_rule_from_row, order_stock_from_rows};
 use crate::errors::map;
+use crate::rows::{CHANNEL_RULE_COLUMNS, channel_rule_from_row, order_stock_from_rows};
 use crate::tx::{PgTx, retrying};
 
 /// A listing's page size: clamped rather than refused, as elsewhere.
@@ -81,7 +81,12 @@ impl PgStore {
         Ok(outcome)
     }
 
-    async fn put_channel_rule_once(&self, tenant: &TenantId, rule: &ChannelRule, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn put_channel_rule_once(
+        &self,
+        tenant: &TenantId,
+        rule: &ChannelRule,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let mut tx = PgTx::begin(&self.pool).await?;
         allocate::put_channel_rule(&mut tx, tenant, rule, now).await?;
         tx.commit().await
@@ -179,7 +184,8 @@ impl StockFlowStore for PgStore {
     }
 
     async fn list_published(&self, tenant: &TenantId, sku: Option<&str>) -> StoreResult<Vec<(String, String, i64)>> {
-        let mut sql = QueryBuilder::<Postgres>::new("SELECT channel, sku, quantity FROM channel_stock WHERE tenant_id = ");
+        let mut sql =
+            QueryBuilder::<Postgres>::new("SELECT channel, sku, quantity FROM channel_stock WHERE tenant_id = ");
         sql.push_bind(tenant.as_str());
         if let Some(sku) = sku {
             sql.push(" AND sku = ").push_bind(sku);
@@ -218,6 +224,16 @@ impl StockFlowStore for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn feed_head(&self, tenant: &TenantId) -> StoreResult<i64> {
+        // The counter commits with the events it numbers, so it is never ahead of them.
+        let head: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM feed_heads WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(head.unwrap_or(0))
     }
 
     async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>> {

@@ -80,6 +80,11 @@ impl StockTx for PgTx {
     /// locked. Locking only an existing row would let two transactions that both find none
     /// both compute from zero, and the second write would overwrite the first.
     async fn lock_level(&mut self, tenant: &TenantId, warehouse: &str, sku: &str) -> StoreResult<Option<StockLevel>> {
+        // Written earlier in this transaction: locked then, and the buffer is newer than
+        // the row.
+        if let Some(level) = self.buffered_level(&key(tenant, warehouse, sku)) {
+            return Ok(Some(level));
+        }
         if let Some(level) = self.select_level_for_update(tenant, warehouse, sku).await? {
             return Ok(Some(level));
         }
@@ -119,26 +124,10 @@ impl StockTx for PgTx {
         level: &StockLevel,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        // An upsert although the row is always there (lock_level made it): the port does
-        // not promise that a write follows a lock, and an upsert is right either way.
-        sqlx::query(
-            "INSERT INTO stock_levels (tenant_id, warehouse, sku, on_hand, reserved, safety_stock, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (tenant_id, sku, warehouse) DO UPDATE SET
-                 on_hand = excluded.on_hand, reserved = excluded.reserved,
-                 safety_stock = excluded.safety_stock, updated_at = excluded.updated_at",
-        )
-        .bind(tenant.as_str())
-        .bind(warehouse)
-        .bind(sku)
-        .bind(level.on_hand)
-        .bind(level.reserved)
-        .bind(level.safety_stock)
-        .bind(now)
-        .execute(self.conn())
-        .await
-        .map_err(map)?;
+        // Buffered (see `PgTx`): the row is locked already (lock_level made it), and a
+        // later lock_level of the same key in this transaction reads the buffer.
         let written = key(tenant, warehouse, sku);
+        self.buffer_level(&written, *level, now);
         self.placeholders.retain(|k| *k != written);
         Ok(())
     }

@@ -10,16 +10,19 @@
 //! database enforces; see `allocate` in `ordo-store` for the lock order that keeps several
 //! nodes from deadlocking.
 //!
-//! Rows nothing in the transaction reads back (movements, outbox messages, the quantities
-//! offered to channels) are buffered and written as one multi-row statement each, so a
-//! batch costs a few round trips instead of one per row. They are written before the feed
-//! counter is taken (the lock order puts it last) and in any case before commit.
+//! Writes of rows this transaction already holds or creates (stock levels, movements,
+//! outbox messages, the quantities offered to channels) are buffered and written as one
+//! multi-row statement per table, so a batch costs a few round trips instead of one per
+//! row. Reads of those tables inside the transaction see the buffer (a level) or flush it
+//! first (offered quantities; levels before `lock_skus`). Everything is written before the
+//! feed counter is taken (the lock order puts it last) and in any case before commit.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use ordo_core::inventory::StockLevel;
 use ordo_store::inventory::MovementRecord;
 use ordo_store::{NewOutbox, StoreError, StoreResult};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
@@ -40,6 +43,9 @@ pub(crate) struct PgTx {
     /// yet. A change refused after locking (stale, would go negative) or one that changes
     /// nothing must leave no trace, so [`PgTx::commit`] deletes these again.
     pub(crate) placeholders: Vec<LevelKey>,
+    /// Keyed (tenant, sku, warehouse), the order levels are locked in; the last write of
+    /// a level wins.
+    levels: BTreeMap<(String, String, String), (StockLevel, DateTime<Utc>)>,
     movements: Vec<(String, MovementRecord)>,
     outbox: Vec<(String, NewOutbox, DateTime<Utc>)>,
     /// Keyed (tenant, channel, sku): a later write of the same row replaces an earlier
@@ -54,6 +60,7 @@ impl PgTx {
         Ok(Self {
             tx: pool.begin().await.map_err(map)?,
             placeholders: Vec::new(),
+            levels: BTreeMap::new(),
             movements: Vec::new(),
             outbox: Vec::new(),
             published: BTreeMap::new(),
@@ -85,6 +92,22 @@ impl PgTx {
         self.tx.rollback().await.map_err(map)
     }
 
+    /// Buffers a level write; the caller holds the row's lock (or creates the row).
+    pub(crate) fn buffer_level(&mut self, key: &LevelKey, level: StockLevel, now: DateTime<Utc>) {
+        let (tenant, warehouse, sku) = key.clone();
+        self.levels.insert((tenant, sku, warehouse), (level, now));
+    }
+
+    /// A level written earlier in this transaction and not flushed yet.
+    pub(crate) fn buffered_level(&self, key: &LevelKey) -> Option<StockLevel> {
+        let (tenant, warehouse, sku) = key.clone();
+        self.levels.get(&(tenant, sku, warehouse)).map(|(level, _)| *level)
+    }
+
+    pub(crate) fn has_buffered_levels(&self) -> bool {
+        !self.levels.is_empty()
+    }
+
     pub(crate) fn buffer_movement(&mut self, tenant: &str, movement: &MovementRecord) {
         self.movements.push((tenant.to_owned(), movement.clone()));
     }
@@ -93,7 +116,14 @@ impl PgTx {
         self.outbox.push((tenant.to_owned(), message.clone(), now));
     }
 
-    pub(crate) fn buffer_published(&mut self, tenant: &str, channel: &str, sku: &str, quantity: i64, now: DateTime<Utc>) {
+    pub(crate) fn buffer_published(
+        &mut self,
+        tenant: &str,
+        channel: &str,
+        sku: &str,
+        quantity: i64,
+        now: DateTime<Utc>,
+    ) {
         self.published
             .insert((tenant.to_owned(), channel.to_owned(), sku.to_owned()), (quantity, now));
     }
@@ -103,12 +133,58 @@ impl PgTx {
         !self.published.is_empty()
     }
 
-    /// Writes every buffered row: at most three statements, whatever the batch size
+    /// Writes every buffered row: at most four statements, whatever the batch size
     /// (arrays are bound whole, so there is no limit on bind parameters to hit).
     pub(crate) async fn flush_buffers(&mut self) -> StoreResult<()> {
+        self.flush_levels().await?;
         self.flush_published().await?;
         self.flush_movements().await?;
         self.flush_outbox().await
+    }
+
+    async fn flush_levels(&mut self) -> StoreResult<()> {
+        if self.levels.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.levels);
+        let mut columns = (
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
+        for ((tenant, sku, warehouse), (level, at)) in rows {
+            columns.0.push(tenant);
+            columns.1.push(warehouse);
+            columns.2.push(sku);
+            columns.3.push(level.on_hand);
+            columns.4.push(level.reserved);
+            columns.5.push(level.safety_stock);
+            columns.6.push(at);
+        }
+        // An upsert: a level may be written that no row holds yet.
+        sqlx::query(
+            "INSERT INTO stock_levels (tenant_id, warehouse, sku, on_hand, reserved, safety_stock, updated_at)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],
+                 $7::timestamptz[])
+             ON CONFLICT (tenant_id, sku, warehouse) DO UPDATE SET
+                 on_hand = excluded.on_hand, reserved = excluded.reserved,
+                 safety_stock = excluded.safety_stock, updated_at = excluded.updated_at",
+        )
+        .bind(columns.0)
+        .bind(columns.1)
+        .bind(columns.2)
+        .bind(columns.3)
+        .bind(columns.4)
+        .bind(columns.5)
+        .bind(columns.6)
+        .execute(self.conn())
+        .await
+        .map_err(map)?;
+        Ok(())
     }
 
     async fn flush_published(&mut self) -> StoreResult<()> {

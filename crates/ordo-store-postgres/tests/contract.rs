@@ -32,3 +32,9 @@ mod inventory {
 
     ordo_store::inventory_contract_tests!(fresh_store);
 }
+
+mod stock {
+    use super::fresh_store;
+
+    ordo_store::stock_contract_tests!(fresh_store);
+}

@@ -171,3 +171,29 @@ macro_rules! on_both_stores {
         }
     };
 }
+
+/// Like `on_both_stores!`, with orders reserving stock under the default policy (reserve
+/// when paid, hold when short).
+#[macro_export]
+macro_rules! on_both_stores_with_stock {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = super::common::spawn_with_stock(super::common::Backend::Sqlite, Default::default()).await;
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = super::common::spawn_with_stock(super::common::Backend::Postgres, Default::default()).await;
+                    super::$name(app).await;
+                }
+            )*
+        }
+    };
+}
