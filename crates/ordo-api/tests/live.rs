@@ -32,11 +32,26 @@ async fn send(app: &TestApp, method: reqwest::Method, path: &str, body: Value) -
 /// One warehouse, SKU `LAST` with `units` on hand (alert below 2).
 async fn stock(app: &TestApp, units: i64) {
     let put = reqwest::Method::PUT;
-    assert_eq!(send(app, put.clone(), "/api/v1/warehouses/HZ-01", json!({"name": "Hangzhou"})).await.0, 200);
+    assert_eq!(
+        send(
+            app,
+            put.clone(),
+            "/api/v1/warehouses/HZ-01",
+            json!({"name": "Hangzhou"})
+        )
+        .await
+        .0,
+        200
+    );
     let sku = json!({"name": "Last units", "low_stock_threshold": 2});
     assert_eq!(send(app, put, "/api/v1/skus/LAST", sku).await.0, 200);
     let change = json!([{"warehouse": "HZ-01", "sku": "LAST", "op": "receive", "quantity": units}]);
-    assert_eq!(send(app, reqwest::Method::POST, "/api/v1/stock/changes", change).await.0, 200);
+    assert_eq!(
+        send(app, reqwest::Method::POST, "/api/v1/stock/changes", change)
+            .await
+            .0,
+        200
+    );
 }
 
 fn order(external_id: &str, sku: &str, quantity: u32) -> Value {
@@ -55,7 +70,10 @@ async fn race(nodes: &[&TestApp], clients: usize) -> (usize, usize) {
             let body = order(&format!("RACE-{i}"), "LAST", 1);
             let response = client.post(url).bearer_auth(token).json(&body).send().await.unwrap();
             assert_eq!(response.status().as_u16(), 201);
-            response.json::<Value>().await.unwrap()["status"].as_str().unwrap().to_owned()
+            response.json::<Value>().await.unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
         }));
     }
     let (mut allocated, mut held) = (0, 0);
@@ -111,23 +129,49 @@ async fn an_order_ships_and_returns_through_the_api(app: TestApp) {
     let id = created["id"].as_str().unwrap();
     let post = reqwest::Method::POST;
     let (status, body) = send(&app, post.clone(), &format!("/api/v1/orders/{id}/return"), json!({})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("illegal_transition")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("illegal_transition")),
+        "{body}"
+    );
     let (status, shipped) = send(&app, post.clone(), &format!("/api/v1/orders/{id}/ship"), json!({})).await;
-    assert_eq!((status, shipped["status"].as_str()), (200, Some("shipped")), "{shipped}");
+    assert_eq!(
+        (status, shipped["status"].as_str()),
+        (200, Some("shipped")),
+        "{shipped}"
+    );
     let (_, view) = app.get_json(&app.admin, "/api/v1/availability/LAST").await;
     assert_eq!(view["levels"]["HZ-01"]["on_hand"], 2);
     let too_many = json!({"lines": {"LAST": 4}});
     let (status, body) = send(&app, post.clone(), &format!("/api/v1/orders/{id}/return"), too_many).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("stock_refused")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("stock_refused")),
+        "{body}"
+    );
     let one = json!({"lines": {"LAST": 1}});
     let (status, returned) = send(&app, post.clone(), &format!("/api/v1/orders/{id}/return"), one).await;
     assert_eq!((status, returned["status"].as_str()), (200, Some("returned")));
     assert_eq!(returned["stock"]["allocations"][0]["returned"], 1);
-    let (status, body) = send(&app, post, &format!("/api/v1/orders/{id}/cancel"), json!({"reason": "late"})).await;
+    let (status, body) = send(
+        &app,
+        post,
+        &format!("/api/v1/orders/{id}/cancel"),
+        json!({"reason": "late"}),
+    )
+    .await;
     assert_eq!(status, 409, "{body}");
     let (_, record) = app.get_json(&app.admin, &format!("/api/v1/orders/{id}")).await;
-    let kinds: Vec<&str> = record["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["order.created", "order.allocated", "order.shipped", "order.returned"]);
+    let kinds: Vec<&str> = record["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["order.created", "order.allocated", "order.shipped", "order.returned"]
+    );
 }
 
 /// Reads server-sent events until `want` returns true for one, or five seconds pass.
@@ -144,7 +188,10 @@ async fn read_until(response: &mut reqwest::Response, mut want: impl FnMut(&Valu
         pending.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = pending.find("\n\n") {
             let message: String = pending.drain(..end + 2).collect();
-            let id = message.lines().find_map(|l| l.strip_prefix("id:")).map(|v| v.trim().parse().unwrap());
+            let id = message
+                .lines()
+                .find_map(|l| l.strip_prefix("id:"))
+                .map(|v| v.trim().parse().unwrap());
             let data = message.lines().find_map(|l| l.strip_prefix("data:"));
             if let (Some(id), Some(data)) = (id, data) {
                 let event: Value = serde_json::from_str(data.trim()).unwrap();
@@ -203,7 +250,10 @@ async fn channel_rules_offer_quantities_and_low_stock_raises_an_alert(app: TestA
     let (_, offered) = app.get_json(&app.admin, "/api/v1/channels/taobao/stock").await;
     assert_eq!(offered, json!([{"sku": "LAST", "quantity": 0}]));
     let (_, queued) = app.get_json(&app.admin, "/api/v1/outbox?topic=channel.stock").await;
-    assert_eq!(queued[0]["payload"], json!({"channel": "taobao", "sku": "LAST", "quantity": 0}));
+    assert_eq!(
+        queued[0]["payload"],
+        json!({"channel": "taobao", "sku": "LAST", "quantity": 0})
+    );
     let (_, alerts) = app.get_json(&app.admin, "/api/v1/alerts").await;
     assert_eq!(alerts[0]["sku"], "LAST");
     assert_eq!(alerts[0]["available"], 1);

@@ -36,6 +36,18 @@ impl AllocTx for PgTx {
         if self.has_buffered_levels() {
             self.flush_buffers().await?;
         }
+        // A transaction-scoped advisory lock per SKU first, in sorted order: it also covers
+        // levels that do not exist yet, so a level another node creates meanwhile is
+        // visible to the statement below (which takes its snapshot after the wait).
+        sqlx::query(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended($1 || '/' || sku, 0)))
+             FROM (SELECT unnest($2::text[]) COLLATE \"C\" AS sku ORDER BY 1) AS wanted",
+        )
+        .bind(tenant.as_str())
+        .bind(skus)
+        .execute(self.conn())
+        .await
+        .map_err(map)?;
         // The Sort runs below the row locking, so rows are locked one by one in this order
         // (codes are COLLATE "C": byte order, the same order the other nodes use).
         let rows = sqlx::query(

@@ -95,6 +95,10 @@ impl PgStore {
 
 #[async_trait]
 impl StockFlowStore for PgStore {
+    async fn feed_wakeups(&self) -> StoreResult<Option<tokio::sync::broadcast::Receiver<String>>> {
+        self.listen_feed().await.map(Some)
+    }
+
     async fn order_request(
         &self,
         tenant: &TenantId,
@@ -122,20 +126,23 @@ impl StockFlowStore for PgStore {
 
     async fn waiting_orders(&self, tenant: &TenantId, limit: u32) -> StoreResult<Vec<OrderId>> {
         // Available as StockLevel::available computes it, summed over active warehouses,
-        // only for SKUs someone waits for (the partial index finds those).
+        // only for SKUs someone waits for (the partial index finds those). An order is
+        // listed once everything it waits for is there: retrying it earlier would fail.
         let ids: Vec<Uuid> = sqlx::query_scalar(
             "WITH wanted AS (
                  SELECT DISTINCT sku FROM order_stock WHERE tenant_id = $1 AND waiting > 0
              ), stocked AS (
-                 SELECT l.sku FROM stock_levels l
-                 JOIN wanted w ON w.sku = l.sku
-                 JOIN warehouses h ON h.tenant_id = l.tenant_id AND h.code = l.warehouse AND h.active
-                 WHERE l.tenant_id = $1
-                 GROUP BY l.sku
-                 HAVING SUM(GREATEST(l.on_hand - l.reserved - l.safety_stock, 0)) > 0
+                 SELECT w.sku,
+                        COALESCE(SUM(GREATEST(l.on_hand - l.reserved - l.safety_stock, 0))
+                                 FILTER (WHERE h.active), 0) AS available
+                 FROM wanted w
+                 LEFT JOIN stock_levels l ON l.tenant_id = $1 AND l.sku = w.sku
+                 LEFT JOIN warehouses h ON h.tenant_id = l.tenant_id AND h.code = l.warehouse
+                 GROUP BY w.sku
              )
-             SELECT DISTINCT s.order_id FROM order_stock s JOIN stocked k ON k.sku = s.sku
+             SELECT s.order_id FROM order_stock s JOIN stocked k ON k.sku = s.sku
              WHERE s.tenant_id = $1 AND s.waiting > 0
+             GROUP BY s.order_id HAVING bool_and(k.available >= s.waiting)
              ORDER BY s.order_id LIMIT $2",
         )
         .bind(tenant.as_str())

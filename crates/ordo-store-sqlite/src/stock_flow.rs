@@ -95,13 +95,15 @@ impl StockFlowStore for SqliteStore {
     async fn waiting_orders(&self, tenant: &TenantId, limit_: u32) -> StoreResult<Vec<OrderId>> {
         // Shortage rows (warehouse '') through the partial index on waiting rows: left to
         // itself the planner walks every row of the tenant in primary key order to save
-        // the sort. Ids are UUIDv7, so id order is age order.
+        // the sort. Ids are UUIDv7, so id order is age order. An order is listed once
+        // everything it waits for is there: retrying it earlier would fail.
         let rows = sqlx::query(
-            "SELECT DISTINCT s.order_id AS id FROM order_stock s INDEXED BY order_stock_waiting \
+            "SELECT s.order_id AS id FROM order_stock s INDEXED BY order_stock_waiting \
              WHERE s.tenant_id = ?1 AND s.waiting > 0 AND s.warehouse = '' \
-               AND (SELECT SUM(MAX(l.on_hand - l.reserved - l.safety_stock, 0)) FROM stock_levels l \
+             GROUP BY s.order_id \
+             HAVING MIN(COALESCE((SELECT SUM(MAX(l.on_hand - l.reserved - l.safety_stock, 0)) FROM stock_levels l \
                     JOIN warehouses w ON w.tenant_id = l.tenant_id AND w.code = l.warehouse AND w.active \
-                    WHERE l.tenant_id = s.tenant_id AND l.sku = s.sku) > 0 \
+                    WHERE l.tenant_id = s.tenant_id AND l.sku = s.sku), 0) >= s.waiting) = 1 \
              ORDER BY s.order_id LIMIT ?2",
         )
         .bind(tenant.as_str())
@@ -193,6 +195,15 @@ impl StockFlowStore for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn feed_head(&self, tenant: &TenantId) -> StoreResult<i64> {
+        let head: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM feed_heads WHERE tenant_id = ?")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(map_err)?;
+        Ok(head.unwrap_or(0))
     }
 
     async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>> {

@@ -32,8 +32,10 @@ use crate::{StoreError, StoreResult};
 /// The row operations that tie orders to stock; implemented by each adapter over its own
 /// transaction type, used only generically.
 pub trait AllocTx: IngestTx + StockTx {
-    /// Locks every stock level of these SKUs (sorted, unique) in (sku, warehouse) order
-    /// and returns them. A SKU with no rows locks nothing: there is nothing to reserve.
+    /// Locks these SKUs (sorted, unique) and every stock level they have, in (sku,
+    /// warehouse) order, and returns the levels. The lock must cover levels created
+    /// later by others (a row-locking store takes a per-SKU lock first), so that what is
+    /// published from the returned levels is exact.
     fn lock_skus(
         &mut self,
         tenant: &TenantId,
@@ -523,6 +525,15 @@ pub async fn order_request<T: AllocTx>(
     let step = apply_action(tx, tenant, &mut ctx, &working, &current, &action, name, actor, now).await?;
     let mut events: Vec<NewEvent> = event.into_iter().collect();
     events.extend(step.events);
+    if events.is_empty() && step.status == state.status {
+        // A retry that still finds too little changes nothing, not even the version.
+        ctx.finish(tx, tenant, now).await?;
+        return Ok(Ok(OrderRequestOutcome {
+            status: state.status,
+            stock: current,
+            version: state.version,
+        }));
+    }
     let next = OrderState {
         status: step.status,
         version: state.version + 1,

@@ -251,6 +251,13 @@ pub trait StockFlowStore: Send + Sync {
         }
     }
 
+    /// Hints that another node sharing the database appended to a tenant's feed (each
+    /// message a tenant id; an empty one or a lag means "re-read everything"). `None` for
+    /// a store only one node uses.
+    async fn feed_wakeups(&self) -> StoreResult<Option<tokio::sync::broadcast::Receiver<String>>> {
+        Ok(None)
+    }
+
     /// Low-stock alerts, newest first.
     async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>>;
 

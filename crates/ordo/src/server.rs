@@ -102,6 +102,10 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
         jobs::spawn_sweeper(store.clone(), stock, feed.clone(), jobs_stopped.clone()),
         webhooks::spawn_webhooks(store.clone(), config.webhooks.settings(), jobs_stopped.clone()),
     ];
+    if let Some(wakeups) = store.feed_wakeups().await? {
+        // Commits of other nodes on the same database ring this node's subscribers too.
+        tokio::spawn(relay_wakeups(wakeups, feed.clone()));
+    }
     let state = AppState {
         store: store.clone(),
         ingest: IngestService::new(pipeline, store.clone(), stock.policy),
@@ -142,6 +146,16 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
         stop,
         task,
     })
+}
+
+async fn relay_wakeups(mut wakeups: tokio::sync::broadcast::Receiver<String>, feed: FeedHub) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match wakeups.recv().await {
+            Ok(_) | Err(RecvError::Lagged(_)) => feed.bump(),
+            Err(RecvError::Closed) => return,
+        }
+    }
 }
 
 async fn shutdown_signal() {
