@@ -113,7 +113,7 @@ pub async fn run(args: ReserveArgs, config: Config) -> anyhow::Result<()> {
             config.inventory.reserve_when = ReserveWhen::Never;
         }
         let store = server::open_store(&url, config.store.max_connections).await?;
-        let tenant = TenantId::parse(&format!("bench{}", Utc::now().timestamp_micros())).expect("valid tenant");
+        let tenant = TenantId::parse(format!("bench{}", Utc::now().timestamp_micros())).expect("valid tenant");
         store.ensure_tenant(&tenant, "bench", Utc::now()).await?;
         let token = TokenService::new(store.clone())
             .create(&tenant, Role::Admin, "bench", Utc::now())
