@@ -304,16 +304,22 @@ impl InventoryStore for SqliteStore {
 
     async fn check_inventory(&self, tenant: &TenantId) -> StoreResult<Vec<Discrepancy>> {
         // Per movement kind, the change to (on hand, reserved); see MovementKind::deltas.
+        // Movements are summed in one pass first: joining them level by level made SQLite
+        // walk a SKU's movements once per warehouse.
         let rows = sqlx::query(
-            "SELECT l.warehouse, l.sku, l.on_hand, l.reserved, l.safety_stock, \
-               COALESCE(SUM(CASE WHEN m.kind IN ('receipt', 'return', 'adjustment') THEN m.quantity \
-                                 WHEN m.kind = 'shipment' THEN -m.quantity ELSE 0 END), 0) AS moved_on_hand, \
-               COALESCE(SUM(CASE WHEN m.kind = 'reservation' THEN m.quantity \
-                                 WHEN m.kind IN ('release', 'shipment') THEN -m.quantity ELSE 0 END), 0) AS moved_reserved \
-             FROM stock_levels l LEFT JOIN stock_movements m \
-               ON m.tenant_id = l.tenant_id AND m.sku = l.sku AND m.warehouse = l.warehouse \
-             WHERE l.tenant_id = ? GROUP BY l.warehouse, l.sku, l.on_hand, l.reserved, l.safety_stock \
-             HAVING moved_on_hand != l.on_hand OR moved_reserved != l.reserved ORDER BY l.sku, l.warehouse",
+            "WITH moved AS ( \
+               SELECT sku, warehouse, \
+                 SUM(CASE WHEN kind IN ('receipt', 'return', 'adjustment') THEN quantity \
+                          WHEN kind = 'shipment' THEN -quantity ELSE 0 END) AS on_hand, \
+                 SUM(CASE WHEN kind = 'reservation' THEN quantity \
+                          WHEN kind IN ('release', 'shipment') THEN -quantity ELSE 0 END) AS reserved \
+               FROM stock_movements WHERE tenant_id = ?1 GROUP BY sku, warehouse) \
+             SELECT l.warehouse, l.sku, l.on_hand, l.reserved, l.safety_stock, \
+               COALESCE(m.on_hand, 0) AS moved_on_hand, COALESCE(m.reserved, 0) AS moved_reserved \
+             FROM stock_levels l LEFT JOIN moved m ON m.sku = l.sku AND m.warehouse = l.warehouse \
+             WHERE l.tenant_id = ?1 \
+               AND (COALESCE(m.on_hand, 0) != l.on_hand OR COALESCE(m.reserved, 0) != l.reserved) \
+             ORDER BY l.sku, l.warehouse",
         )
         .bind(tenant.as_str())
         .fetch_all(&self.reader)

@@ -32,8 +32,8 @@ use crate::server;
 /// Options of `ordo bench reserve`.
 #[derive(Debug, clap::Args)]
 pub struct ReserveArgs {
-    /// Store URL (default: a fresh SQLite file per run). A PostgreSQL URL must name an
-    /// empty scratch database: each run resets the stock it uses.
+    /// Store URL (default: a fresh SQLite file per run). A PostgreSQL URL is used as is:
+    /// each run works in a tenant of its own.
     #[arg(long)]
     pub db: Option<String>,
     /// Concurrent clients.
