@@ -378,29 +378,22 @@ impl AllocTx for PgTx {
         if events.is_empty() {
             return Ok(());
         }
-        // Buffered rows go first: the feed counter is the last lock a transaction takes.
         self.flush_buffers().await?;
-        let count = events.len() as i64;
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
         let data: Vec<&serde_json::Value> = events.iter().map(|e| &e.data).collect();
-        // One round trip: bump the tenant's counter (its row lock, held until commit, makes
-        // numbers follow commit order), insert the events numbered up to the new value, and
-        // queue a notification, which PostgreSQL delivers only if and when this commits.
+        // Staged without a lock (see migration 0004); readers number them after commit.
+        // The notification is delivered only if and when this transaction commits.
         sqlx::query(
-            "WITH head AS (
-                 INSERT INTO feed_heads (tenant_id, last_seq) VALUES ($1, $2)
-                 ON CONFLICT (tenant_id) DO UPDATE SET last_seq = feed_heads.last_seq + $2
-                 RETURNING last_seq
-             ), inserted AS (
-                 INSERT INTO feed (tenant_id, seq, kind, data, at)
-                 SELECT $1, head.last_seq - $2 + e.n, e.kind, e.data, $5
-                 FROM head, UNNEST($3::text[], $4::jsonb[]) WITH ORDINALITY AS e(kind, data, n)
+            "WITH staged AS (
+                 INSERT INTO feed_staged (tenant_id, kind, data, at)
+                 SELECT $1, e.kind, e.data, $4
+                 FROM UNNEST($2::text[], $3::jsonb[]) WITH ORDINALITY AS e(kind, data, n)
+                 ORDER BY e.n
                  RETURNING 1
              )
-             SELECT pg_notify($6, $1), (SELECT count(*) FROM inserted)",
+             SELECT pg_notify($5, $1), (SELECT count(*) FROM staged)",
         )
         .bind(tenant.as_str())
-        .bind(count)
         .bind(kinds)
         .bind(data)
         .bind(now)

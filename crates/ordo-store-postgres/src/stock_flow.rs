@@ -214,6 +214,7 @@ impl StockFlowStore for PgStore {
     }
 
     async fn read_feed(&self, tenant: &TenantId, after: i64, limit: u32) -> StoreResult<Vec<FeedEvent>> {
+        self.number_staged_feed(tenant).await?;
         sqlx::query("SELECT seq, kind, data, at FROM feed WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
             .bind(tenant.as_str())
             .bind(after)
@@ -235,6 +236,7 @@ impl StockFlowStore for PgStore {
 
     async fn feed_head(&self, tenant: &TenantId) -> StoreResult<i64> {
         // The counter commits with the events it numbers, so it is never ahead of them.
+        self.number_staged_feed(tenant).await?;
         let head: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM feed_heads WHERE tenant_id = $1")
             .bind(tenant.as_str())
             .fetch_optional(&self.pool)
@@ -362,5 +364,60 @@ impl StockFlowStore for PgStore {
         .await
         .map_err(map)?;
         Ok(done.rows_affected())
+    }
+}
+
+/// Staged feed events numbered per call, at most: bounds one numbering transaction.
+const NUMBER_AT_ONCE: i64 = 5000;
+
+impl PgStore {
+    /// Moves a tenant's committed staged feed events into the feed, numbered after the
+    /// tenant's last event in staging order. One short transaction under the tenant's
+    /// counter lock, so concurrent readers (on any node) number each event once and
+    /// numbers never go back; a quick check first keeps idle reads lock-free.
+    async fn number_staged_feed(&self, tenant: &TenantId) -> StoreResult<()> {
+        let staged: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM feed_staged WHERE tenant_id = $1)")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map)?;
+        if !staged {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(map)?;
+        sqlx::query("INSERT INTO feed_heads (tenant_id, last_seq) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING")
+            .bind(tenant.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        // The lock first, in a statement of its own: the next statement's snapshot is then
+        // taken after any other numbering transaction committed.
+        let head: i64 = sqlx::query_scalar("SELECT last_seq FROM feed_heads WHERE tenant_id = $1 FOR UPDATE")
+            .bind(tenant.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map)?;
+        sqlx::query(
+            "WITH moved AS (
+                 DELETE FROM feed_staged WHERE tenant_id = $1 AND id IN (
+                     SELECT id FROM feed_staged WHERE tenant_id = $1 ORDER BY id LIMIT $2
+                 )
+                 RETURNING id, kind, data, at
+             ), numbered AS (
+                 INSERT INTO feed (tenant_id, seq, kind, data, at)
+                 SELECT $1, $3 + row_number() OVER (ORDER BY moved.id), moved.kind, moved.data, moved.at
+                 FROM moved
+                 RETURNING seq
+             )
+             UPDATE feed_heads SET last_seq = COALESCE((SELECT max(seq) FROM numbered), last_seq)
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant.as_str())
+        .bind(NUMBER_AT_ONCE)
+        .bind(head)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        tx.commit().await.map_err(map)
     }
 }

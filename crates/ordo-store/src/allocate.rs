@@ -3,7 +3,7 @@
 //! Lock order, which every transaction keeps so that several nodes on one PostgreSQL
 //! cannot deadlock: first every stock level of the SKUs involved, in (sku, warehouse)
 //! order ([`AllocTx::lock_skus`]); then order rows, in (tenant, channel, external id) order;
-//! last the tenant's feed counter ([`AllocTx::append_feed`]). Which SKUs to lock is read
+//! feed events last ([`AllocTx::append_feed`]). Which SKUs to lock is read
 //! before anything is locked; if an order turns out to hold a SKU that was not locked (it
 //! changed in between), the transaction fails as retryable and runs again.
 
@@ -129,9 +129,10 @@ pub trait AllocTx: IngestTx + StockTx {
         message: &NewOutbox,
         now: DateTime<Utc>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Appends events to the tenant's feed, numbering them after the tenant's last one.
-    /// Takes the tenant's feed counter lock until commit, so numbers follow commit order:
-    /// call it last.
+    /// Appends events to the tenant's feed. Feed numbers must never go back: a reader that
+    /// resumed after number N must never find a later commit numbered below N. A store
+    /// either numbers under a per-tenant lock held until commit (SQLite's one writer) or
+    /// stages events and numbers them after commit (PostgreSQL). Call it last.
     fn append_feed(
         &mut self,
         tenant: &TenantId,

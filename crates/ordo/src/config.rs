@@ -178,6 +178,9 @@ pub struct IngestConfig {
     pub max_batch: usize,
     /// Arrivals waiting for a writer.
     pub queue_capacity: usize,
+    /// Writer tasks, each with its own transaction; 0 lets the store choose (1 for
+    /// SQLite, 4 for PostgreSQL).
+    pub writers: usize,
 }
 
 impl Default for IngestConfig {
@@ -186,6 +189,7 @@ impl Default for IngestConfig {
         Self {
             max_batch: defaults.max_batch,
             queue_capacity: defaults.queue_capacity,
+            writers: 0,
         }
     }
 }

@@ -92,7 +92,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
     let pipeline_config = PipelineConfig {
         max_batch: config.ingest.max_batch,
         queue_capacity: config.ingest.queue_capacity,
-        writers: None,
+        writers: (config.ingest.writers > 0).then_some(config.ingest.writers),
     };
     let feed = FeedHub::new();
     let (pipeline, writers) = Pipeline::start(store.clone(), pipeline_config, feed.clone());
