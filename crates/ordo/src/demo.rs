@@ -148,6 +148,13 @@ fn print_banner(base: &str, token: &str, db_path: &std::path::Path, first_id: &s
     println!("  # stock of one SKU, per warehouse, and its movements");
     println!("  curl -s {auth} {base}/api/v1/availability/TEE-RED-M");
     println!("  curl -s {auth} '{base}/api/v1/movements?sku=TEE-RED-M'");
+    println!("  # live events: orders, allocations, availability (Ctrl-C stops)");
+    println!("  curl -sN {auth} {base}/api/v1/stream");
+    println!("  # orders held for stock, and low-stock alerts");
+    println!("  curl -s {auth} '{base}/api/v1/orders?status=on_hold&limit=5'");
+    println!("  curl -s {auth} {base}/api/v1/alerts");
+    println!("  # ship an allocated order (its reservation becomes a deduction)");
+    println!("  curl -s -X POST {auth} {base}/api/v1/orders/ORDER_ID/ship");
     println!("  # the API description (OpenAPI 3.1)");
     println!("  curl -s {auth} {base}/api/v1/openapi.json");
     println!("  # health and Prometheus metrics need no token");
