@@ -12,10 +12,11 @@ use ordo_core::ingest::{NewEvent, OrderState, Outcome};
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
 use ordo_store::flow::{self, IdempotencyRecord, InboxRow, IngestTx, LockedOrder};
 use ordo_store::{InboxStatus, StoreError, StoreResult};
+use sqlx::Row;
 use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
+use crate::batch;
 use crate::errors::map;
 use crate::query::{parse_inbox_status, parse_order_status};
 use crate::tx::PgTx;
@@ -56,6 +57,10 @@ pub(crate) fn order_state_from_row(row: &PgRow) -> StoreResult<OrderState> {
 }
 
 impl IngestTx for PgTx {
+    async fn prefetch_orders(&mut self, keys: &[(&TenantId, &ChannelId, &ExternalOrderId)]) -> StoreResult<()> {
+        self.prefetch(keys).await
+    }
+
     async fn flush(&mut self) -> StoreResult<()> {
         self.flush_buffers().await
     }
@@ -132,6 +137,9 @@ impl IngestTx for PgTx {
         channel: &ChannelId,
         external_id: &ExternalOrderId,
     ) -> StoreResult<Option<LockedOrder>> {
+        if let Some(cached) = self.batch.lookup(&batch::key(tenant, channel, external_id)) {
+            return Ok(cached);
+        }
         let row = sqlx::query(&format!(
             "SELECT {ORDER_STATE_COLUMNS}, last_event_seq
              FROM orders WHERE tenant_id = $1 AND channel = $2 AND external_id = $3
@@ -189,7 +197,18 @@ impl IngestTx for PgTx {
         .execute(self.conn())
         .await
         .map_err(map)?;
-        Ok(done.rows_affected() == 1)
+        let inserted = done.rows_affected() == 1;
+        if inserted {
+            let key = batch::key(tenant, &state.order.channel, &state.order.external_id);
+            self.batch.remember(
+                key,
+                LockedOrder {
+                    state: state.clone(),
+                    last_event_seq,
+                },
+            );
+        }
+        Ok(inserted)
     }
 
     async fn update_order(
@@ -228,6 +247,14 @@ impl IngestTx for PgTx {
             // The flow only updates rows it locked in this transaction, so this is a bug.
             return Err(StoreError::Other(format!("order {} to update is missing", state.id)));
         }
+        let key = batch::key(tenant, &state.order.channel, &state.order.external_id);
+        self.batch.remember(
+            key,
+            LockedOrder {
+                state: state.clone(),
+                last_event_seq,
+            },
+        );
         Ok(())
     }
 
@@ -243,46 +270,15 @@ impl IngestTx for PgTx {
         if events.is_empty() {
             return Ok(());
         }
-        // One multi-row INSERT: one round trip however many events a change makes.
-        let mut insert = QueryBuilder::<Postgres>::new(
-            "INSERT INTO order_events (tenant_id, order_id, seq, kind, at, actor, data) ",
-        );
-        insert.push_values(events.iter().zip(first_seq..), |mut row, (event, seq)| {
-            row.push_bind(tenant.as_str())
-                .push_bind(order_id.0)
-                .push_bind(seq)
-                .push_bind(event.kind.as_str())
-                .push_bind(now)
-                .push_bind(actor)
-                .push_bind(&event.data);
-        });
-        insert.build().execute(self.conn()).await.map_err(map)?;
+        // Written with the rest of the batch's events in one statement at flush.
+        self.batch
+            .buffer_events(tenant, order_id, first_seq, events, actor, now);
         Ok(())
     }
 
     async fn insert_inbox(&mut self, row: &InboxRow<'_>) -> StoreResult<()> {
-        let inbox = row.inbox;
-        sqlx::query(
-            "INSERT INTO inbox
-                 (tenant_id, id, source, channel, external_id, received_at, status, error, order_id,
-                  outcome, attempts, replay_of, resolved_by, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, NULL, $12)",
-        )
-        .bind(inbox.tenant.as_str())
-        .bind(inbox.id)
-        .bind(&inbox.source)
-        .bind(inbox.channel.as_deref())
-        .bind(inbox.external_id.as_deref())
-        .bind(inbox.received_at)
-        .bind(row.status.as_str())
-        .bind(row.error.as_ref())
-        .bind(row.order_id.map(|id| id.0))
-        .bind(row.outcome)
-        .bind(row.replay_of)
-        .bind(&inbox.body)
-        .execute(self.conn())
-        .await
-        .map_err(map)?;
+        // Written with the rest of the batch's inbox rows in one statement at flush.
+        self.batch.buffer_inbox(row);
         Ok(())
     }
 

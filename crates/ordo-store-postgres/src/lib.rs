@@ -16,6 +16,7 @@
 //! database; the contract suite in `tests/contract.rs` is what checks them.
 
 mod alloc_tx;
+mod batch;
 mod errors;
 mod feed;
 mod ingest_tx;

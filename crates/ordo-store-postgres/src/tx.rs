@@ -28,6 +28,7 @@ use ordo_store::{NewOutbox, StoreError, StoreResult};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+use crate::batch::BatchCache;
 use crate::errors::map;
 
 /// A level's key: tenant, warehouse, SKU.
@@ -52,6 +53,8 @@ pub(crate) struct PgTx {
     /// one (one upsert statement cannot touch a row twice), and the map's order is the
     /// order rows are locked in.
     published: BTreeMap<(String, String, String), (i64, DateTime<Utc>)>,
+    /// The ingestion batch's locked orders and buffered inbox rows and events.
+    pub(crate) batch: BatchCache,
 }
 
 impl PgTx {
@@ -64,6 +67,7 @@ impl PgTx {
             movements: Vec::new(),
             outbox: Vec::new(),
             published: BTreeMap::new(),
+            batch: BatchCache::default(),
         })
     }
 
@@ -136,6 +140,7 @@ impl PgTx {
     /// Writes every buffered row: at most four statements, whatever the batch size
     /// (arrays are bound whole, so there is no limit on bind parameters to hit).
     pub(crate) async fn flush_buffers(&mut self) -> StoreResult<()> {
+        self.flush_batch().await?;
         self.flush_levels().await?;
         self.flush_published().await?;
         self.flush_movements().await?;
