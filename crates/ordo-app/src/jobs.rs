@@ -29,8 +29,11 @@ pub struct StockSettings {
     pub sales_window_days: u32,
     /// Pause between sweeps.
     pub sweep_interval: Duration,
-    /// Pause between forecast refreshes.
+    /// Pause between forecast refreshes (and feed pruning).
     pub forecast_interval: Duration,
+    /// Feed events older than this are deleted; a subscriber away longer resumes at the
+    /// oldest event kept.
+    pub feed_retention: chrono::Duration,
 }
 
 impl Default for StockSettings {
@@ -42,6 +45,7 @@ impl Default for StockSettings {
             sales_window_days: 28,
             sweep_interval: Duration::from_secs(1),
             forecast_interval: Duration::from_secs(600),
+            feed_retention: chrono::Duration::days(7),
         }
     }
 }
@@ -55,6 +59,8 @@ pub struct SweepReport {
     pub retried: usize,
     /// SKUs whose forecast threshold changed.
     pub forecasts: u64,
+    /// Feed events deleted as older than the retention.
+    pub pruned: u64,
 }
 
 /// Orders handled per tenant per sweep; the rest wait for the next sweep.
@@ -99,6 +105,7 @@ pub async fn sweep_once(store: &dyn Store, settings: &StockSettings, forecasts: 
             report.forecasts += store
                 .refresh_forecasts(&tenant, settings.sales_window_days, settings.low_stock_days, Utc::now())
                 .await?;
+            report.pruned += store.prune_feed(&tenant, Utc::now() - settings.feed_retention).await?;
         }
     }
     Ok(report)

@@ -245,6 +245,16 @@ impl StockFlowStore for PgStore {
         Ok(head.unwrap_or(0))
     }
 
+    async fn prune_feed(&self, tenant: &TenantId, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM feed WHERE tenant_id = $1 AND at < $2")
+            .bind(tenant.as_str())
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(done.rows_affected())
+    }
+
     async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>> {
         sqlx::query(
             "SELECT id, sku, available, threshold, opened_at, closed_at FROM stock_alerts

@@ -274,6 +274,24 @@ impl StockFlowStore for SqliteStore {
         .collect()
     }
 
+    async fn prune_feed(&self, tenant: &TenantId, before: DateTime<Utc>) -> StoreResult<u64> {
+        let tenant = tenant.as_str().to_owned();
+        let cutoff = micros(before);
+        // Numbers follow commit order and so does `at`: everything up to the newest old
+        // event goes, along the primary key.
+        let deleted = self
+            .rw
+            .transaction(move |tx| {
+                tx.execute(
+                    "DELETE FROM feed WHERE tenant_id = ?1 AND seq <= \
+                     (SELECT COALESCE(MAX(seq), 0) FROM feed WHERE tenant_id = ?1 AND at < ?2)",
+                    rusqlite::params![tenant, cutoff],
+                )
+            })
+            .await?;
+        Ok(deleted as u64)
+    }
+
     async fn finish_outbox(
         &self,
         id: Uuid,

@@ -32,6 +32,7 @@ macro_rules! stock_contract_tests {
             channel_rules_queue_sellable_quantities_in_the_outbox,
             low_stock_opens_and_closes_an_alert_with_a_webhook_message,
             the_feed_numbers_events_and_resumes_after_any_number,
+            pruning_the_feed_keeps_numbers_going_forward,
             outbox_attempts_are_recorded,
             forecasts_follow_recent_sales,
             racing_orders_never_oversell_the_last_units,
@@ -555,6 +556,27 @@ pub async fn the_feed_numbers_events_and_resumes_after_any_number<T: Store>(stor
     assert_eq!(rest, all[3..].to_vec());
     let other = TenantId::parse("other").unwrap();
     assert!(store.read_feed(&other, 0, 100).await.unwrap().is_empty());
+}
+
+/// Pruning deletes only events older than the cutoff, and numbering carries on after the
+/// last number ever given.
+pub async fn pruning_the_feed_keeps_numbers_going_forward<T: Store>(store: Arc<T>) {
+    setup(&store).await;
+    receive(&store, "HZ-01", "A", 5).await;
+    ingest(&store, order("P-1", &[("A", 1)], |_| {})).await;
+    let head = store.feed_head(&acme()).await.unwrap();
+    assert!(head >= 3);
+    assert_eq!(
+        store.prune_feed(&acme(), now()).await.unwrap(),
+        0,
+        "nothing is older than now"
+    );
+    let pruned = store.prune_feed(&acme(), now() + Duration::seconds(1)).await.unwrap();
+    assert_eq!(pruned, head as u64);
+    assert!(store.read_feed(&acme(), 0, 100).await.unwrap().is_empty());
+    ingest(&store, order("P-2", &[("A", 1)], |_| {})).await;
+    let fresh = store.read_feed(&acme(), 0, 100).await.unwrap();
+    assert_eq!(fresh[0].seq, head + 1);
 }
 
 /// Delivery attempts move a message on; only due pending messages are handed out.

@@ -258,6 +258,10 @@ pub trait StockFlowStore: Send + Sync {
         Ok(None)
     }
 
+    /// Deletes feed events committed before `before` (the feed is for live subscribers
+    /// and short outages, not an archive); returns how many went.
+    async fn prune_feed(&self, tenant: &TenantId, before: DateTime<Utc>) -> StoreResult<u64>;
+
     /// Low-stock alerts, newest first.
     async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>>;
 

@@ -49,6 +49,8 @@ pub struct InventoryConfig {
     pub sales_window_days: u32,
     /// Milliseconds between sweeps for expired and waiting orders.
     pub sweep_interval_ms: u64,
+    /// Hours the live feed keeps events for resuming subscribers.
+    pub feed_retention_hours: u32,
 }
 
 impl Default for InventoryConfig {
@@ -60,6 +62,7 @@ impl Default for InventoryConfig {
             low_stock_days: 3,
             sales_window_days: 28,
             sweep_interval_ms: 1000,
+            feed_retention_hours: 168,
         }
     }
 }
@@ -77,6 +80,7 @@ impl InventoryConfig {
             low_stock_days: self.low_stock_days,
             sales_window_days: self.sales_window_days.max(1),
             sweep_interval: std::time::Duration::from_millis(self.sweep_interval_ms.max(10)),
+            feed_retention: chrono::Duration::hours(i64::from(self.feed_retention_hours.max(1))),
             ..StockSettings::default()
         }
     }
