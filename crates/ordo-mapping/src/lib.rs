@@ -1,0 +1,241 @@
+//! The mapping engine: a declarative TOML document says how a platform's order payload
+//! becomes Ordo's canonical order (the `OrderInput` JSON that `ordo-core` validates).
+//! When a platform renames a field, the fix is an edit of the mapping file.
+//!
+//! ```toml
+//! name = "shopify.order"
+//!
+//! [fields]
+//! channel = { const = "shopify" }
+//! external_id = { path = "admin_graphql_api_id", after_last = "/" }
+//! placed_at = { path = "created_at", time = "rfc3339" }
+//! financial_status = { path = "financial_status", map = { paid = "paid", voided = "voided" } }
+//! shipping_fee = { path = "total_shipping_price_set.shop_money.amount", money = true, default = "0" }
+//! "shipping_address.name" = { concat = ["shipping_address.first_name", "' '", "shipping_address.last_name"] }
+//!
+//! [lines]
+//! each = "line_items"
+//! [lines.fields]
+//! sku = { path = "sku" }
+//! quantity = { path = "quantity", type = "integer" }
+//! unit_price = { path = "price", money = true }
+//! ```
+//!
+//! A target name with dots (`buyer.email`) writes into a nested object. A source path is
+//! dot-separated keys with `[n]` indexes (`addresses[0].city`). See [`Rule`] for every
+//! conversion. Invariant: nothing here does IO or reads a clock; a mapping is data, and
+//! applying it is a pure function of the payload.
+
+mod convert;
+mod path;
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+pub use convert::TimeFormat;
+
+/// A mapping from one platform payload shape to the canonical order.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// A name, e.g. `shopify.order`.
+    pub name: String,
+    /// What it is for.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Where the order is in the payload (e.g. `order` for a REST response); the root when absent.
+    #[serde(default)]
+    pub root: Option<String>,
+    /// Order-level fields by target name.
+    pub fields: BTreeMap<String, Rule>,
+    /// The order lines.
+    pub lines: Lines,
+    /// Named lookup tables for `table = "…"` rules.
+    #[serde(default)]
+    pub tables: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// How lines are found and mapped.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lines {
+    /// The array of line objects, relative to the order.
+    pub each: String,
+    /// Line fields by target name; paths are relative to each line. A path starting with
+    /// `$.` is relative to the order instead.
+    pub fields: BTreeMap<String, Rule>,
+}
+
+/// How one target field gets its value. Exactly one source: `path`, `const`, `concat` or
+/// `first_of`; then, in this order: `after_last`, `table`, `map`, the type conversion
+/// (`type`, `time`, `money`), and `default` when the source is missing or null.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// A path into the payload.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// A fixed value.
+    #[serde(default, rename = "const")]
+    pub constant: Option<Value>,
+    /// Paths and `'literal'` strings joined into one string (missing parts are skipped).
+    #[serde(default)]
+    pub concat: Option<Vec<String>>,
+    /// The first of these paths that has a non-empty value.
+    #[serde(default)]
+    pub first_of: Option<Vec<String>>,
+    /// Keep only what follows the last occurrence of this text (e.g. a GraphQL id's `/`).
+    #[serde(default)]
+    pub after_last: Option<String>,
+    /// Replace the value through a named table of [`Mapping::tables`].
+    #[serde(default)]
+    pub table: Option<String>,
+    /// Replace the value through this map (platform status → Ordo status); a value not in
+    /// it is an error naming the value, unless `map_default` is given.
+    #[serde(default)]
+    pub map: Option<BTreeMap<String, String>>,
+    /// The value for anything `map` does not list.
+    #[serde(default)]
+    pub map_default: Option<String>,
+    /// `string` (numbers become their decimal text, never a float) or `integer`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<convert::Kind>,
+    /// A time format; the result is RFC 3339.
+    #[serde(default)]
+    pub time: Option<TimeFormat>,
+    /// For `time = "local"`: the zone as a fixed offset, e.g. `+08:00`.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// A money amount: a decimal string or a JSON number, written as decimal text.
+    #[serde(default)]
+    pub money: bool,
+    /// Used when the source is missing or null.
+    #[serde(default)]
+    pub default: Option<Value>,
+    /// A missing source leaves the field out instead of failing.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// Why a mapping could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct LoadError {
+    /// The file (or name) it came from.
+    pub file: String,
+    /// Line of the problem (1-based; 0 when unknown).
+    pub line: usize,
+    /// What is wrong, naming the field.
+    pub message: String,
+}
+
+/// Why a payload could not be mapped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct MapError {
+    /// The target field, e.g. `lines[2].quantity`.
+    pub field: String,
+    /// What was wrong with the source value.
+    pub message: String,
+}
+
+impl Mapping {
+    /// Parses and checks a mapping; errors name the file, the line and the field.
+    pub fn load(file: &str, text: &str) -> Result<Self, LoadError> {
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let mapping: Mapping = toml::from_str(text).map_err(|e| LoadError {
+            file: file.to_owned(),
+            line: e.span().map_or(0, |s| line_of(s.start)),
+            message: e.message().to_owned(),
+        })?;
+        let problem = |field: &str, message: String| {
+            let line = text
+                .find(&format!("{field} "))
+                .or_else(|| text.find(field))
+                .map_or(0, line_of);
+            LoadError {
+                file: file.to_owned(),
+                line,
+                message: format!("{field}: {message}"),
+            }
+        };
+        for (scope, fields) in [("fields", &mapping.fields), ("lines.fields", &mapping.lines.fields)] {
+            for (name, rule) in fields {
+                rule.check(&mapping.tables)
+                    .map_err(|m| problem(name, format!("in [{scope}]: {m}")))?;
+            }
+        }
+        Ok(mapping)
+    }
+
+    /// Maps a payload to canonical order JSON (not yet validated: that is `ordo-core`'s
+    /// job, so every problem with the order itself is reported the same way as for any
+    /// other channel).
+    pub fn apply(&self, payload: &Value) -> Result<Value, MapError> {
+        let order = match &self.root {
+            Some(root) => path::get(payload, root).ok_or_else(|| MapError {
+                field: "(root)".into(),
+                message: format!("{root} is missing"),
+            })?,
+            None => payload,
+        };
+        let mut out = Map::new();
+        for (target, rule) in &self.fields {
+            if let Some(value) = rule.evaluate(order, order, &self.tables, target)? {
+                insert(&mut out, target, value);
+            }
+        }
+        let items = path::get(order, &self.lines.each)
+            .and_then(Value::as_array)
+            .ok_or_else(|| MapError {
+                field: "lines".into(),
+                message: format!("{} is not an array", self.lines.each),
+            })?;
+        let mut lines = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let mut line = Map::new();
+            for (target, rule) in &self.lines.fields {
+                let field = format!("lines[{i}].{target}");
+                if let Some(value) = rule.evaluate(item, order, &self.tables, &field)? {
+                    insert(&mut line, target, value);
+                }
+            }
+            lines.push(Value::Object(line));
+        }
+        out.insert("lines".into(), Value::Array(lines));
+        Ok(Value::Object(out))
+    }
+
+    /// Source paths a payload has that this mapping does not read, and paths it reads
+    /// that the payload lacks: the raw material of schema-drift reports.
+    pub fn read_paths(&self) -> Vec<String> {
+        let mut paths = Vec::new();
+        for rule in self.fields.values() {
+            paths.extend(rule.sources().map(str::to_owned));
+        }
+        for rule in self.lines.fields.values() {
+            paths.extend(rule.sources().map(|p| format!("{}[].{p}", self.lines.each)));
+        }
+        paths
+    }
+}
+
+/// Writes `value` at a dotted target name, creating nested objects.
+fn insert(out: &mut Map<String, Value>, target: &str, value: Value) {
+    match target.split_once('.') {
+        None => {
+            out.insert(target.to_owned(), value);
+        }
+        Some((head, rest)) => {
+            let inner = out.entry(head.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(map) = inner {
+                insert(map, rest, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
