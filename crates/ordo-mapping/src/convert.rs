@@ -32,7 +32,7 @@ pub enum TimeFormat {
     EpochSeconds,
     /// Milliseconds since 1970.
     EpochMillis,
-    /// `2026-11-22 10:15:00` in the zone given by `zone` (a fixed offset such as `+08:00`,
+    /// `2026-11-22 10:15:00` (or with a `T`) in the zone given by `zone` (a fixed offset such as `+08:00`,
     /// which is how Chinese platforms' Beijing time is meant).
     Local,
 }
@@ -220,7 +220,8 @@ fn convert_time(format: TimeFormat, zone: Option<&str>, value: &Value) -> Result
         TimeFormat::Local => {
             let offset = parse_zone(zone.unwrap_or("+00:00"))?;
             let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S")
-                .map_err(|_| bad("a local time like 2026-11-22 10:15:00"))?;
+                .or_else(|_| NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M:%S"))
+                .map_err(|_| bad("a local time like 2026-11-22 10:15:00 or 2026-11-22T10:15:00"))?;
             offset
                 .from_local_datetime(&naive)
                 .single()

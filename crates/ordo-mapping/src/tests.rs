@@ -131,3 +131,24 @@ order_state = { path = "$.state", table = "status" }
     assert_eq!(error.field, "e");
     assert!(error.message.contains("\"NOPE\" is not in table \"status\""), "{error}");
 }
+
+const WOOCOMMERCE: &str = include_str!("../mappings/woocommerce.order.toml");
+
+#[test]
+fn the_woocommerce_examples_normalise() {
+    let woo = Mapping::load("woocommerce.order.toml", WOOCOMMERCE).unwrap();
+    let order = canonical(&woo, &fixture("woocommerce_rest_v3_order_retrieve.json"));
+    assert_eq!(order.external_id.as_str(), "727");
+    assert_eq!(order.placed_at.to_rfc3339(), "2017-03-22T19:28:02+00:00");
+    assert_eq!(order.financial_status, FinancialStatus::Paid);
+    assert_eq!(order.shipping_fee, 1000);
+    assert_eq!(order.lines[0].unit_price, 300);
+    assert_eq!(order.lines[0].quantity.get(), 2);
+    // No SKU in the example: the product id stands in until SKU mapping.
+    assert_eq!(order.lines[0].sku.as_str(), "93");
+    assert_eq!(order.shipping_address.city.as_deref(), Some("San Francisco"));
+    let list = fixture("woocommerce_rest_v3_orders_list.json");
+    for payload in list.as_array().unwrap() {
+        canonical(&woo, payload);
+    }
+}
