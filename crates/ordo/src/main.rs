@@ -5,6 +5,7 @@ mod bench;
 mod config;
 mod demo;
 mod generator;
+mod mapping_cmd;
 mod server;
 
 use std::path::PathBuf;
@@ -62,6 +63,11 @@ enum Command {
     Inventory {
         #[command(subcommand)]
         command: InventoryCommand,
+    },
+    /// Check mapping files and try them on platform payloads.
+    Mapping {
+        #[command(subcommand)]
+        command: mapping_cmd::MappingCommand,
     },
     /// Load benchmarks against a real server on 127.0.0.1.
     Bench {
@@ -208,6 +214,12 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             std::process::exit(1);
+        }
+        Command::Mapping { command } => {
+            if !mapping_cmd::run(command)? {
+                std::process::exit(1);
+            }
+            Ok(())
         }
         Command::Demo(args) => {
             init_logging(&config);

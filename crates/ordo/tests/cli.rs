@@ -178,3 +178,39 @@ fn only_section_keys_in_the_environment_are_configuration() {
     assert!(!typo.status.success());
     assert!(text(&typo.stderr).contains("lisen"), "{}", text(&typo.stderr));
 }
+
+#[test]
+fn mapping_apply_prints_the_canonical_order_and_check_names_the_line_at_fault() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ordo-mapping");
+    let mapping = root.join("mappings/shopify.order.toml");
+    let payload = root.join("tests/fixtures/shopify_webhook_2026-04_orders_create.json");
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["mapping", "apply", mapping.to_str().unwrap(), payload.to_str().unwrap()];
+    let output = ordo(dir.path(), &args, Duration::from_secs(20));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let order: serde_json::Value = serde_json::from_slice(&output.stdout).expect("canonical JSON");
+    assert_eq!(order["external_id"], "820982911946154508");
+    assert_eq!(order["lines"].as_array().unwrap().len(), 5);
+
+    let broken = dir.path().join("broken.toml");
+    let text_of_mapping = std::fs::read_to_string(&mapping).unwrap();
+    std::fs::write(
+        &broken,
+        text_of_mapping.replace("time = \"rfc3339\" }", "time = \"iso\" }"),
+    )
+    .unwrap();
+    let output = ordo(
+        dir.path(),
+        &["mapping", "check", broken.to_str().unwrap()],
+        Duration::from_secs(20),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report = text(&output.stdout);
+    assert!(report.contains("broken.toml:9:"), "{report}");
+    assert!(report.contains("iso"), "{report}");
+}

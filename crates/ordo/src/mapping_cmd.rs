@@ -1,0 +1,82 @@
+//! `ordo mapping`: check mapping files and try them on payloads, without a server.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use ordo_core::input::OrderInput;
+use ordo_mapping::Mapping;
+
+/// Mapping tools.
+#[derive(Debug, clap::Subcommand)]
+pub enum MappingCommand {
+    /// Load mapping files and report every problem with its file, line and field; exits 1
+    /// if any file is invalid.
+    Check {
+        /// Mapping files (TOML).
+        files: Vec<PathBuf>,
+    },
+    /// Map a payload file with a mapping, validate the result as an order, and print the
+    /// canonical order; exits 1 with the field at fault if either step fails.
+    Apply {
+        /// Mapping file (TOML).
+        mapping: PathBuf,
+        /// Platform payload (JSON).
+        payload: PathBuf,
+    },
+}
+
+fn load(path: &PathBuf) -> anyhow::Result<Result<Mapping, String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Mapping::load(&path.display().to_string(), &text).map_err(|e| e.to_string()))
+}
+
+/// Runs a mapping command; `Ok(false)` means the check failed (exit 1).
+pub fn run(command: MappingCommand) -> anyhow::Result<bool> {
+    match command {
+        MappingCommand::Check { files } => {
+            let mut ok = true;
+            for file in &files {
+                match load(file)? {
+                    Ok(mapping) => println!("{}: ok ({})", file.display(), mapping.name),
+                    Err(problem) => {
+                        ok = false;
+                        println!("{problem}");
+                    }
+                }
+            }
+            Ok(ok)
+        }
+        MappingCommand::Apply { mapping, payload } => {
+            let mapping = match load(&mapping)? {
+                Ok(mapping) => mapping,
+                Err(problem) => {
+                    println!("{problem}");
+                    return Ok(false);
+                }
+            };
+            let text = std::fs::read_to_string(&payload).with_context(|| format!("reading {}", payload.display()))?;
+            let value: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", payload.display()))?;
+            let mapped = match mapping.apply(&value) {
+                Ok(mapped) => mapped,
+                Err(error) => {
+                    println!("{}: {error}", payload.display());
+                    return Ok(false);
+                }
+            };
+            let input: OrderInput =
+                serde_json::from_value(mapped.clone()).context("mapped order has the wrong shape")?;
+            match input.validate() {
+                Ok(order) => {
+                    println!("{}", serde_json::to_string_pretty(&OrderInput::from_order(&order))?);
+                    Ok(true)
+                }
+                Err(errors) => {
+                    println!("{}", serde_json::to_string_pretty(&mapped)?);
+                    println!("{}: not a valid order: {errors}", payload.display());
+                    Ok(false)
+                }
+            }
+        }
+    }
+}
