@@ -55,6 +55,50 @@ pub struct Mapping {
     /// Named lookup tables for `table = "…"` rules.
     #[serde(default)]
     pub tables: BTreeMap<String, BTreeMap<String, String>>,
+    /// Test vectors: payload files (relative to the mapping file) and what their
+    /// canonical order must contain. Run by `ordo mapping test`.
+    #[serde(default)]
+    pub tests: Vec<TestVector>,
+}
+
+/// A payload and the canonical fields it must map to.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestVector {
+    /// The payload file, relative to the mapping file.
+    pub payload: String,
+    /// Where the order is inside that file, when it is wrapped (e.g. `order`).
+    #[serde(default)]
+    pub root: Option<String>,
+    /// Canonical fields and their expected values; dotted names reach into objects and
+    /// `lines[0].sku` into lines. Fields not named are not compared.
+    pub expect: BTreeMap<String, Value>,
+}
+
+impl TestVector {
+    /// Maps `payload` with `mapping`, validates it as an order, and compares the expected
+    /// fields; every mismatch is named.
+    pub fn run(&self, mapping: &Mapping, payload: &Value) -> Result<(), Vec<String>> {
+        let payload = match &self.root {
+            Some(root) => path::get(payload, root).ok_or_else(|| vec![format!("{root} is not in the payload")])?,
+            None => payload,
+        };
+        let mapped = mapping.apply(payload).map_err(|e| vec![e.to_string()])?;
+        let input: ordo_core::input::OrderInput =
+            serde_json::from_value(mapped).map_err(|e| vec![format!("mapped order has the wrong shape: {e}")])?;
+        let order = input.validate().map_err(|e| vec![format!("not a valid order: {e}")])?;
+        let canonical =
+            serde_json::to_value(ordo_core::input::OrderInput::from_order(&order)).map_err(|e| vec![e.to_string()])?;
+        let problems: Vec<String> = self
+            .expect
+            .iter()
+            .filter_map(|(field, want)| {
+                let got = path::get(&canonical, field);
+                (got != Some(want)).then(|| format!("{field}: expected {want}, got {}", got.unwrap_or(&Value::Null)))
+            })
+            .collect();
+        if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
 }
 
 /// How lines are found and mapped.

@@ -152,3 +152,29 @@ fn the_woocommerce_examples_normalise() {
         canonical(&woo, payload);
     }
 }
+
+#[test]
+fn the_built_in_mappings_pass_their_own_test_vectors() {
+    for (name, text) in [("shopify.order.toml", SHOPIFY), ("woocommerce.order.toml", WOOCOMMERCE)] {
+        let mapping = Mapping::load(name, text).unwrap();
+        assert!(!mapping.tests.is_empty(), "{name} has test vectors");
+        for vector in &mapping.tests {
+            let file = vector.payload.trim_start_matches("../tests/fixtures/");
+            if let Err(problems) = vector.run(&mapping, &fixture(file)) {
+                panic!("{name}: {}: {problems:?}", vector.payload);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_test_vector_names_every_mismatch() {
+    let mut mapping = shopify();
+    let mut vector = mapping.tests[0].clone();
+    vector.expect.insert("currency".into(), json!("EUR"));
+    let problems = vector
+        .run(&mapping, &fixture("shopify_webhook_2026-04_orders_create.json"))
+        .unwrap_err();
+    assert_eq!(problems, vec!["currency: expected \"EUR\", got \"USD\"".to_owned()]);
+    mapping.tests.clear();
+}

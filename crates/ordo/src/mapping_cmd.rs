@@ -15,6 +15,12 @@ pub enum MappingCommand {
         /// Mapping files (TOML).
         files: Vec<PathBuf>,
     },
+    /// Run the test vectors of mapping files (`[[tests]]`: a payload file and the canonical
+    /// fields it must map to); exits 1 if any fails.
+    Test {
+        /// Mapping files (TOML).
+        files: Vec<PathBuf>,
+    },
     /// Map a payload file with a mapping, validate the result as an order, and print the
     /// canonical order; exits 1 with the field at fault if either step fails.
     Apply {
@@ -41,6 +47,39 @@ pub fn run(command: MappingCommand) -> anyhow::Result<bool> {
                     Err(problem) => {
                         ok = false;
                         println!("{problem}");
+                    }
+                }
+            }
+            Ok(ok)
+        }
+        MappingCommand::Test { files } => {
+            let mut ok = true;
+            for file in &files {
+                let mapping = match load(file)? {
+                    Ok(mapping) => mapping,
+                    Err(problem) => {
+                        ok = false;
+                        println!("{problem}");
+                        continue;
+                    }
+                };
+                if mapping.tests.is_empty() {
+                    println!("{}: no test vectors", file.display());
+                }
+                let dir = file.parent().map(PathBuf::from).unwrap_or_default();
+                for vector in &mapping.tests {
+                    let path = dir.join(&vector.payload);
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let value: serde_json::Value =
+                        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+                    match vector.run(&mapping, &value) {
+                        Ok(()) => println!("{}: {}: ok", file.display(), vector.payload),
+                        Err(problems) => {
+                            ok = false;
+                            for problem in problems {
+                                println!("{}: {}: {problem}", file.display(), vector.payload);
+                            }
+                        }
                     }
                 }
             }

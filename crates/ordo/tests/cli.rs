@@ -197,6 +197,21 @@ fn mapping_apply_prints_the_canonical_order_and_check_names_the_line_at_fault() 
     assert_eq!(order["external_id"], "820982911946154508");
     assert_eq!(order["lines"].as_array().unwrap().len(), 5);
 
+    let shopify = mapping.to_str().unwrap();
+    let woo = root.join("mappings/woocommerce.order.toml");
+    let output = ordo(
+        dir.path(),
+        &["mapping", "test", shopify, woo.to_str().unwrap()],
+        Duration::from_secs(20),
+    );
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    assert_eq!(
+        text(&output.stdout).matches(": ok").count(),
+        3,
+        "{}",
+        text(&output.stdout)
+    );
+
     let broken = dir.path().join("broken.toml");
     let text_of_mapping = std::fs::read_to_string(&mapping).unwrap();
     std::fs::write(
