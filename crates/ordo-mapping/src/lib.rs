@@ -23,10 +23,12 @@
 //!
 //! A target name with dots (`buyer.email`) writes into a nested object. A source path is
 //! dot-separated keys with `[n]` indexes (`addresses[0].city`). See [`Rule`] for every
-//! conversion. Invariant: nothing here does IO or reads a clock; a mapping is data, and
+//! conversion, [`TestVector`] for the `[[tests]]` a mapping carries, and [`Shape`] /
+//! [`Drift`] for noticing that a platform changed its payload. Invariant: nothing here does IO or reads a clock; a mapping is data, and
 //! applying it is a pure function of the payload.
 
 mod convert;
+mod drift;
 mod path;
 
 use std::collections::BTreeMap;
@@ -35,6 +37,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use convert::TimeFormat;
+pub use drift::{Drift, Shape};
 
 /// A mapping from one platform payload shape to the canonical order.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -250,19 +253,6 @@ impl Mapping {
         }
         out.insert("lines".into(), Value::Array(lines));
         Ok(Value::Object(out))
-    }
-
-    /// Source paths a payload has that this mapping does not read, and paths it reads
-    /// that the payload lacks: the raw material of schema-drift reports.
-    pub fn read_paths(&self) -> Vec<String> {
-        let mut paths = Vec::new();
-        for rule in self.fields.values() {
-            paths.extend(rule.sources().map(str::to_owned));
-        }
-        for rule in self.lines.fields.values() {
-            paths.extend(rule.sources().map(|p| format!("{}[].{p}", self.lines.each)));
-        }
-        paths
     }
 }
 

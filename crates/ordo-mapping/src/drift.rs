@@ -1,0 +1,161 @@
+//! Schema drift: which fields of a platform's payload appeared or vanished since a
+//! baseline, and which fields a mapping reads that a payload no longer has.
+//!
+//! A payload's shape is its [`Shape`]: the dotted paths of every object key, with arrays
+//! folded into `[]` (so `line_items[].sku` stands for the SKU of every line). A connector
+//! keeps the shape of the payloads it has seen as the baseline; a payload whose shape
+//! differs is reported, and a read path that vanished breaks the mapping the same day.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Mapping;
+
+/// Deepest nesting recorded: deeper structure (e.g. free-form metadata) is not a schema.
+const MAX_DEPTH: usize = 4;
+
+/// The set of field paths a payload has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Shape(pub BTreeSet<String>);
+
+impl Shape {
+    /// The shape of one payload.
+    pub fn of(payload: &Value) -> Self {
+        let mut paths = BTreeSet::new();
+        walk(payload, String::new(), 0, &mut paths);
+        Self(paths)
+    }
+
+    /// Adds another payload's fields (optional fields appear in some payloads only).
+    pub fn merge(&mut self, other: &Shape) {
+        self.0.extend(other.0.iter().cloned());
+    }
+}
+
+fn walk(value: &Value, prefix: String, depth: usize, out: &mut BTreeSet<String>) {
+    if depth >= MAX_DEPTH {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                out.insert(path.clone());
+                walk(inner, path, depth + 1, out);
+            }
+        }
+        Value::Array(items) => {
+            let path = format!("{prefix}[]");
+            for item in items {
+                walk(item, path.clone(), depth, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What changed between a baseline shape and a payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    /// Paths the payload has that the baseline did not.
+    pub appeared: Vec<String>,
+    /// Paths of the baseline the payload lacks (only those the mapping reads: optional
+    /// platform fields come and go all the time).
+    pub vanished: Vec<String>,
+}
+
+impl Drift {
+    /// Whether anything changed.
+    pub fn is_empty(&self) -> bool {
+        self.appeared.is_empty() && self.vanished.is_empty()
+    }
+}
+
+impl Mapping {
+    /// The paths this mapping reads, in shape form (`line_items[].sku`).
+    pub fn read_shape(&self) -> BTreeSet<String> {
+        let root = self.root.as_deref().map(|r| format!("{r}."));
+        let mut paths = BTreeSet::new();
+        for rule in self.fields.values() {
+            paths.extend(rule.sources().map(shape_path));
+        }
+        for rule in self.lines.fields.values() {
+            paths.extend(rule.sources().map(|p| match p.strip_prefix("$.") {
+                Some(order_level) => shape_path(order_level),
+                None => format!("{}[].{}", self.lines.each, shape_path(p)),
+            }));
+        }
+        match root {
+            Some(root) => paths.into_iter().map(|p| format!("{root}{p}")).collect(),
+            None => paths,
+        }
+    }
+
+    /// Compares a payload with a baseline shape: every new path, and every path the
+    /// mapping reads that was in the baseline and is gone.
+    pub fn drift(&self, baseline: &Shape, payload: &Value) -> Drift {
+        let now = Shape::of(payload);
+        let appeared = now.0.difference(&baseline.0).cloned().collect();
+        let vanished = self
+            .read_shape()
+            .into_iter()
+            .filter(|p| baseline.0.contains(p) && !now.0.contains(p))
+            .collect();
+        Drift { appeared, vanished }
+    }
+}
+
+/// `shipping_lines[0].price` → `shipping_lines[].price`.
+fn shape_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push_str("[]");
+            }
+            ']' => in_index = false,
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_rename_shows_as_one_field_appearing_and_one_read_field_vanishing() {
+        let text = include_str!("../mappings/shopify.order.toml");
+        let mapping = Mapping::load("shopify.order.toml", text).unwrap();
+        let before = json!({"created_at": "2026-11-22T10:00:00Z", "currency": "USD",
+            "line_items": [{"sku": "A", "price": "1.00", "quantity": 1}], "note": null});
+        let baseline = Shape::of(&before);
+        assert!(mapping.drift(&baseline, &before).is_empty());
+        let after = json!({"created_on": "2026-11-22T10:00:00Z", "currency": "USD",
+            "line_items": [{"sku": "A", "price": "1.00", "quantity": 1, "grams": 5}], "note": null});
+        let drift = mapping.drift(&baseline, &after);
+        assert_eq!(drift.appeared, ["created_on", "line_items[].grams"]);
+        assert_eq!(drift.vanished, ["created_at"]);
+    }
+
+    #[test]
+    fn read_paths_fold_indexes_and_follow_lines() {
+        let text = include_str!("../mappings/shopify.order.toml");
+        let shape = Mapping::load("shopify.order.toml", text).unwrap().read_shape();
+        assert!(shape.contains("shipping_lines[].price"));
+        assert!(shape.contains("line_items[].sku"));
+        assert!(shape.contains("total_shipping_price_set.shop_money.amount"));
+    }
+}
