@@ -36,6 +36,7 @@ use crate::error::ApiError;
     info(title = "Ordo API", description = "Multi-channel order hub: orders, inbox, tokens."),
     paths(
         routes::orders::create_order,
+        routes::orders::ingest_mapped,
         routes::orders::get_order,
         routes::orders::search_orders,
         routes::inbox::list_inbox,
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/orders",
             post(routes::orders::create_order).get(routes::orders::search_orders),
         )
+        .route("/api/v1/ingest/{mapping}", post(routes::orders::ingest_mapped))
         .route("/api/v1/orders/{id}", get(routes::orders::get_order))
         .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::ship))
         .route("/api/v1/orders/{id}/return", post(routes::fulfilment::return_goods))

@@ -8,12 +8,14 @@
 //! - [`feed`]: wakes live-stream subscribers after commits.
 //! - [`jobs`]: the stock sweeper (unpaid timeouts, waiting orders, sales forecasts).
 //! - [`webhooks`]: signed, retried delivery of alert messages from the outbox.
+//! - [`mappings`]: the platform mappings in force, reloaded while the node runs.
 //!
 //! Invariant: this crate decides nothing about orders itself (that is `ordo-core`) and
 //! speaks no SQL (that is the adapters); it orders IO and time around them.
 
 pub mod feed;
 pub mod jobs;
+pub mod mappings;
 pub mod payload;
 pub mod pipeline;
 pub mod service;
@@ -22,6 +24,7 @@ pub mod webhooks;
 
 pub use feed::FeedHub;
 pub use jobs::StockSettings;
+pub use mappings::MappingRegistry;
 pub use pipeline::{IngestError, Pipeline, PipelineConfig};
 pub use service::{IngestService, Ingested, Principal, ReplayError};
 pub use tokens::TokenService;

@@ -10,7 +10,8 @@ use serde_json::json;
 /// returned to the client.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PayloadError {
-    /// Stable code: `invalid_json`, `invalid_field` or `validation_failed`.
+    /// Stable code: `invalid_json`, `invalid_field`, `validation_failed` or
+    /// `mapping_failed`.
     pub code: &'static str,
     /// One-line summary naming the first field at fault.
     pub message: String,
@@ -23,6 +24,28 @@ impl PayloadError {
     pub fn to_json(&self) -> serde_json::Value {
         json!({ "code": self.code, "message": self.message, "details": self.details })
     }
+}
+
+/// Parses a platform payload through a mapping (`POST /api/v1/ingest/{mapping}`): JSON,
+/// then the mapping (`mapping_failed` names the canonical field and the source path),
+/// then the same validation as a canonical body.
+pub fn parse_mapped(mapping: &ordo_mapping::Mapping, body: &[u8]) -> Result<Order, PayloadError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| PayloadError {
+        code: "invalid_json",
+        message: e.to_string(),
+        details: vec![FieldError::new("", "invalid_json", e.to_string())],
+    })?;
+    let mapped = mapping.apply(&value).map_err(|e| PayloadError {
+        code: "mapping_failed",
+        message: format!("mapping {}: {e}", mapping.name),
+        details: vec![FieldError::new(e.field.clone(), "mapping_failed", e.message.clone())],
+    })?;
+    let canonical = serde_json::to_vec(&mapped).map_err(|e| PayloadError {
+        code: "mapping_failed",
+        message: e.to_string(),
+        details: Vec::new(),
+    })?;
+    parse_canonical(&canonical)
 }
 
 /// Parses a canonical-order body (`POST /api/v1/orders`).

@@ -9,7 +9,8 @@ use ordo_core::{OrderId, TenantId};
 use ordo_store::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, Store, StoreError};
 use uuid::Uuid;
 
-use crate::payload::{PayloadError, parse_canonical, peek_keys};
+use crate::mappings::MappingRegistry;
+use crate::payload::{PayloadError, parse_canonical, parse_mapped, peek_keys};
 use crate::pipeline::{IngestError, Pipeline};
 use crate::tokens::hash_body;
 
@@ -65,12 +66,73 @@ pub struct IngestService {
     pipeline: Pipeline,
     store: Arc<dyn Store>,
     stock: StockPolicy,
+    mappings: MappingRegistry,
 }
 
+/// How a body becomes an order.
+enum Parser {
+    /// The canonical order JSON.
+    Canonical,
+    /// A platform payload through a mapping.
+    Mapped(Arc<ordo_mapping::Mapping>),
+}
+
+impl Parser {
+    fn parse(&self, body: &[u8]) -> Result<ordo_core::Order, PayloadError> {
+        match self {
+            Self::Canonical => parse_canonical(body),
+            Self::Mapped(mapping) => parse_mapped(mapping, body),
+        }
+    }
+}
+
+/// Inbox sources of payloads that came through a mapping start with this.
+const MAPPED_SOURCE: &str = "mapping:";
+
 impl IngestService {
-    /// A service; orders reserve stock under `stock`.
-    pub fn new(pipeline: Pipeline, store: Arc<dyn Store>, stock: StockPolicy) -> Self {
-        Self { pipeline, store, stock }
+    /// A service; orders reserve stock under `stock`; platform payloads are read with
+    /// `mappings`.
+    pub fn new(pipeline: Pipeline, store: Arc<dyn Store>, stock: StockPolicy, mappings: MappingRegistry) -> Self {
+        Self {
+            pipeline,
+            store,
+            stock,
+            mappings,
+        }
+    }
+
+    /// The mappings in force.
+    pub fn mappings(&self) -> &MappingRegistry {
+        &self.mappings
+    }
+
+    /// Takes a platform payload and reads it with the named mapping; `None` if there is
+    /// no such mapping. The raw payload is kept in the inbox whatever happens, so after a
+    /// fix to the mapping file a failed one is replayed as it was received.
+    pub async fn ingest_mapped(
+        &self,
+        principal: &Principal,
+        mapping: &str,
+        body: Vec<u8>,
+    ) -> Result<Option<Ingested>, IngestError> {
+        let Some(found) = self.mappings.get(mapping) else {
+            return Ok(None);
+        };
+        let source = format!("{MAPPED_SOURCE}{mapping}");
+        let (item, problem) = build_item(
+            &Parser::Mapped(found),
+            self.stock,
+            principal,
+            &source,
+            body,
+            InboxWrite::Insert,
+            Uuid::now_v7(),
+            None,
+        );
+        Ok(Some(Ingested {
+            result: self.pipeline.submit(item).await?,
+            problem,
+        }))
     }
 
     /// The stock policy orders are ingested under.
@@ -91,6 +153,7 @@ impl IngestService {
             request_hash: hash_body(&body),
         });
         let (item, problem) = build_item(
+            &Parser::Canonical,
             self.stock,
             principal,
             "api",
@@ -124,11 +187,21 @@ impl IngestService {
                 entry.status.as_str()
             )));
         }
-        if !matches!(entry.source.as_str(), "api" | "replay") {
-            return Err(ReplayError::UnknownSource(entry.source));
-        }
+        // A payload is read again the way it first was: canonical, or through the mapping
+        // now in force (which is how an edited mapping rescues failed payloads).
+        let parser = match entry.source.as_str() {
+            "api" | "replay" => Parser::Canonical,
+            source => match source
+                .strip_prefix(MAPPED_SOURCE)
+                .and_then(|name| self.mappings.get(name))
+            {
+                Some(mapping) => Parser::Mapped(mapping),
+                None => return Err(ReplayError::UnknownSource(entry.source)),
+            },
+        };
         let (item, problem) = match corrected_body {
             None => build_item(
+                &parser,
                 self.stock,
                 principal,
                 &entry.source,
@@ -138,6 +211,7 @@ impl IngestService {
                 None,
             ),
             Some(body) => build_item(
+                &Parser::Canonical,
                 self.stock,
                 principal,
                 "replay",
@@ -155,7 +229,9 @@ impl IngestService {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build_item(
+    parser: &Parser,
     stock: StockPolicy,
     principal: &Principal,
     source: &str,
@@ -164,7 +240,7 @@ fn build_item(
     inbox_id: Uuid,
     idempotency: Option<IdempotencyClaim>,
 ) -> (IngestItem, Option<PayloadError>) {
-    let parsed = parse_canonical(&body);
+    let parsed = parser.parse(&body);
     let (channel, external_id) = match &parsed {
         Ok(order) => (Some(order.channel.to_string()), Some(order.external_id.to_string())),
         Err(_) => peek_keys(&body),

@@ -37,6 +37,15 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use convert::TimeFormat;
+
+/// The mappings shipped with Ordo, as (file name, text).
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("shopify.order.toml", include_str!("../mappings/shopify.order.toml")),
+    (
+        "woocommerce.order.toml",
+        include_str!("../mappings/woocommerce.order.toml"),
+    ),
+];
 pub use drift::{Drift, Shape};
 
 /// A mapping from one platform payload shape to the canonical order.

@@ -31,6 +31,18 @@ pub struct Config {
     pub inventory: InventoryConfig,
     /// Alert webhooks.
     pub webhooks: WebhookConfig,
+    /// Platform payload mappings.
+    pub mappings: MappingsConfig,
+}
+
+/// Where mapping files are read from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MappingsConfig {
+    /// A directory of `*.toml` mappings (added to the built-in ones, replacing those of the
+    /// same name), reloaded within a second of a change; unset uses the built-in ones only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 /// How orders use stock.

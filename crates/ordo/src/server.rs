@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::Utc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use ordo_api::{AppState, HttpLimits};
-use ordo_app::{FeedHub, IngestService, Pipeline, PipelineConfig, TokenService, jobs, webhooks};
+use ordo_app::{FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, TokenService, jobs, webhooks};
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
 use ordo_store::Store;
@@ -106,9 +106,12 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
         // Commits of other nodes on the same database ring this node's subscribers too.
         tokio::spawn(relay_wakeups(wakeups, feed.clone()));
     }
+    let mappings = MappingRegistry::load(config.mappings.dir.clone()).map_err(anyhow::Error::msg)?;
+    let mut jobs = jobs;
+    jobs.extend(mappings.spawn_reloader(Duration::from_secs(1), jobs_stopped.clone()));
     let state = AppState {
         store: store.clone(),
-        ingest: IngestService::new(pipeline, store.clone(), stock.policy),
+        ingest: IngestService::new(pipeline, store.clone(), stock.policy, mappings),
         tokens,
         metrics,
         limits: HttpLimits {

@@ -45,6 +45,43 @@ pub async fn create_order(
     let principal = auth.require(Permission::Ingest)?;
     let key = idempotency_key(&headers)?;
     let ingested = state.ingest.ingest_canonical(principal, body, key).await?;
+    respond(ingested)
+}
+
+/// Sends in a platform's own order payload (e.g. a Shopify `orders/create` webhook body),
+/// read with the named mapping (`shopify.order`, `woocommerce.order`, or one from the
+/// mapping directory). The raw payload is kept in the inbox; one the mapping cannot read
+/// is kept as failed (`mapping_failed`, naming the field) and can be replayed after the
+/// mapping file is fixed.
+#[utoipa::path(
+    post, path = "/api/v1/ingest/{mapping}", tag = "orders",
+    params(("mapping" = String, Path, description = "Mapping name, e.g. shopify.order")),
+    request_body(content = Object, description = "The platform's order payload"),
+    responses(
+        (status = 201, description = "Created", body = IngestResponse),
+        (status = 200, description = "Updated, unchanged (duplicate) or stale", body = IngestResponse),
+        (status = 404, description = "No such mapping", body = ErrorBody),
+        (status = 422, description = "The mapping or validation failed (kept in the inbox)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn ingest_mapped(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(mapping): Path<String>,
+    RawBody(body): RawBody,
+) -> ApiResult<Response> {
+    let principal = auth.require(Permission::Ingest)?;
+    match state.ingest.ingest_mapped(principal, &mapping, body).await? {
+        Some(ingested) => respond(ingested),
+        None => Err(ApiError::NotFound(format!(
+            "no mapping {mapping:?}; mappings in force: {}",
+            state.ingest.mappings().names().join(", ")
+        ))),
+    }
+}
+
+fn respond(ingested: ordo_app::Ingested) -> ApiResult<Response> {
     match ingested.result {
         IngestResult::Applied { .. } => {
             let view = IngestResponse::from_result(&ingested.result).expect("applied");

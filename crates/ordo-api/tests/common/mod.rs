@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use ordo_api::{AppState, HttpLimits};
-use ordo_app::{FeedHub, IngestService, Pipeline, PipelineConfig, TokenService};
+use ordo_app::{FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, TokenService};
 use ordo_core::TenantId;
 use ordo_core::allocation::StockPolicy;
 use ordo_core::auth::Role;
@@ -74,6 +74,22 @@ pub async fn spawn_on(store: Arc<dyn Store>, limits: HttpLimits) -> TestApp {
 }
 
 pub async fn spawn_with(store: Arc<dyn Store>, limits: HttpLimits, policy: StockPolicy) -> TestApp {
+    spawn_full(
+        store,
+        limits,
+        policy,
+        MappingRegistry::load(None).expect("built-in mappings"),
+    )
+    .await
+}
+
+/// An app with a mapping registry of the test's own (e.g. over a directory it edits).
+pub async fn spawn_full(
+    store: Arc<dyn Store>,
+    limits: HttpLimits,
+    policy: StockPolicy,
+    mappings: MappingRegistry,
+) -> TestApp {
     store
         .ensure_tenant(&TenantId::default_tenant(), "Default", Utc::now())
         .await
@@ -83,7 +99,7 @@ pub async fn spawn_with(store: Arc<dyn Store>, limits: HttpLimits, policy: Stock
     let tokens = TokenService::new(store.clone());
     let state = AppState {
         store: store.clone(),
-        ingest: IngestService::new(pipeline, store.clone(), policy),
+        ingest: IngestService::new(pipeline, store.clone(), policy, mappings),
         tokens,
         metrics: None,
         limits,
