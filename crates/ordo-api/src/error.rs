@@ -15,6 +15,14 @@ use uuid::Uuid;
 pub enum ApiError {
     /// 401 `unauthorized`: no token, or not a live one.
     Unauthorized(&'static str),
+    /// 401 `bad_signature` / `signature_missing` / `webhook_not_configured`: a platform
+    /// webhook that did not verify; kept in the inbox as rejected.
+    BadSignature {
+        /// The code.
+        reason: &'static str,
+        /// Where the payload was kept.
+        inbox_id: Uuid,
+    },
     /// 403 `forbidden`: the token's role may not do this.
     Forbidden(String),
     /// 404 `not_found`.
@@ -102,6 +110,7 @@ impl ApiError {
     pub fn code_and_status(&self) -> (&'static str, StatusCode) {
         match self {
             Self::Unauthorized(_) => ("unauthorized", StatusCode::UNAUTHORIZED),
+            Self::BadSignature { reason, .. } => (reason, StatusCode::UNAUTHORIZED),
             Self::Forbidden(_) => ("forbidden", StatusCode::FORBIDDEN),
             Self::NotFound(_) => ("not_found", StatusCode::NOT_FOUND),
             Self::InvalidPayload {
@@ -133,6 +142,10 @@ impl IntoResponse for ApiError {
         };
         detail.message = match self {
             Self::Unauthorized(m) => m.to_owned(),
+            Self::BadSignature { inbox_id, .. } => {
+                detail.inbox_id = Some(inbox_id);
+                "the webhook signature did not verify; the payload is kept as rejected".to_owned()
+            }
             Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::InvalidHeader(m)

@@ -5,8 +5,10 @@
 //! (`/api/v1/openapi.json`). Handlers parse and authorise, then call `ordo-app` for writes
 //! and the store for reads.
 //!
-//! Invariant: every route except `/healthz` and `/metrics` takes the [`auth::Auth`]
-//! extractor, and every store call is scoped by the authenticated tenant.
+//! Invariant: every route except `/healthz`, `/metrics` and the platform webhooks takes
+//! the [`auth::Auth`] extractor, and every store call is scoped by the authenticated
+//! tenant. Platform webhooks (`/api/v1/hooks/…`) are authenticated by the platform's
+//! signature over the raw body instead, and scoped by the tenant in their path.
 
 pub mod auth;
 pub mod error;
@@ -37,6 +39,7 @@ use crate::error::ApiError;
     paths(
         routes::orders::create_order,
         routes::orders::ingest_mapped,
+        routes::orders::platform_hook,
         routes::orders::get_order,
         routes::orders::search_orders,
         routes::inbox::list_inbox,
@@ -105,6 +108,7 @@ pub fn router(state: AppState) -> Router {
             post(routes::orders::create_order).get(routes::orders::search_orders),
         )
         .route("/api/v1/ingest/{mapping}", post(routes::orders::ingest_mapped))
+        .route("/api/v1/hooks/{platform}/{tenant}", post(routes::orders::platform_hook))
         .route("/api/v1/orders/{id}", get(routes::orders::get_order))
         .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::ship))
         .route("/api/v1/orders/{id}/return", post(routes::fulfilment::return_goods))

@@ -10,7 +10,10 @@ use common::TestApp;
 use ordo_app::MappingRegistry;
 use serde_json::Value;
 
-on_both_stores!(a_shopify_webhook_body_is_ingested_through_its_mapping);
+on_both_stores!(
+    a_shopify_webhook_body_is_ingested_through_its_mapping,
+    signed_platform_webhooks_become_orders_and_bad_signatures_are_kept_rejected,
+);
 
 fn shopify_example() -> String {
     let path = concat!(
@@ -94,4 +97,70 @@ async fn a_renamed_field_is_kept_failed_and_replayed_after_the_mapping_file_is_e
     );
     let (_, entry) = app.get_json(&app.admin, &format!("/api/v1/inbox/{inbox_id}")).await;
     assert_eq!(entry["status"], "processed");
+}
+
+async fn hook(app: &TestApp, platform: &str, headers: &[(&str, String)], body: String) -> (u16, Value) {
+    let mut request = app
+        .client
+        .post(app.url(&format!("/api/v1/hooks/{platform}/default")))
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+async fn signed_platform_webhooks_become_orders_and_bad_signatures_are_kept_rejected(app: TestApp) {
+    use ordo_app::channel_hooks::sign;
+    let body = shopify_example();
+    let good = sign(common::HOOK_SECRET, body.as_bytes());
+    let topic = ("x-shopify-topic", "orders/create".to_owned());
+    let (status, created) = hook(
+        &app,
+        "shopify",
+        &[topic.clone(), ("x-shopify-hmac-sha256", good.clone())],
+        body.clone(),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+
+    let forged = sign("not-the-secret", body.as_bytes());
+    let (status, refused) = hook(
+        &app,
+        "shopify",
+        &[topic.clone(), ("x-shopify-hmac-sha256", forged)],
+        body.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (401, Some("bad_signature")),
+        "{refused}"
+    );
+    let inbox_id = refused["error"]["inbox_id"].as_str().unwrap();
+    let (_, entry) = app.get_json(&app.admin, &format!("/api/v1/inbox/{inbox_id}")).await;
+    assert_eq!(entry["status"], "rejected");
+    let (status, _) = hook(&app, "shopify", &[topic], body.clone()).await;
+    assert_eq!(status, 401, "no signature");
+
+    let refund = ("x-shopify-topic", "refunds/create".to_owned());
+    let (status, ignored) = hook(&app, "shopify", &[refund, ("x-shopify-hmac-sha256", good)], body).await;
+    assert_eq!(status, 202, "{ignored}");
+
+    let woo = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../ordo-mapping/tests/fixtures/woocommerce_rest_v3_order_retrieve.json"
+    ))
+    .unwrap();
+    let signed = sign(common::HOOK_SECRET, woo.as_bytes());
+    let headers = [
+        ("x-wc-webhook-topic", "order.created".to_owned()),
+        ("x-wc-webhook-signature", signed),
+    ];
+    let (status, created) = hook(&app, "woocommerce", &headers, woo).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, _) = hook(&app, "nope", &[], String::new()).await;
+    assert_eq!(status, 404);
 }

@@ -9,10 +9,12 @@
 //! - [`jobs`]: the stock sweeper (unpaid timeouts, waiting orders, sales forecasts).
 //! - [`webhooks`]: signed, retried delivery of alert messages from the outbox.
 //! - [`mappings`]: the platform mappings in force, reloaded while the node runs.
+//! - [`channel_hooks`]: platform webhook signatures (Shopify, WooCommerce).
 //!
 //! Invariant: this crate decides nothing about orders itself (that is `ordo-core`) and
 //! speaks no SQL (that is the adapters); it orders IO and time around them.
 
+pub mod channel_hooks;
 pub mod feed;
 pub mod jobs;
 pub mod mappings;
@@ -26,5 +28,5 @@ pub use feed::FeedHub;
 pub use jobs::StockSettings;
 pub use mappings::MappingRegistry;
 pub use pipeline::{IngestError, Pipeline, PipelineConfig};
-pub use service::{IngestService, Ingested, Principal, ReplayError};
+pub use service::{HookOutcome, IngestService, Ingested, Principal, ReplayError};
 pub use tokens::TokenService;

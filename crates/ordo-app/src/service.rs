@@ -1,5 +1,6 @@
 //! Ingestion and replay, as the API (and later the connectors) call them.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -9,6 +10,7 @@ use ordo_core::{OrderId, TenantId};
 use ordo_store::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, Store, StoreError};
 use uuid::Uuid;
 
+use crate::channel_hooks::{HookPlatform, verify};
 use crate::mappings::MappingRegistry;
 use crate::payload::{PayloadError, parse_canonical, parse_mapped, peek_keys};
 use crate::pipeline::{IngestError, Pipeline};
@@ -67,6 +69,26 @@ pub struct IngestService {
     store: Arc<dyn Store>,
     stock: StockPolicy,
     mappings: MappingRegistry,
+    hook_secrets: Arc<BTreeMap<&'static str, String>>,
+}
+
+/// What became of a platform webhook.
+#[derive(Debug, Clone)]
+pub enum HookOutcome {
+    /// Signature checked; the order payload went through its mapping.
+    Ingested(Ingested),
+    /// Signature missing or wrong (or no secret configured): kept as rejected.
+    Rejected {
+        /// The inbox entry.
+        inbox_id: Uuid,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A verified topic that carries no order: kept, nothing else to do.
+    Ignored {
+        /// The inbox entry.
+        inbox_id: Uuid,
+    },
 }
 
 /// How a body becomes an order.
@@ -98,6 +120,76 @@ impl IngestService {
             store,
             stock,
             mappings,
+            hook_secrets: Arc::default(),
+        }
+    }
+
+    /// The secrets platform webhooks are signed with, by channel (`shopify`,
+    /// `woocommerce`).
+    pub fn with_hook_secrets(mut self, secrets: BTreeMap<&'static str, String>) -> Self {
+        self.hook_secrets = Arc::new(secrets);
+        self
+    }
+
+    /// Takes a webhook a platform sent for `tenant`: checks its signature, keeps it, and
+    /// reads an order topic through the platform's mapping.
+    pub async fn ingest_hook(
+        &self,
+        tenant: &TenantId,
+        platform: HookPlatform,
+        topic: Option<&str>,
+        signature: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<HookOutcome, IngestError> {
+        let principal = Principal {
+            tenant: tenant.clone(),
+            role: Role::Integration,
+            actor: format!("webhook:{}", platform.channel()),
+        };
+        let secret = self.hook_secrets.get(platform.channel());
+        let verdict = match (secret, signature) {
+            (None, _) => Err("webhook_not_configured"),
+            (Some(_), None) => Err("signature_missing"),
+            (Some(secret), Some(signature)) if !verify(secret, &body, signature) => Err("bad_signature"),
+            _ => Ok(()),
+        };
+        let keep = |error: serde_json::Value, rejected: bool| {
+            let inbox = NewInbox {
+                id: Uuid::now_v7(),
+                tenant: tenant.clone(),
+                source: format!("webhook:{}", platform.channel()),
+                received_at: Utc::now(),
+                body: body.clone(),
+                channel: Some(platform.channel().to_owned()),
+                external_id: None,
+                write: InboxWrite::Insert,
+            };
+            if rejected {
+                IngestItem::Rejected { inbox, error }
+            } else {
+                IngestItem::Failed { inbox, error }
+            }
+        };
+        if let Err(reason) = verdict {
+            let error = serde_json::json!({ "code": reason, "message": "the webhook signature did not verify" });
+            let item = keep(error, true);
+            let result = self.pipeline.submit(item).await?;
+            return Ok(HookOutcome::Rejected {
+                inbox_id: kept_id(&result),
+                reason,
+            });
+        }
+        let topic = topic.unwrap_or("");
+        let Some(mapping) = platform.mapping_for(topic) else {
+            let error = serde_json::json!({ "code": "unsupported_topic", "message": format!("topic {topic:?} carries no order") });
+            let result = self.pipeline.submit(keep(error, false)).await?;
+            return Ok(HookOutcome::Ignored {
+                inbox_id: kept_id(&result),
+            });
+        };
+        match self.ingest_mapped(&principal, mapping, body).await? {
+            Some(ingested) => Ok(HookOutcome::Ingested(ingested)),
+            None => Err(IngestError::Internal(format!("built-in mapping {mapping} is missing"))),
         }
     }
 
@@ -274,5 +366,14 @@ fn build_item(
             },
             Some(error),
         ),
+    }
+}
+
+fn kept_id(result: &IngestResult) -> Uuid {
+    match result {
+        IngestResult::FailedKept { inbox_id }
+        | IngestResult::IdempotencyKeyReused { inbox_id }
+        | IngestResult::NotReplayable { inbox_id, .. }
+        | IngestResult::Applied { inbox_id, .. } => *inbox_id,
     }
 }

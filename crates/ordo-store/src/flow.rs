@@ -174,7 +174,7 @@ pub async fn ingest_batch<T: AllocTx>(
         .iter()
         .filter_map(|item| match item {
             IngestItem::Order { inbox, order, .. } => Some((&inbox.tenant, &order.channel, &order.external_id)),
-            IngestItem::Failed { .. } => None,
+            IngestItem::Failed { .. } | IngestItem::Rejected { .. } => None,
         })
         .collect();
     // Stock levels first (see `allocate` for the lock order), then the orders.
@@ -198,7 +198,9 @@ pub async fn ingest_batch<T: AllocTx>(
 
 fn item_tenant(item: &IngestItem) -> &TenantId {
     match item {
-        IngestItem::Order { inbox, .. } | IngestItem::Failed { inbox, .. } => &inbox.tenant,
+        IngestItem::Order { inbox, .. } | IngestItem::Failed { inbox, .. } | IngestItem::Rejected { inbox, .. } => {
+            &inbox.tenant
+        }
     }
 }
 
@@ -233,7 +235,7 @@ fn lock_key(item: &IngestItem) -> Option<(&str, &str, &str)> {
             order.channel.as_str(),
             order.external_id.as_str(),
         )),
-        IngestItem::Failed { .. } => None,
+        IngestItem::Failed { .. } | IngestItem::Rejected { .. } => None,
     }
 }
 
@@ -244,7 +246,9 @@ async fn apply<T: AllocTx>(
     now: DateTime<Utc>,
 ) -> StoreResult<IngestResult> {
     let inbox = match item {
-        IngestItem::Order { inbox, .. } | IngestItem::Failed { inbox, .. } => inbox,
+        IngestItem::Order { inbox, .. } | IngestItem::Failed { inbox, .. } | IngestItem::Rejected { inbox, .. } => {
+            inbox
+        }
     };
     if let Some(target) = replay_target(inbox) {
         match tx.inbox_status(&inbox.tenant, target).await? {
@@ -264,10 +268,15 @@ async fn apply<T: AllocTx>(
         }
     }
     match item {
-        IngestItem::Failed { inbox, error } => {
+        IngestItem::Failed { inbox, error } | IngestItem::Rejected { inbox, error } => {
+            let status = if matches!(item, IngestItem::Rejected { .. }) {
+                InboxStatus::Rejected
+            } else {
+                InboxStatus::Failed
+            };
             let row = InboxRow {
                 inbox,
-                status: InboxStatus::Failed,
+                status,
                 error: Some(error.clone()),
                 order_id: None,
                 outcome: None,

@@ -173,6 +173,14 @@ pub enum IngestItem {
         /// What was wrong: `code`, `message`, `details`.
         error: serde_json::Value,
     },
+    /// A payload refused before reading it (e.g. a webhook with a bad signature): kept as
+    /// `rejected`, never replayed. Answered [`IngestResult::FailedKept`].
+    Rejected {
+        /// The payload to keep.
+        inbox: NewInbox,
+        /// Why: `code`, `message`.
+        error: serde_json::Value,
+    },
 }
 
 /// The result of one arrival.

@@ -33,6 +33,46 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Platform payload mappings.
     pub mappings: MappingsConfig,
+    /// Secrets of webhooks the platforms send (`POST /api/v1/hooks/{platform}/{tenant}`).
+    pub hooks: HooksConfig,
+}
+
+/// Webhook secrets per platform (prefer `ORDO_HOOKS__SHOPIFY_SECRET` and friends).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HooksConfig {
+    /// The Shopify app's client secret (`X-Shopify-Hmac-Sha256`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shopify_secret: Option<String>,
+    /// The WooCommerce webhook secret (`X-WC-Webhook-Signature`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub woocommerce_secret: Option<String>,
+}
+
+impl fmt::Debug for HooksConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HooksConfig")
+            .field("shopify_secret", &self.shopify_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "woocommerce_secret",
+                &self.woocommerce_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl HooksConfig {
+    /// Secrets by channel.
+    pub fn secrets(&self) -> std::collections::BTreeMap<&'static str, String> {
+        let mut secrets = std::collections::BTreeMap::new();
+        if let Some(s) = &self.shopify_secret {
+            secrets.insert("shopify", s.clone());
+        }
+        if let Some(s) = &self.woocommerce_secret {
+            secrets.insert("woocommerce", s.clone());
+        }
+        secrets
+    }
 }
 
 /// Where mapping files are read from.

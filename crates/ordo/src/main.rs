@@ -150,6 +150,11 @@ async fn main() -> anyhow::Result<()> {
             command: ConfigCommand::Show,
         } => {
             let mut shown = config.clone();
+            for secret in [&mut shown.hooks.shopify_secret, &mut shown.hooks.woocommerce_secret] {
+                if secret.is_some() {
+                    *secret = Some("<redacted>".into());
+                }
+            }
             if shown.webhooks.secret.is_some() {
                 shown.webhooks.secret = Some("<redacted>".into());
             }

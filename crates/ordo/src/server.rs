@@ -111,7 +111,8 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
     jobs.extend(mappings.spawn_reloader(Duration::from_secs(1), jobs_stopped.clone()));
     let state = AppState {
         store: store.clone(),
-        ingest: IngestService::new(pipeline, store.clone(), stock.policy, mappings),
+        ingest: IngestService::new(pipeline, store.clone(), stock.policy, mappings)
+            .with_hook_secrets(config.hooks.secrets()),
         tokens,
         metrics,
         limits: HttpLimits {

@@ -12,6 +12,9 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{parse_limit, parse_time, parse_uuid};
+use ordo_app::HookOutcome;
+use ordo_app::channel_hooks::HookPlatform;
+
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{QueryParams, RawBody};
@@ -78,6 +81,64 @@ pub async fn ingest_mapped(
             "no mapping {mapping:?}; mappings in force: {}",
             state.ingest.mappings().names().join(", ")
         ))),
+    }
+}
+
+/// A platform's own webhook (Shopify `orders/*` with `X-Shopify-Hmac-Sha256`, WooCommerce
+/// `order.*` with `X-WC-Webhook-Signature`) for a tenant. No bearer token: the signature,
+/// made with the secret configured for the platform, is the credential. A payload that
+/// does not verify is kept as rejected and answered 401; a verified topic without an order
+/// is kept and answered 202.
+#[utoipa::path(
+    post, path = "/api/v1/hooks/{platform}/{tenant}", tag = "orders",
+    params(
+        ("platform" = String, Path, description = "shopify or woocommerce"),
+        ("tenant" = String, Path, description = "Tenant the webhook is for"),
+    ),
+    request_body(content = Object, description = "The platform's webhook body, byte for byte"),
+    responses(
+        (status = 201, description = "Created", body = IngestResponse),
+        (status = 200, description = "Updated or unchanged", body = IngestResponse),
+        (status = 202, description = "Verified, kept, no order in this topic"),
+        (status = 401, description = "Signature missing or wrong (kept as rejected)", body = ErrorBody),
+        (status = 404, description = "Unknown platform or tenant", body = ErrorBody),
+        (status = 422, description = "The mapping or validation failed (kept)", body = ErrorBody),
+    )
+)]
+pub async fn platform_hook(
+    State(state): State<AppState>,
+    Path((platform, tenant)): Path<(String, String)>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> ApiResult<Response> {
+    let hook = HookPlatform::parse(&platform)
+        .ok_or_else(|| ApiError::NotFound(format!("no webhook endpoint for platform {platform:?}")))?;
+    let tenant = ordo_core::TenantId::parse(&tenant).map_err(|message| ApiError::InvalidParameter {
+        parameter: "tenant".into(),
+        message,
+    })?;
+    if !state.store.list_tenants().await?.iter().any(|t| t.id == tenant) {
+        return Err(ApiError::NotFound(format!("tenant {tenant} not found")));
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let outcome = state
+        .ingest
+        .ingest_hook(
+            &tenant,
+            hook,
+            header(hook.topic_header()).as_deref(),
+            header(hook.signature_header()).as_deref(),
+            body,
+        )
+        .await?;
+    match outcome {
+        HookOutcome::Ingested(ingested) => respond(ingested),
+        HookOutcome::Rejected { inbox_id, reason } => Err(ApiError::BadSignature { reason, inbox_id }),
+        HookOutcome::Ignored { inbox_id } => Ok((
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "inbox_id": inbox_id, "ignored": "this topic carries no order" })),
+        )
+            .into_response()),
     }
 }
 

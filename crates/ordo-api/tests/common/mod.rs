@@ -13,6 +13,9 @@ use ordo_core::allocation::StockPolicy;
 use ordo_core::auth::Role;
 use ordo_store::Store;
 
+/// The secret test apps expect platform webhooks to be signed with.
+pub const HOOK_SECRET: &str = "test-webhook-secret";
+
 /// Which store a test runs on.
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -99,7 +102,13 @@ pub async fn spawn_full(
     let tokens = TokenService::new(store.clone());
     let state = AppState {
         store: store.clone(),
-        ingest: IngestService::new(pipeline, store.clone(), policy, mappings),
+        ingest: IngestService::new(pipeline, store.clone(), policy, mappings).with_hook_secrets(
+            [
+                ("shopify", HOOK_SECRET.to_owned()),
+                ("woocommerce", HOOK_SECRET.to_owned()),
+            ]
+            .into(),
+        ),
         tokens,
         metrics: None,
         limits,
