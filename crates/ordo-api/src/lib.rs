@@ -50,6 +50,9 @@ use crate::error::ApiError;
         routes::catalogue::put_sku,
         routes::catalogue::get_sku,
         routes::catalogue::list_skus,
+        routes::aliases::put_alias,
+        routes::aliases::list_aliases,
+        routes::aliases::delete_alias,
         routes::stock::change_stock,
         routes::stock::import_stock_csv,
         routes::stock::availability,
@@ -145,6 +148,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/skus/{code}",
             axum::routing::put(routes::catalogue::put_sku).get(routes::catalogue::get_sku),
+        )
+        .route("/api/v1/sku-aliases", get(routes::aliases::list_aliases))
+        .route(
+            "/api/v1/sku-aliases/{alias}",
+            axum::routing::put(routes::aliases::put_alias).delete(routes::aliases::delete_alias),
         )
         .route("/api/v1/stock/changes", post(routes::stock::change_stock))
         .route("/api/v1/stock/import", post(routes::stock::import_stock_csv))

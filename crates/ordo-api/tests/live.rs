@@ -14,6 +14,7 @@ on_both_stores_with_stock!(
     an_order_ships_and_returns_through_the_api,
     the_live_stream_delivers_commits_and_resumes_from_last_event_id,
     channel_rules_offer_quantities_and_low_stock_raises_an_alert,
+    an_alias_lets_a_channel_name_reserve_the_catalogue_sku,
 );
 
 async fn send(app: &TestApp, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
@@ -259,4 +260,43 @@ async fn channel_rules_offer_quantities_and_low_stock_raises_an_alert(app: TestA
     assert_eq!(alerts[0]["available"], 1);
     let (status, _) = app.get_json(&app.admin, "/api/v1/outbox?status=nonsense").await;
     assert_eq!(status, 400);
+}
+
+async fn an_alias_lets_a_channel_name_reserve_the_catalogue_sku(app: TestApp) {
+    stock(&app, 5).await;
+    let put = reqwest::Method::PUT;
+    let (status, body) = send(
+        &app,
+        put.clone(),
+        "/api/v1/sku-aliases/LISTING-991",
+        json!({"sku": "LAST", "channel": "web"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(&app, put, "/api/v1/sku-aliases/LISTING-992", json!({"sku": "NOPE"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("unknown_sku")),
+        "{body}"
+    );
+    let (_, listed) = app.get_json(&app.admin, "/api/v1/sku-aliases").await;
+    assert_eq!(
+        listed,
+        json!([{"alias": "LISTING-991", "sku": "LAST", "channel": "web"}])
+    );
+    let response = app
+        .post_order(&app.admin, order("ALIAS-1", "LISTING-991", 2).to_string())
+        .await;
+    let created: Value = response.json().await.unwrap();
+    assert_eq!(created["status"], "allocated");
+    let (_, view) = app.get_json(&app.admin, "/api/v1/availability/LAST").await;
+    assert_eq!(view["levels"]["HZ-01"]["reserved"], 2);
+    let delete = app
+        .client
+        .delete(app.url("/api/v1/sku-aliases/LISTING-991?channel=web"))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status().as_u16(), 204);
 }

@@ -159,19 +159,39 @@ pub enum CatalogueEntry {
     Bundle(Vec<Component>),
 }
 
-/// Units per stocked SKU an order needs, with bundles expanded into their components, or
-/// the SKUs the catalogue does not know.
+/// SKU aliases: (channel, alias) → catalogue code; channel `""` applies to every channel.
+pub type Aliases = BTreeMap<(String, String), String>;
+
+/// The catalogue code a line's SKU stands for: itself if the catalogue has it, else its
+/// alias for the order's channel, else its alias for every channel.
+pub fn resolve<'a>(
+    sku: &'a str,
+    channel: &str,
+    catalogue: &BTreeMap<String, CatalogueEntry>,
+    aliases: &'a Aliases,
+) -> &'a str {
+    if catalogue.contains_key(sku) {
+        return sku;
+    }
+    let alias = |c: &str| aliases.get(&(c.to_owned(), sku.to_owned()));
+    alias(channel).or_else(|| alias("")).map_or(sku, String::as_str)
+}
+
+/// Units per stocked SKU an order needs, with aliases resolved and bundles expanded into
+/// their components, or the SKUs the catalogue does not know.
 pub fn demand(
     order: &Order,
     catalogue: &BTreeMap<String, CatalogueEntry>,
+    aliases: &Aliases,
 ) -> Result<BTreeMap<String, i64>, Vec<Shortage>> {
     let mut needed = BTreeMap::new();
     let mut unknown: BTreeMap<String, i64> = BTreeMap::new();
     for line in &order.lines {
         let units = i64::from(line.quantity.get());
-        match catalogue.get(line.sku.as_str()) {
+        let code = resolve(line.sku.as_str(), order.channel.as_str(), catalogue, aliases);
+        match catalogue.get(code) {
             None => *unknown.entry(line.sku.as_str().to_owned()).or_insert(0) += units,
-            Some(CatalogueEntry::Stocked) => *needed.entry(line.sku.as_str().to_owned()).or_insert(0) += units,
+            Some(CatalogueEntry::Stocked) => *needed.entry(code.to_owned()).or_insert(0) += units,
             Some(CatalogueEntry::Bundle(components)) => {
                 for c in components {
                     *needed.entry(c.sku.clone()).or_insert(0) += units * c.quantity;

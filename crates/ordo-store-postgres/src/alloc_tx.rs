@@ -13,7 +13,7 @@ use ordo_core::ingest::OrderState;
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
 use ordo_store::allocate::AllocTx;
 use ordo_store::inventory::{StockRow, Warehouse};
-use ordo_store::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, StockAlert, StoreResult};
+use ordo_store::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, SkuAlias, StockAlert, StoreResult};
 use sqlx::Row;
 use sqlx::types::Json;
 
@@ -86,6 +86,30 @@ impl AllocTx for PgTx {
         .iter()
         .map(catalogue_from_row)
         .collect()
+    }
+
+    async fn aliases(&mut self, tenant: &TenantId, names: &[String]) -> StoreResult<Vec<SkuAlias>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT channel, alias, sku FROM sku_aliases WHERE tenant_id = $1 AND alias = ANY($2)
+             ORDER BY alias, channel",
+        )
+        .bind(tenant.as_str())
+        .bind(names)
+        .fetch_all(self.conn())
+        .await
+        .map_err(map)?;
+        rows.iter()
+            .map(|r| {
+                Ok(SkuAlias {
+                    channel: r.try_get("channel").map_err(map)?,
+                    alias: r.try_get("alias").map_err(map)?,
+                    sku: r.try_get("sku").map_err(map)?,
+                })
+            })
+            .collect()
     }
 
     async fn bundles_containing(&mut self, tenant: &TenantId, skus: &[String]) -> StoreResult<Vec<CatalogueRow>> {

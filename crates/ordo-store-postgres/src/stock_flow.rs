@@ -12,7 +12,7 @@ use ordo_core::{OrderId, OrderStatus, TenantId};
 use ordo_store::allocate;
 use ordo_store::{
     ChannelRule, FeedEvent, MAX_PAGE, OrderRequest, OrderRequestError, OrderRequestOutcome, OutboxMessage,
-    OutboxStatus, StockAlert, StockFlowStore, StoreError, StoreResult,
+    OutboxStatus, SkuAlias, StockAlert, StockFlowStore, StoreError, StoreResult,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
@@ -95,6 +95,52 @@ impl PgStore {
 
 #[async_trait]
 impl StockFlowStore for PgStore {
+    async fn put_sku_alias(&self, tenant: &TenantId, alias: &SkuAlias, now: DateTime<Utc>) -> StoreResult<bool> {
+        // Only to a catalogue SKU, so an alias never points at another alias.
+        let done = sqlx::query(
+            "INSERT INTO sku_aliases (tenant_id, channel, alias, sku, updated_at)
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM skus WHERE tenant_id = $1 AND code = $4)
+             ON CONFLICT (tenant_id, alias, channel) DO UPDATE SET sku = excluded.sku, updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(&alias.channel)
+        .bind(&alias.alias)
+        .bind(&alias.sku)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_sku_aliases(&self, tenant: &TenantId) -> StoreResult<Vec<SkuAlias>> {
+        sqlx::query("SELECT channel, alias, sku FROM sku_aliases WHERE tenant_id = $1 ORDER BY channel, alias")
+            .bind(tenant.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(|r| {
+                Ok(SkuAlias {
+                    channel: r.try_get("channel").map_err(map)?,
+                    alias: r.try_get("alias").map_err(map)?,
+                    sku: r.try_get("sku").map_err(map)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_sku_alias(&self, tenant: &TenantId, channel: &str, alias: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM sku_aliases WHERE tenant_id = $1 AND channel = $2 AND alias = $3")
+            .bind(tenant.as_str())
+            .bind(channel)
+            .bind(alias)
+            .execute(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn feed_wakeups(&self) -> StoreResult<Option<tokio::sync::broadcast::Receiver<String>>> {
         self.listen_feed().await.map(Some)
     }

@@ -12,7 +12,7 @@ use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
 use ordo_store::allocate::AllocTx;
 use ordo_store::flow::order_from_document;
 use ordo_store::inventory::{StockRow, Warehouse};
-use ordo_store::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, StockAlert, StoreError, StoreResult};
+use ordo_store::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, SkuAlias, StockAlert, StoreError, StoreResult};
 use rusqlite::params;
 
 use crate::micros;
@@ -56,6 +56,24 @@ impl AllocTx for WriteTx<'_> {
             catalogue_join_row,
         )?;
         Ok(group_catalogue(rows))
+    }
+
+    async fn aliases(&mut self, tenant: &TenantId, names: &[String]) -> StoreResult<Vec<SkuAlias>> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query_all(
+            "SELECT channel, alias, sku FROM sku_aliases \
+             WHERE tenant_id = ?1 AND alias IN (SELECT value FROM json_each(?2)) ORDER BY alias, channel",
+            params![tenant.as_str(), json_array(names)],
+            |r| {
+                Ok(SkuAlias {
+                    channel: r.get(0)?,
+                    alias: r.get(1)?,
+                    sku: r.get(2)?,
+                })
+            },
+        )
     }
 
     async fn bundles_containing(&mut self, tenant: &TenantId, skus: &[String]) -> StoreResult<Vec<CatalogueRow>> {

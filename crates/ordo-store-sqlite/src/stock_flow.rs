@@ -8,7 +8,7 @@ use ordo_core::{OrderId, TenantId};
 use ordo_store::allocate::{order_request, put_channel_rule};
 use ordo_store::{
     ChannelRule, FeedEvent, MAX_PAGE, OrderRequest, OrderRequestError, OrderRequestOutcome, OutboxMessage,
-    OutboxStatus, StockAlert, StockFlowStore, StoreError, StoreResult,
+    OutboxStatus, SkuAlias, StockAlert, StockFlowStore, StoreError, StoreResult,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
@@ -195,6 +195,52 @@ impl StockFlowStore for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn put_sku_alias(&self, tenant: &TenantId, alias: &SkuAlias, now: DateTime<Utc>) -> StoreResult<bool> {
+        // Only to a catalogue SKU, so an alias never points at another alias.
+        let done = sqlx::query(
+            "INSERT INTO sku_aliases (tenant_id, channel, alias, sku, updated_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM skus WHERE tenant_id = ?1 AND code = ?4) \
+             ON CONFLICT (tenant_id, alias, channel) DO UPDATE SET sku = excluded.sku, updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(&alias.channel)
+        .bind(&alias.alias)
+        .bind(&alias.sku)
+        .bind(micros(now))
+        .execute(&self.writer)
+        .await
+        .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_sku_aliases(&self, tenant: &TenantId) -> StoreResult<Vec<SkuAlias>> {
+        sqlx::query("SELECT channel, alias, sku FROM sku_aliases WHERE tenant_id = ? ORDER BY channel, alias")
+            .bind(tenant.as_str())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(map_err)?
+            .iter()
+            .map(|row| {
+                Ok(SkuAlias {
+                    channel: get(row, "channel")?,
+                    alias: get(row, "alias")?,
+                    sku: get(row, "sku")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_sku_alias(&self, tenant: &TenantId, channel: &str, alias: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM sku_aliases WHERE tenant_id = ? AND channel = ? AND alias = ?")
+            .bind(tenant.as_str())
+            .bind(channel)
+            .bind(alias)
+            .execute(&self.writer)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn feed_head(&self, tenant: &TenantId) -> StoreResult<i64> {

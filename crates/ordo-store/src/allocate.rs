@@ -12,7 +12,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use ordo_core::allocation::{
-    Book, CatalogueEntry, OrderStock, PlanOutcome, StockAction, StockActionKind, StockPolicy, demand, plan,
+    Aliases, Book, CatalogueEntry, OrderStock, PlanOutcome, StockAction, StockActionKind, StockPolicy, demand, plan,
     status_after, wanted_action,
 };
 use ordo_core::ingest::{EventKind, NewEvent, OrderState};
@@ -24,7 +24,7 @@ use crate::flow::IngestTx;
 use crate::inventory::{MovementRecord, StockRow, StockTx, Warehouse};
 use crate::publish::publish;
 use crate::stock_records::{
-    CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, OrderRequest, OrderRequestError, OrderRequestOutcome,
+    CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, OrderRequest, OrderRequestError, OrderRequestOutcome, SkuAlias,
     StockAlert,
 };
 use crate::{StoreError, StoreResult};
@@ -47,6 +47,12 @@ pub trait AllocTx: IngestTx + StockTx {
         tenant: &TenantId,
         skus: &[String],
     ) -> impl Future<Output = StoreResult<Vec<CatalogueRow>>> + Send;
+    /// Aliases of these names, for any channel.
+    fn aliases(
+        &mut self,
+        tenant: &TenantId,
+        names: &[String],
+    ) -> impl Future<Output = StoreResult<Vec<SkuAlias>>> + Send;
     /// Bundles with any of these SKUs among their components.
     fn bundles_containing(
         &mut self,
@@ -156,6 +162,8 @@ pub struct TenantStock {
     pub channels: Vec<ChannelRule>,
     /// Feed events to append at the end.
     pub feed: Vec<NewFeedEvent>,
+    /// Aliases of the names involved that the catalogue does not know.
+    pub aliases: Aliases,
 }
 
 impl TenantStock {
@@ -166,9 +174,27 @@ impl TenantStock {
         if skus.is_empty() {
             return Ok(Self::default());
         }
-        let named: Vec<String> = skus.iter().cloned().collect();
+        let mut named: Vec<String> = skus.iter().cloned().collect();
+        let mut rows = tx.catalogue(tenant, &named).await?;
+        // Names the catalogue does not know may be aliases of SKUs it does.
+        let unknown: Vec<String> = named
+            .iter()
+            .filter(|n| !rows.iter().any(|r| &r.code == *n))
+            .cloned()
+            .collect();
+        let mut aliases = Aliases::new();
+        if !unknown.is_empty() {
+            for alias in tx.aliases(tenant, &unknown).await? {
+                aliases.insert((alias.channel, alias.alias), alias.sku);
+            }
+            let targets: Vec<String> = aliases.values().filter(|s| !named.contains(s)).cloned().collect();
+            if !targets.is_empty() {
+                rows.extend(tx.catalogue(tenant, &targets).await?);
+                named.extend(targets);
+            }
+        }
         let mut stocked: BTreeSet<String> = BTreeSet::new();
-        for row in tx.catalogue(tenant, &named).await? {
+        for row in rows {
             if row.components.is_empty() {
                 stocked.insert(row.code.clone());
             } else {
@@ -177,7 +203,10 @@ impl TenantStock {
             catalogue.insert(row.code.clone(), row);
         }
         // A held SKU may have left the catalogue; it is still locked to be released.
-        stocked.extend(skus.into_iter().filter(|s| !catalogue.contains_key(s)));
+        stocked.extend(
+            skus.into_iter()
+                .filter(|s| !catalogue.contains_key(s) && !aliases.keys().any(|(_, a)| a == s)),
+        );
         let direct: Vec<String> = stocked.iter().cloned().collect();
         for bundle in tx.bundles_containing(tenant, &direct).await? {
             stocked.extend(bundle.components.iter().map(|c| c.sku.clone()));
@@ -206,6 +235,7 @@ impl TenantStock {
             warehouses,
             channels,
             feed: Vec::new(),
+            aliases,
         })
     }
 
@@ -311,7 +341,7 @@ pub async fn order_stock_step<T: AllocTx>(
 }
 
 fn reserve_action(ctx: &TenantStock, order: &Order, policy: StockPolicy) -> StockAction {
-    match demand(order, &ctx.entries()) {
+    match demand(order, &ctx.entries(), &ctx.aliases) {
         Ok(demand) => StockAction::Reserve {
             demand,
             on_short: policy.on_short,

@@ -24,6 +24,7 @@ macro_rules! stock_contract_tests {
             a_paid_order_reserves_its_lines_in_the_ingest_transaction,
             short_stock_holds_or_backorders_as_configured,
             unknown_skus_hold_the_order,
+            sku_aliases_resolve_for_the_channel_first_then_for_every_channel,
             a_bundle_reserves_its_components,
             cancelling_or_removing_a_line_releases_stock,
             shipping_deducts_and_a_return_restocks,
@@ -299,6 +300,54 @@ pub async fn unknown_skus_hold_the_order<T: Store>(store: Arc<T>) {
     let record = store.get_order(&acme(), id).await.unwrap().unwrap();
     assert_eq!(record.events.last().unwrap().data["reason"], "unknown_sku");
     assert_eq!(level(&store, "HZ-01", "A").await, lv(3, 0));
+}
+
+/// A channel's own alias wins over an alias for every channel; an alias only points at a
+/// catalogue SKU; without an alias the name stays unknown.
+pub async fn sku_aliases_resolve_for_the_channel_first_then_for_every_channel<T: Store>(store: Arc<T>) {
+    setup(&store).await;
+    receive(&store, "HZ-01", "A", 5).await;
+    receive(&store, "HZ-01", "B", 5).await;
+    let alias = |channel: &str, name: &str, sku: &str| SkuAlias {
+        channel: channel.into(),
+        alias: name.into(),
+        sku: sku.into(),
+    };
+    assert!(
+        store
+            .put_sku_alias(&acme(), &alias("", "OLD-A", "A"), now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_sku_alias(&acme(), &alias("web", "OLD-A", "B"), now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .put_sku_alias(&acme(), &alias("", "X", "NOT-IN-CATALOGUE"), now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.list_sku_aliases(&acme()).await.unwrap().len(), 2);
+    // The example order comes from channel `web`.
+    let (id, status) = ingest(&store, order("AL-1", &[("OLD-A", 2)], |_| {})).await;
+    assert_eq!(status, OrderStatus::Allocated);
+    assert_eq!(
+        store.get_order_stock(&acme(), id).await.unwrap().reserved(),
+        BTreeMap::from([("B".into(), 2)])
+    );
+    assert!(store.delete_sku_alias(&acme(), "web", "OLD-A").await.unwrap());
+    assert!(!store.delete_sku_alias(&acme(), "web", "OLD-A").await.unwrap());
+    let (id, _) = ingest(&store, order("AL-2", &[("OLD-A", 1)], |_| {})).await;
+    assert_eq!(
+        store.get_order_stock(&acme(), id).await.unwrap().reserved(),
+        BTreeMap::from([("A".into(), 1)])
+    );
+    let (_, status) = ingest(&store, order("AL-3", &[("OLD-Z", 1)], |_| {})).await;
+    assert_eq!(status, OrderStatus::OnHold);
 }
 
 /// A bundle reserves its components, and its availability is the minimum over them.

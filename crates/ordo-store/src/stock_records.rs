@@ -25,6 +25,17 @@ pub struct CatalogueRow {
     pub forecast_threshold: Option<i64>,
 }
 
+/// Another name a channel uses for a catalogue SKU (a listing id, an old code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuAlias {
+    /// The channel it applies to; empty for every channel.
+    pub channel: String,
+    /// The name the channel sends.
+    pub alias: String,
+    /// The catalogue SKU it stands for.
+    pub sku: String,
+}
+
 /// How one channel is offered stock: its policy and per-SKU overrides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelRule {
@@ -226,6 +237,16 @@ pub trait StockFlowStore: Send + Sync {
         placed_before: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<OrderId>>;
+
+    /// Creates or replaces an alias; `Ok(false)` if its SKU is not in the catalogue (or is
+    /// itself only an alias).
+    async fn put_sku_alias(&self, tenant: &TenantId, alias: &SkuAlias, now: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Every alias, by (channel, alias).
+    async fn list_sku_aliases(&self, tenant: &TenantId) -> StoreResult<Vec<SkuAlias>>;
+
+    /// Deletes an alias; false if there was none.
+    async fn delete_sku_alias(&self, tenant: &TenantId, channel: &str, alias: &str) -> StoreResult<bool>;
 
     /// Creates or replaces a channel rule and queues the channel's new quantities.
     async fn put_channel_rule(&self, tenant: &TenantId, rule: &ChannelRule, now: DateTime<Utc>) -> StoreResult<()>;

@@ -1,5 +1,6 @@
 //! Route handlers, one module per resource.
 
+pub mod aliases;
 pub mod catalogue;
 pub mod fulfilment;
 pub mod inbox;
