@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use ordo_core::allocation::StockPolicy;
+use ordo_core::allocation::{ReserveWhen, StockPolicy};
 use ordo_store::{OrderRequest, Store, StoreResult};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -21,7 +21,8 @@ use crate::feed::FeedHub;
 pub struct StockSettings {
     /// Reserve when, and what to do when short.
     pub policy: StockPolicy,
-    /// Cancel orders unpaid this long after they were placed; `None` never does.
+    /// Cancel orders unpaid this long after they were placed (only under
+    /// `reserve_when = placed`, where unpaid orders hold stock); `None` never does.
     pub unpaid_timeout: Option<chrono::Duration>,
     /// Alert when available covers fewer than this many days of average sales.
     pub low_stock_days: u32,
@@ -71,7 +72,13 @@ pub async fn sweep_once(store: &dyn Store, settings: &StockSettings, forecasts: 
     let mut report = SweepReport::default();
     for tenant in store.list_tenants().await? {
         let tenant = tenant.id;
-        if let Some(timeout) = settings.unpaid_timeout {
+        // Only orders that hold stock while unpaid are expired: under `reserve_when = paid`
+        // an unpaid order holds nothing, and cancelling it here would turn away a payment
+        // the channel may still take.
+        if let Some(timeout) = settings
+            .unpaid_timeout
+            .filter(|_| settings.policy.reserve_when == ReserveWhen::Placed)
+        {
             let cutoff = Utc::now() - timeout;
             for id in store.unpaid_orders(&tenant, cutoff, PER_SWEEP).await? {
                 let result = store

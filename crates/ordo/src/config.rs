@@ -93,7 +93,8 @@ pub struct InventoryConfig {
     pub reserve_when: ReserveWhen,
     /// `hold` (reserve nothing, hold the order) or `backorder` (reserve what there is).
     pub on_short: ShortStock,
-    /// Cancel orders still unpaid this many minutes after they were placed; 0 never does.
+    /// With `reserve_when = placed`: cancel orders still unpaid this many minutes after they
+    /// were placed, releasing their stock; 0 never does.
     pub unpaid_timeout_minutes: u32,
     /// Alert when available covers fewer than this many days of average sales.
     pub low_stock_days: u32,
