@@ -40,6 +40,7 @@ use crate::error::ApiError;
         routes::orders::create_order,
         routes::orders::ingest_mapped,
         routes::orders::platform_hook,
+        routes::orders::list_mappings,
         routes::orders::get_order,
         routes::orders::search_orders,
         routes::inbox::list_inbox,
@@ -112,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/ingest/{mapping}", post(routes::orders::ingest_mapped))
         .route("/api/v1/hooks/{platform}/{tenant}", post(routes::orders::platform_hook))
+        .route("/api/v1/mappings", get(routes::orders::list_mappings))
         .route("/api/v1/orders/{id}", get(routes::orders::get_order))
         .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::ship))
         .route("/api/v1/orders/{id}/return", post(routes::fulfilment::return_goods))

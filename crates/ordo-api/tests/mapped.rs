@@ -82,6 +82,21 @@ async fn a_renamed_field_is_kept_failed_and_replayed_after_the_mapping_file_is_e
     assert_eq!(body["error"]["details"][0]["field"], "placed_at");
     let inbox_id = body["error"]["inbox_id"].as_str().unwrap().to_owned();
 
+    // A broken edit is refused and reported; the mapping in force stays.
+    std::fs::write(&file, original.replace("path = \"created_at\"", "pth = \"created_on\"")).unwrap();
+    assert!(mappings.reload().is_err());
+    let (_, listed) = app.get_json(&app.admin, "/api/v1/mappings").await;
+    assert!(
+        listed["mappings"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("shop.order"))
+    );
+    assert!(
+        listed["reload_error"].as_str().unwrap().contains("shop.toml"),
+        "{listed}"
+    );
+
     // The fix is an edit of the mapping file; the running server picks it up.
     std::fs::write(
         &file,

@@ -142,6 +142,22 @@ pub async fn platform_hook(
     }
 }
 
+/// The mappings in force, and the problem of the last reload if one was refused (the
+/// previous mappings stay in force until the files are fixed).
+#[utoipa::path(
+    get, path = "/api/v1/mappings", tag = "orders",
+    responses((status = 200, description = "{\"mappings\": [names], \"reload_error\": null or the problem}")),
+    security(("bearer" = []))
+)]
+pub async fn list_mappings(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<serde_json::Value>> {
+    auth.require(Permission::Read)?;
+    let mappings = state.ingest.mappings();
+    Ok(Json(serde_json::json!({
+        "mappings": mappings.names(),
+        "reload_error": mappings.last_error(),
+    })))
+}
+
 fn respond(ingested: ordo_app::Ingested) -> ApiResult<Response> {
     match ingested.result {
         IngestResult::Applied { .. } => {
