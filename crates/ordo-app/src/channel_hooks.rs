@@ -65,21 +65,25 @@ impl HookPlatform {
     }
 }
 
+/// HMAC-SHA256 of `body` under `secret`, ready to finish or verify (shared with the
+/// signatures Ordo itself puts on its outgoing webhooks).
+pub(crate) fn mac(secret: &str, body: &[u8]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(body);
+    mac
+}
+
 /// Whether `signature` (base64) is the HMAC-SHA256 of `body` under `secret`.
 pub fn verify(secret: &str, body: &[u8], signature: &str) -> bool {
     let Ok(expected) = STANDARD.decode(signature.trim()) else {
         return false;
     };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
+    mac(secret, body).verify_slice(&expected).is_ok()
 }
 
 /// The signature a platform would send (for simulators and tests).
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(body);
-    STANDARD.encode(mac.finalize().into_bytes())
+    STANDARD.encode(mac(secret, body).finalize().into_bytes())
 }
 
 #[cfg(test)]

@@ -10,9 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use ordo_store::{OutboxMessage, OutboxStatus, Store, StoreResult};
-use sha2::Sha256;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -55,9 +54,8 @@ impl Default for WebhookSettings {
 
 /// The signature header value for a body.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    let digest = crate::channel_hooks::mac(secret, body).finalize().into_bytes();
+    format!("sha256={}", hex::encode(digest))
 }
 
 /// Waits before attempt `n + 1` after `n` failures: 2ⁿ seconds, at most ten minutes.

@@ -252,16 +252,6 @@ impl Book {
             .unwrap_or_default()
     }
 
-    /// Whether the book holds this SKU's levels (the store locked them).
-    pub fn covers(&self, sku: &str) -> bool {
-        self.levels.keys().any(|(s, _)| s == sku)
-    }
-
-    /// Available units of a SKU summed over some warehouses.
-    pub fn available(&self, sku: &str, warehouses: &[String]) -> i64 {
-        warehouses.iter().map(|w| self.level(sku, w).available()).sum()
-    }
-
     /// Applies a movement to one level.
     pub fn apply(&mut self, sku: &str, warehouse: &str, movement: Movement) -> Result<StockLevel, InventoryError> {
         let key = (sku.to_owned(), warehouse.to_owned());

@@ -22,7 +22,8 @@ use crate::feed::FEED_CHANNEL;
 use crate::ingest_tx::{ORDER_STATE_COLUMNS, order_state_from_row};
 use crate::inventory::{WAREHOUSE_COLUMNS, warehouse_from_row};
 use crate::rows::{
-    CATALOGUE_SELECT, CHANNEL_RULE_COLUMNS, catalogue_from_row, channel_rule_from_row, order_stock_from_rows,
+    CATALOGUE_SELECT, CHANNEL_RULE_COLUMNS, alias_from_row, catalogue_from_row, channel_rule_from_row,
+    order_stock_from_rows,
 };
 use crate::stock_tx::level_from_row;
 use crate::tx::PgTx;
@@ -101,15 +102,7 @@ impl AllocTx for PgTx {
         .fetch_all(self.conn())
         .await
         .map_err(map)?;
-        rows.iter()
-            .map(|r| {
-                Ok(SkuAlias {
-                    channel: r.try_get("channel").map_err(map)?,
-                    alias: r.try_get("alias").map_err(map)?,
-                    sku: r.try_get("sku").map_err(map)?,
-                })
-            })
-            .collect()
+        rows.iter().map(alias_from_row).collect()
     }
 
     async fn bundles_containing(&mut self, tenant: &TenantId, skus: &[String]) -> StoreResult<Vec<CatalogueRow>> {

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use ordo_core::ingest::NewEvent;
+use ordo_core::ingest::{NewEvent, OrderState};
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
 use ordo_store::StoreResult;
 use ordo_store::flow::{InboxRow, LockedOrder};
@@ -77,7 +77,12 @@ impl BatchCache {
     }
 
     /// Records an order row as this transaction now has it.
-    pub(crate) fn remember(&mut self, key: OrderKey, locked: LockedOrder) {
+    pub(crate) fn remember(&mut self, tenant: &TenantId, state: &OrderState, last_event_seq: i64) {
+        let key = key(tenant, &state.order.channel, &state.order.external_id);
+        let locked = LockedOrder {
+            state: state.clone(),
+            last_event_seq,
+        };
         self.orders.insert(key, locked);
     }
 

@@ -199,14 +199,7 @@ impl IngestTx for PgTx {
         .map_err(map)?;
         let inserted = done.rows_affected() == 1;
         if inserted {
-            let key = batch::key(tenant, &state.order.channel, &state.order.external_id);
-            self.batch.remember(
-                key,
-                LockedOrder {
-                    state: state.clone(),
-                    last_event_seq,
-                },
-            );
+            self.batch.remember(tenant, state, last_event_seq);
         }
         Ok(inserted)
     }
@@ -247,14 +240,7 @@ impl IngestTx for PgTx {
             // The flow only updates rows it locked in this transaction, so this is a bug.
             return Err(StoreError::Other(format!("order {} to update is missing", state.id)));
         }
-        let key = batch::key(tenant, &state.order.channel, &state.order.external_id);
-        self.batch.remember(
-            key,
-            LockedOrder {
-                state: state.clone(),
-                last_event_seq,
-            },
-        );
+        self.batch.remember(tenant, state, last_event_seq);
         Ok(())
     }
 

@@ -182,6 +182,14 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn tenant_exists(&self, tenant: &TenantId) -> StoreResult<bool> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map)
+    }
+
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY id")
             .fetch_all(&self.pool)

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ordo_core::allocation::{Allocation, OrderStock, Shortage};
 use ordo_core::inventory::{ChannelPolicy, Component, SkuOverride};
-use ordo_store::{CatalogueRow, ChannelRule, StoreResult};
+use ordo_store::{CatalogueRow, ChannelRule, SkuAlias, StoreResult};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
@@ -74,4 +74,13 @@ pub(crate) fn order_stock_from_rows(rows: &[PgRow]) -> StoreResult<OrderStock> {
         }
     }
     Ok(stock)
+}
+
+/// An alias from a row with `channel, alias, sku`.
+pub(crate) fn alias_from_row(row: &PgRow) -> StoreResult<SkuAlias> {
+    Ok(SkuAlias {
+        channel: row.try_get("channel").map_err(map)?,
+        alias: row.try_get("alias").map_err(map)?,
+        sku: row.try_get("sku").map_err(map)?,
+    })
 }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::PgStore;
 use crate::errors::map;
-use crate::rows::{CHANNEL_RULE_COLUMNS, channel_rule_from_row, order_stock_from_rows};
+use crate::rows::{CHANNEL_RULE_COLUMNS, alias_from_row, channel_rule_from_row, order_stock_from_rows};
 use crate::tx::{PgTx, retrying};
 
 /// A listing's page size: clamped rather than refused, as elsewhere.
@@ -120,13 +120,7 @@ impl StockFlowStore for PgStore {
             .await
             .map_err(map)?
             .iter()
-            .map(|r| {
-                Ok(SkuAlias {
-                    channel: r.try_get("channel").map_err(map)?,
-                    alias: r.try_get("alias").map_err(map)?,
-                    sku: r.try_get("sku").map_err(map)?,
-                })
-            })
+            .map(alias_from_row)
             .collect()
     }
 

@@ -176,6 +176,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn tenant_exists(&self, tenant: &TenantId) -> StoreResult<bool> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ?)")
+            .bind(tenant.as_str())
+            .fetch_one(&self.reader)
+            .await
+            .map_err(map_err)
+    }
+
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY id")
             .fetch_all(&self.reader)

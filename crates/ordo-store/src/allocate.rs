@@ -12,8 +12,8 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use ordo_core::allocation::{
-    Aliases, Book, CatalogueEntry, OrderStock, PlanOutcome, StockAction, StockActionKind, StockPolicy, demand, plan,
-    status_after, wanted_action,
+    Aliases, Book, CatalogueEntry, OrderStock, PlanError, PlanOutcome, StockAction, StockActionKind, StockPolicy,
+    demand, plan, status_after, wanted_action,
 };
 use ordo_core::ingest::{EventKind, NewEvent, OrderState};
 use ordo_core::{ChannelId, ExternalOrderId, Order, OrderId, OrderStatus, TenantId};
@@ -337,7 +337,10 @@ pub async fn order_stock_step<T: AllocTx>(
         StockActionKind::Release => "order cancelled",
         StockActionKind::Reserve => "order",
     };
-    apply_action(tx, tenant, ctx, state, &current, &action, reason, actor, now).await
+    apply_action(tx, tenant, ctx, state, &current, &action, reason, actor, now)
+        .await?
+        // A plan refused on ingestion means the stored stock disagrees with the order.
+        .map_err(|e| StoreError::Other(format!("order {}: {e}", state.id)))
 }
 
 fn reserve_action(ctx: &TenantStock, order: &Order, policy: StockPolicy) -> StockAction {
@@ -352,7 +355,7 @@ fn reserve_action(ctx: &TenantStock, order: &Order, policy: StockPolicy) -> Stoc
 
 /// Plans an action, writes its movements and the order's holdings, and says what the
 /// order's status and events become. Fails as retryable if the order involves a SKU
-/// whose levels were not locked.
+/// whose levels were not locked; a refused plan (`Ok(Err)`) has written nothing.
 #[allow(clippy::too_many_arguments)]
 async fn apply_action<T: AllocTx>(
     tx: &mut T,
@@ -364,7 +367,7 @@ async fn apply_action<T: AllocTx>(
     reason: &str,
     actor: &str,
     now: DateTime<Utc>,
-) -> StoreResult<StockStep> {
+) -> StoreResult<Result<StockStep, PlanError>> {
     let mut involved = current.skus();
     if let StockAction::Reserve { demand, .. } = action {
         involved.extend(demand.keys().cloned());
@@ -376,8 +379,10 @@ async fn apply_action<T: AllocTx>(
         )));
     }
     let warehouses = ctx.serving(state.order.channel.as_str());
-    let plan = plan(current, action, &warehouses, &mut ctx.book)
-        .map_err(|e| StoreError::Other(format!("order {}: {e}", state.id)))?;
+    let plan = match plan(current, action, &warehouses, &mut ctx.book) {
+        Ok(plan) => plan,
+        Err(refused) => return Ok(Err(refused)),
+    };
     let reference = format!("{}/{}", state.order.channel, state.order.external_id);
     for m in &plan.moves {
         let record = MovementRecord {
@@ -443,7 +448,7 @@ async fn apply_action<T: AllocTx>(
         };
         events.extend(event);
     }
-    Ok(StockStep { status, events })
+    Ok(Ok(StockStep { status, events }))
 }
 
 fn moved(moves: &[ordo_core::allocation::PlannedMove]) -> Vec<serde_json::Value> {
@@ -538,13 +543,6 @@ pub async fn order_request<T: AllocTx>(
             allowed,
         }));
     }
-    if let StockAction::Return(_) | StockAction::Ship = action {
-        // Plan errors here are the caller's (returning more than shipped), not corruption.
-        let mut trial = ctx.book.clone();
-        if let Err(e) = plan(&current, &action, &[], &mut trial) {
-            return Ok(Err(OrderRequestError::Plan(e)));
-        }
-    }
     let working = OrderState {
         status: if matches!(request, OrderRequest::Retry) {
             state.status
@@ -553,7 +551,12 @@ pub async fn order_request<T: AllocTx>(
         },
         ..state.clone()
     };
-    let step = apply_action(tx, tenant, &mut ctx, &working, &current, &action, name, actor, now).await?;
+    // Refused here it is the caller's request (e.g. returning more than shipped), and
+    // nothing was written.
+    let step = match apply_action(tx, tenant, &mut ctx, &working, &current, &action, name, actor, now).await? {
+        Ok(step) => step,
+        Err(refused) => return Ok(Err(OrderRequestError::Plan(refused))),
+    };
     let mut events: Vec<NewEvent> = event.into_iter().collect();
     events.extend(step.events);
     if events.is_empty() && step.status == state.status {

@@ -522,6 +522,8 @@ pub async fn tenants_are_created_once(store: S) {
     setup(&store, &["acme", "acme"]).await;
     let tenants = store.list_tenants().await.unwrap();
     assert_eq!(tenants.iter().filter(|t| t.id.as_str() == "acme").count(), 1);
+    assert!(store.tenant_exists(&tenant("acme")).await.unwrap());
+    assert!(!store.tenant_exists(&tenant("nobody")).await.unwrap());
 }
 
 /// Every search filter narrows correctly and cursor pages cover all rows exactly once.

@@ -16,7 +16,7 @@ use ordo_core::allocation::{OrderStock, ReserveWhen, ShortStock, StockPolicy};
 use serde_json::json;
 
 use crate::contract_inventory::SplitMix;
-use crate::contract_stock::{HOLD, acme, level, now, order, receive, setup};
+use crate::contract_stock::{HOLD, acme, level, now, order, receive, setup, with_policy};
 use crate::inventory::{StockChange, StockOp};
 use crate::{IngestItem, IngestResult, OrderRequest, OrderRequestError, Store, StoreError};
 
@@ -74,7 +74,7 @@ pub(crate) async fn run<T: Store>(store: Arc<T>) {
                         ShortStock::Backorder
                     },
                 };
-                let item = with(
+                let item = with_policy(
                     order(&external_id, &lines, |v| {
                         v["updated_at"] = json!(now().to_rfc3339());
                         if !paid {
@@ -165,13 +165,6 @@ pub(crate) async fn run<T: Store>(store: Arc<T>) {
         }
     }
     check(&store, &orders, &on_hand, &format!("seed {seed} at the end")).await;
-}
-
-fn with(mut item: IngestItem, policy: StockPolicy) -> IngestItem {
-    if let IngestItem::Order { stock, .. } = &mut item {
-        *stock = policy;
-    }
-    item
 }
 
 async fn ingest<T: Store>(store: &Arc<T>, item: IngestItem, context: &str) -> OrderId {

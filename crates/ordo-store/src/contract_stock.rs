@@ -171,7 +171,7 @@ pub(crate) fn order(id: &str, lines: &[(&str, u32)], change: impl FnOnce(&mut se
     }
 }
 
-fn with_policy(mut item: IngestItem, policy: StockPolicy) -> IngestItem {
+pub(crate) fn with_policy(mut item: IngestItem, policy: StockPolicy) -> IngestItem {
     if let IngestItem::Order { stock, .. } = &mut item {
         *stock = policy;
     }

@@ -183,7 +183,7 @@ pub async fn ingest_batch<T: AllocTx>(
     let mut results: Vec<Option<IngestResult>> = vec![None; items.len()];
     for index in sequence {
         let item = &items[index];
-        let ctx = tenants.entry(item_tenant(item).clone()).or_default();
+        let ctx = tenants.entry(item.inbox().tenant.clone()).or_default();
         results[index] = Some(apply(tx, ctx, item, now).await?);
     }
     for (tenant, ctx) in &mut tenants {
@@ -194,14 +194,6 @@ pub async fn ingest_batch<T: AllocTx>(
         .into_iter()
         .map(|r| r.expect("every item was applied"))
         .collect())
-}
-
-fn item_tenant(item: &IngestItem) -> &TenantId {
-    match item {
-        IngestItem::Order { inbox, .. } | IngestItem::Failed { inbox, .. } | IngestItem::Rejected { inbox, .. } => {
-            &inbox.tenant
-        }
-    }
 }
 
 /// Per tenant, locks the stock of every SKU the batch's orders name or already hold.
@@ -245,11 +237,7 @@ async fn apply<T: AllocTx>(
     item: &IngestItem,
     now: DateTime<Utc>,
 ) -> StoreResult<IngestResult> {
-    let inbox = match item {
-        IngestItem::Order { inbox, .. } | IngestItem::Failed { inbox, .. } | IngestItem::Rejected { inbox, .. } => {
-            inbox
-        }
-    };
+    let inbox = item.inbox();
     if let Some(target) = replay_target(inbox) {
         match tx.inbox_status(&inbox.tenant, target).await? {
             Some(InboxStatus::Failed) => {}

@@ -79,6 +79,9 @@ pub trait Store: InventoryStore + StockFlowStore + Send + Sync + 'static {
     /// Lists tenants.
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
 
+    /// Whether a tenant exists (one keyed lookup: for paths that run per request).
+    async fn tenant_exists(&self, tenant: &TenantId) -> StoreResult<bool>;
+
     /// Stores a token (by its hash). The tenant must exist.
     async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()>;
 

@@ -183,6 +183,15 @@ pub enum IngestItem {
     },
 }
 
+impl IngestItem {
+    /// The payload every arrival keeps.
+    pub fn inbox(&self) -> &NewInbox {
+        match self {
+            Self::Order { inbox, .. } | Self::Failed { inbox, .. } | Self::Rejected { inbox, .. } => inbox,
+        }
+    }
+}
+
 /// The result of one arrival.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IngestResult {

@@ -117,7 +117,7 @@ pub async fn platform_hook(
         parameter: "tenant".into(),
         message,
     })?;
-    if !state.store.list_tenants().await?.iter().any(|t| t.id == tenant) {
+    if !state.store.tenant_exists(&tenant).await? {
         return Err(ApiError::NotFound(format!("tenant {tenant} not found")));
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
