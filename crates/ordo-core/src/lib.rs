@@ -15,6 +15,7 @@ pub mod ids;
 pub mod ingest;
 pub mod input;
 pub mod inventory;
+pub mod matching;
 pub mod money;
 pub mod order;
 

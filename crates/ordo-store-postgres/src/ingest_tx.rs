@@ -17,6 +17,8 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use crate::batch;
+use ordo_core::matching::OrderKeys;
+
 use crate::errors::map;
 use crate::query::{parse_inbox_status, parse_order_status};
 use crate::tx::PgTx;
@@ -27,6 +29,7 @@ struct OrderColumns {
     currency: String,
     total_minor: i64,
     document: String,
+    keys: OrderKeys,
 }
 
 impl OrderColumns {
@@ -37,6 +40,7 @@ impl OrderColumns {
             currency: order.currency.code().to_owned(),
             total_minor: order.totals().total,
             document: flow::order_document(order),
+            keys: OrderKeys::of(order),
         }
     }
 }
@@ -174,8 +178,8 @@ impl IngestTx for PgTx {
             "INSERT INTO orders
                  (tenant_id, id, channel, external_id, status, version, last_event_seq, placed_at,
                   buyer_id, buyer_email, buyer_phone, buyer_name, currency, total_minor, document,
-                  created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $16)
+                  created_at, updated_at, match_key, fingerprint)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $16, $17, $18)
              ON CONFLICT (tenant_id, channel, external_id) DO NOTHING",
         )
         .bind(tenant.as_str())
@@ -194,6 +198,8 @@ impl IngestTx for PgTx {
         .bind(columns.total_minor)
         .bind(&columns.document)
         .bind(now)
+        .bind(&columns.keys.match_key)
+        .bind(&columns.keys.fingerprint)
         .execute(self.conn())
         .await
         .map_err(map)?;
@@ -216,7 +222,8 @@ impl IngestTx for PgTx {
         let done = sqlx::query(
             "UPDATE orders SET status = $3, version = $4, last_event_seq = $5, placed_at = $6,
                  buyer_id = $7, buyer_email = $8, buyer_phone = $9, buyer_name = $10,
-                 currency = $11, total_minor = $12, document = $13::jsonb, updated_at = $14
+                 currency = $11, total_minor = $12, document = $13::jsonb, updated_at = $14,
+                 match_key = $15, fingerprint = $16
              WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant.as_str())
@@ -233,6 +240,8 @@ impl IngestTx for PgTx {
         .bind(columns.total_minor)
         .bind(&columns.document)
         .bind(now)
+        .bind(&columns.keys.match_key)
+        .bind(&columns.keys.fingerprint)
         .execute(self.conn())
         .await
         .map_err(map)?;

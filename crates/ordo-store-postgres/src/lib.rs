@@ -17,6 +17,7 @@
 
 mod alloc_tx;
 mod batch;
+mod channel_store;
 mod errors;
 mod feed;
 mod ingest_tx;

@@ -95,11 +95,7 @@ pub(crate) async fn search_orders(
     query: &OrderQuery,
 ) -> StoreResult<Page<OrderSummary>> {
     let limit = page_size(query.limit);
-    let mut sql = QueryBuilder::<Postgres>::new(
-        "SELECT id, channel, external_id, status, placed_at, buyer_id, buyer_name, currency, total_minor,
-                version, updated_at
-         FROM orders WHERE tenant_id = ",
-    );
+    let mut sql = QueryBuilder::<Postgres>::new(format!("SELECT {SUMMARY_COLUMNS} FROM orders WHERE tenant_id = "));
     sql.push_bind(tenant.as_str());
     if let Some(channel) = &query.channel {
         sql.push(" AND channel = ").push_bind(channel.as_str());
@@ -139,7 +135,12 @@ pub(crate) async fn search_orders(
     Ok(Page::from_overfetch(items, limit, ordo_store::order_cursor))
 }
 
-fn summary_from_row(row: &PgRow) -> StoreResult<OrderSummary> {
+/// The columns [`summary_from_row`] reads.
+pub(crate) const SUMMARY_COLUMNS: &str =
+    "id, channel, external_id, status, placed_at, buyer_id, buyer_name, currency, total_minor, version, updated_at";
+
+/// A search row of `orders`, selected with [`SUMMARY_COLUMNS`].
+pub(crate) fn summary_from_row(row: &PgRow) -> StoreResult<OrderSummary> {
     let status: String = row.try_get("status").map_err(map)?;
     Ok(OrderSummary {
         id: OrderId(row.try_get("id").map_err(map)?),

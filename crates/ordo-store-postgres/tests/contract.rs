@@ -38,3 +38,9 @@ mod stock {
 
     ordo_store::stock_contract_tests!(fresh_store);
 }
+
+mod channel {
+    use super::fresh_store;
+
+    ordo_store::channel_contract_tests!(fresh_store);
+}

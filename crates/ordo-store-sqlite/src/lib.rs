@@ -9,6 +9,7 @@
 //! crash or power loss.
 
 mod alloc_tx;
+mod channel_store;
 mod inventory;
 mod read;
 mod stock_flow;

@@ -61,6 +61,27 @@ pub(crate) async fn get_order(pool: &SqlitePool, tenant: &TenantId, id: OrderId)
     }))
 }
 
+/// The columns [`summary`] reads.
+pub(crate) const SUMMARY_COLUMNS: &str =
+    "id, channel, external_id, status, placed_at, buyer_id, buyer_name, currency, total_minor, version, updated_at";
+
+/// A search row of `orders`, selected with [`SUMMARY_COLUMNS`].
+pub(crate) fn summary(row: &SqliteRow) -> StoreResult<OrderSummary> {
+    Ok(OrderSummary {
+        id: OrderId(get(row, "id")?),
+        channel: get(row, "channel")?,
+        external_id: get(row, "external_id")?,
+        status: order_status(&get::<String>(row, "status")?)?,
+        placed_at: from_micros(get(row, "placed_at")?)?,
+        buyer_id: get(row, "buyer_id")?,
+        buyer_name: get(row, "buyer_name")?,
+        currency: get(row, "currency")?,
+        total_minor: get(row, "total_minor")?,
+        version: get(row, "version")?,
+        updated_at: from_micros(get(row, "updated_at")?)?,
+    })
+}
+
 fn clamp(limit: u32) -> u32 {
     limit.clamp(1, MAX_PAGE)
 }
@@ -71,10 +92,8 @@ pub(crate) async fn search_orders(
     query: &OrderQuery,
 ) -> StoreResult<Page<OrderSummary>> {
     let limit = clamp(query.limit);
-    let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "SELECT id, channel, external_id, status, placed_at, buyer_id, buyer_name, currency, total_minor, version, \
-         updated_at FROM orders WHERE tenant_id = ",
-    );
+    let mut sql: QueryBuilder<Sqlite> =
+        QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM orders WHERE tenant_id = "));
     sql.push_bind(tenant.as_str());
     if let Some(channel) = &query.channel {
         sql.push(" AND channel = ").push_bind(channel.as_str());
@@ -103,24 +122,7 @@ pub(crate) async fn search_orders(
     sql.push(" ORDER BY placed_at DESC, id DESC LIMIT ")
         .push_bind(i64::from(limit) + 1);
     let rows = sql.build().fetch_all(pool).await.map_err(map_err)?;
-    let items = rows
-        .iter()
-        .map(|row| {
-            Ok(OrderSummary {
-                id: OrderId(get(row, "id")?),
-                channel: get(row, "channel")?,
-                external_id: get(row, "external_id")?,
-                status: order_status(&get::<String>(row, "status")?)?,
-                placed_at: from_micros(get(row, "placed_at")?)?,
-                buyer_id: get(row, "buyer_id")?,
-                buyer_name: get(row, "buyer_name")?,
-                currency: get(row, "currency")?,
-                total_minor: get(row, "total_minor")?,
-                version: get(row, "version")?,
-                updated_at: from_micros(get(row, "updated_at")?)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+    let items = rows.iter().map(summary).collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_overfetch(items, limit as usize, ordo_store::order_cursor))
 }
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ordo_core::ingest::{NewEvent, OrderState, Outcome};
 use ordo_core::inventory::StockLevel;
+use ordo_core::matching::OrderKeys;
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, OrderStatus, TenantId};
 use ordo_store::flow::{IdempotencyRecord, InboxRow, IngestTx, LockedOrder, order_document, order_from_document};
 use ordo_store::inventory::{MovementRecord, SkuKind, StockTx};
@@ -337,10 +338,13 @@ impl IngestTx for WriteTx<'_> {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let order = &state.order;
+        let keys = OrderKeys::of(order);
         let inserted = self.execute(
             "INSERT INTO orders (tenant_id, id, channel, external_id, status, version, last_event_seq, placed_at, \
-             buyer_id, buyer_email, buyer_phone, buyer_name, currency, total_minor, document, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16) ON CONFLICT DO NOTHING",
+             buyer_id, buyer_email, buyer_phone, buyer_name, currency, total_minor, document, created_at, updated_at, \
+             match_key, fingerprint) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18) \
+             ON CONFLICT DO NOTHING",
             params![
                 tenant.as_str(),
                 state.id.0,
@@ -357,7 +361,9 @@ impl IngestTx for WriteTx<'_> {
                 order.currency.code(),
                 order.totals().total,
                 order_document(order),
-                micros(now)
+                micros(now),
+                keys.match_key,
+                keys.fingerprint
             ],
         )?;
         Ok(inserted == 1)
@@ -371,10 +377,11 @@ impl IngestTx for WriteTx<'_> {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let order = &state.order;
+        let keys = OrderKeys::of(order);
         self.execute(
             "UPDATE orders SET status = ?1, version = ?2, last_event_seq = ?3, placed_at = ?4, buyer_id = ?5, \
              buyer_email = ?6, buyer_phone = ?7, buyer_name = ?8, currency = ?9, total_minor = ?10, document = ?11, \
-             updated_at = ?12 WHERE tenant_id = ?13 AND id = ?14",
+             updated_at = ?12, match_key = ?15, fingerprint = ?16 WHERE tenant_id = ?13 AND id = ?14",
             params![
                 state.status.as_str(),
                 state.version,
@@ -389,7 +396,9 @@ impl IngestTx for WriteTx<'_> {
                 order_document(order),
                 micros(now),
                 tenant.as_str(),
-                state.id.0
+                state.id.0,
+                keys.match_key,
+                keys.fingerprint
             ],
         )?;
         Ok(())

@@ -12,6 +12,8 @@
 //! - (tenant, channel, external id) names at most one order, under any concurrency.
 
 pub mod allocate;
+pub mod channel;
+pub mod channel_records;
 pub mod flow;
 pub mod inventory;
 mod publish;
@@ -20,6 +22,8 @@ pub mod stock_records;
 
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(feature = "contract")]
+pub mod contract_channel;
 #[cfg(feature = "contract")]
 pub mod contract_inventory;
 #[cfg(feature = "contract")]
@@ -34,6 +38,7 @@ use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
 use uuid::Uuid;
 
+pub use channel_records::ChannelStore;
 pub use inventory::InventoryStore;
 pub use records::*;
 pub use stock_records::*;
@@ -63,7 +68,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the application stores and reads.
 #[async_trait]
-pub trait Store: InventoryStore + StockFlowStore + Send + Sync + 'static {
+pub trait Store: InventoryStore + StockFlowStore + ChannelStore + Send + Sync + 'static {
     /// Short name of the backend, e.g. `sqlite`.
     fn backend(&self) -> &'static str;
 
