@@ -71,6 +71,12 @@ use crate::error::ApiError;
         routes::live::channel_stock,
         routes::live::alerts,
         routes::live::outbox,
+        routes::matching::list_drift,
+        routes::matching::duplicates,
+        routes::matching::merge_candidates,
+        routes::matching::list_merges,
+        routes::matching::create_merge,
+        routes::matching::undo_merge,
         routes::tokens::create_token,
         routes::tokens::list_tokens,
         routes::tokens::revoke_token,
@@ -84,6 +90,7 @@ use crate::error::ApiError;
         (name = "inbox", description = "Every inbound payload, and replay of failed ones"),
         (name = "inventory", description = "Warehouses, catalogue, stock, movements, availability"),
         (name = "fulfilment", description = "Ship, return, cancel, retry: an order's stock after it arrives"),
+        (name = "channels", description = "Connectors, mappings and payload drift"),
         (name = "live", description = "Live stream and feed, channel quantities, alerts, outbox"),
         (name = "tokens", description = "API tokens of the caller's tenant"),
         (name = "system", description = "Health, metrics, this document"),
@@ -114,7 +121,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ingest/{mapping}", post(routes::orders::ingest_mapped))
         .route("/api/v1/hooks/{platform}/{tenant}", post(routes::orders::platform_hook))
         .route("/api/v1/mappings", get(routes::orders::list_mappings))
+        .route("/api/v1/orders/duplicates", get(routes::matching::duplicates))
         .route("/api/v1/orders/{id}", get(routes::orders::get_order))
+        .route(
+            "/api/v1/merges",
+            get(routes::matching::list_merges).post(routes::matching::create_merge),
+        )
+        .route("/api/v1/merges/candidates", get(routes::matching::merge_candidates))
+        .route(
+            "/api/v1/merges/{id}",
+            axum::routing::delete(routes::matching::undo_merge),
+        )
+        .route("/api/v1/drift", get(routes::matching::list_drift))
         .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::ship))
         .route("/api/v1/orders/{id}/return", post(routes::fulfilment::return_goods))
         .route("/api/v1/orders/{id}/cancel", post(routes::fulfilment::cancel))

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use ordo_app::{FeedHub, IngestService, TokenService};
+use ordo_app::{FeedHub, IngestService, MatchSettings, TokenService};
 use ordo_store::Store;
 
 /// Limits of the HTTP layer.
@@ -40,4 +40,6 @@ pub struct AppState {
     pub limits: HttpLimits,
     /// Rung after every write that may add feed events; live streams wait on it.
     pub feed: FeedHub,
+    /// Windows for likely duplicates and merges.
+    pub matching: MatchSettings,
 }

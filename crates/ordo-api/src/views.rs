@@ -113,6 +113,28 @@ pub struct OrderView {
     pub totals: TotalsView,
     /// Every event, oldest first.
     pub events: Vec<EventView>,
+    /// Notes someone should see, e.g. `schema_drift` when its payload did not have the
+    /// shape its mapping expects.
+    pub flags: Vec<FlagView>,
+    /// Orders with the same buyer, address, goods and amount within the duplicate window,
+    /// on any channel.
+    pub possible_duplicates: Vec<OrderSummaryView>,
+    /// Orders that could ship with it (same buyer and address, within the merge window).
+    pub merge_candidates: Vec<OrderSummaryView>,
+    /// The merge it ships in.
+    pub merge_id: Option<Uuid>,
+}
+
+/// A note on an order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlagView {
+    /// e.g. `schema_drift`.
+    pub kind: String,
+    /// Details.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 impl From<OrderRecord> for OrderView {
@@ -140,6 +162,10 @@ impl From<OrderRecord> for OrderView {
             },
             order: OrderInput::from_order(&order),
             events: record.events.into_iter().map(EventView::from).collect(),
+            flags: Vec::new(),
+            possible_duplicates: Vec::new(),
+            merge_candidates: Vec::new(),
+            merge_id: None,
         }
     }
 }

@@ -73,6 +73,10 @@ async fn a_renamed_field_is_kept_failed_and_replayed_after_the_mapping_file_is_e
     )
     .await;
 
+    // Payloads as they were: this is the shape the mapping's payloads have.
+    let earlier = shopify_example().replace("Order/820982911946154508", "Order/820982911946154001");
+    assert_eq!(post(&app, "/api/v1/ingest/shop.order", earlier).await.0, 201);
+
     // The platform renames created_at.
     let renamed = shopify_example().replace("\"created_at\": \"2021-12-31", "\"created_on\": \"2021-12-31");
     assert!(renamed.contains("\"created_on\""));
@@ -81,6 +85,29 @@ async fn a_renamed_field_is_kept_failed_and_replayed_after_the_mapping_file_is_e
     assert_eq!(body["error"]["code"], "mapping_failed");
     assert_eq!(body["error"]["details"][0]["field"], "placed_at");
     let inbox_id = body["error"]["inbox_id"].as_str().unwrap().to_owned();
+
+    // The rename is reported as drift the moment it arrives, naming both fields.
+    let (_, drift) = app.get_json(&app.admin, "/api/v1/drift").await;
+    let seen = |field: &str, change: &str| {
+        drift.as_array().unwrap().iter().any(|d| {
+            d["mapping"] == "shop.order"
+                && d["field"] == field
+                && d["change"] == change
+                && d["last_inbox_id"] == inbox_id.as_str()
+        })
+    };
+    assert!(
+        seen("created_on", "appeared") && seen("created_at", "vanished"),
+        "{drift}"
+    );
+    let (_, feed) = app.get_json(&app.admin, "/api/v1/feed").await;
+    let announced = feed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "mapping.drift")
+        .count();
+    assert_eq!(announced, 1, "{feed}");
 
     // A broken edit is refused and reported; the mapping in force stays.
     std::fs::write(&file, original.replace("path = \"created_at\"", "pth = \"created_on\"")).unwrap();
@@ -112,6 +139,25 @@ async fn a_renamed_field_is_kept_failed_and_replayed_after_the_mapping_file_is_e
     );
     let (_, entry) = app.get_json(&app.admin, &format!("/api/v1/inbox/{inbox_id}")).await;
     assert_eq!(entry["status"], "processed");
+
+    // A field that appears without breaking the mapping is flagged on the order it came with.
+    let extra = shopify_example()
+        .replace("\"created_at\": \"2021-12-31", "\"created_on\": \"2021-12-31")
+        .replace("Order/820982911946154508", "Order/820982911946154777")
+        .replacen("{", "{\"loyalty_tier\": \"gold\",", 1);
+    let (status, created) = post(&app, "/api/v1/ingest/shop.order", extra).await;
+    assert_eq!(status, 201, "{created}");
+    let (_, order) = app
+        .get_json(
+            &app.admin,
+            &format!("/api/v1/orders/{}", created["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(order["flags"][0]["kind"], "schema_drift", "{order}");
+    assert_eq!(
+        order["flags"][0]["detail"]["appeared"],
+        serde_json::json!(["loyalty_tier"])
+    );
 }
 
 async fn hook(app: &TestApp, platform: &str, headers: &[(&str, String)], body: String) -> (u16, Value) {

@@ -35,6 +35,30 @@ pub struct StockSettings {
     /// Feed events older than this are deleted; a subscriber away longer resumes at the
     /// oldest event kept.
     pub feed_retention: chrono::Duration,
+    /// Likely duplicates and merges.
+    pub matching: MatchSettings,
+}
+
+/// How orders of one buyer are matched: as likely duplicates, and for merging into one
+/// shipment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchSettings {
+    /// Orders placed within this of each other may be merged.
+    pub merge_window: chrono::Duration,
+    /// Orders alike placed within this of each other are likely duplicates.
+    pub duplicate_window: chrono::Duration,
+    /// Whether the sweeper merges candidates by itself (else they wait for a person).
+    pub auto_merge: bool,
+}
+
+impl Default for MatchSettings {
+    fn default() -> Self {
+        Self {
+            merge_window: chrono::Duration::minutes(60),
+            duplicate_window: chrono::Duration::hours(24),
+            auto_merge: false,
+        }
+    }
 }
 
 impl Default for StockSettings {
@@ -47,6 +71,7 @@ impl Default for StockSettings {
             sweep_interval: Duration::from_secs(1),
             forecast_interval: Duration::from_secs(600),
             feed_retention: chrono::Duration::days(7),
+            matching: MatchSettings::default(),
         }
     }
 }
@@ -58,6 +83,8 @@ pub struct SweepReport {
     pub expired: usize,
     /// Waiting orders retried.
     pub retried: usize,
+    /// Merges made by rule.
+    pub merged: usize,
     /// SKUs whose forecast threshold changed.
     pub forecasts: u64,
     /// Feed events deleted as older than the retention.
@@ -93,6 +120,15 @@ pub async fn sweep_once(store: &dyn Store, settings: &StockSettings, forecasts: 
                     .await?;
                 // Refused means it got paid (or cancelled) in the meantime: nothing to do.
                 report.expired += usize::from(result.is_ok());
+            }
+        }
+        if settings.matching.auto_merge {
+            let window = settings.matching.merge_window;
+            for group in store.merge_candidates(&tenant, window, PER_SWEEP).await? {
+                let ids: Vec<_> = group.iter().map(|o| o.id).collect();
+                // Refused means one of them moved on meanwhile: left for the next sweep.
+                let merged = store.merge_orders(&tenant, &ids, window, "rule", Utc::now()).await?;
+                report.merged += usize::from(merged.is_ok());
             }
         }
         for id in store.waiting_orders(&tenant, PER_SWEEP).await? {

@@ -15,6 +15,7 @@
 //! speaks no SQL (that is the adapters); it orders IO and time around them.
 
 pub mod channel_hooks;
+pub mod drift;
 pub mod feed;
 pub mod jobs;
 pub mod mappings;
@@ -25,7 +26,7 @@ pub mod tokens;
 pub mod webhooks;
 
 pub use feed::FeedHub;
-pub use jobs::StockSettings;
+pub use jobs::{MatchSettings, StockSettings};
 pub use mappings::MappingRegistry;
 pub use pipeline::{IngestError, Pipeline, PipelineConfig};
 pub use service::{HookOutcome, IngestService, Ingested, Principal, ReplayError};

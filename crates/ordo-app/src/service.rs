@@ -7,10 +7,12 @@ use chrono::Utc;
 use ordo_core::allocation::StockPolicy;
 use ordo_core::auth::Role;
 use ordo_core::{OrderId, TenantId};
+use ordo_store::channel_records::DriftSighting;
 use ordo_store::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, Store, StoreError};
 use uuid::Uuid;
 
 use crate::channel_hooks::{HookPlatform, verify};
+use crate::drift::DriftWatch;
 use crate::mappings::MappingRegistry;
 use crate::payload::{PayloadError, parse_canonical, parse_mapped, peek_keys};
 use crate::pipeline::{IngestError, Pipeline};
@@ -70,6 +72,7 @@ pub struct IngestService {
     stock: StockPolicy,
     mappings: MappingRegistry,
     hook_secrets: Arc<BTreeMap<&'static str, String>>,
+    drift: DriftWatch,
 }
 
 /// What became of a platform webhook.
@@ -121,6 +124,7 @@ impl IngestService {
             stock,
             mappings,
             hook_secrets: Arc::default(),
+            drift: DriftWatch::default(),
         }
     }
 
@@ -211,6 +215,7 @@ impl IngestService {
             return Ok(None);
         };
         let source = format!("{MAPPED_SOURCE}{mapping}");
+        let drift = self.drift.check(&found, &body);
         let (item, problem) = build_item(
             &Parser::Mapped(found),
             self.stock,
@@ -221,10 +226,31 @@ impl IngestService {
             Uuid::now_v7(),
             None,
         );
-        Ok(Some(Ingested {
-            result: self.pipeline.submit(item).await?,
-            problem,
-        }))
+        let result = self.pipeline.submit(item).await?;
+        if !drift.is_empty() {
+            self.record_drift(&principal.tenant, mapping, drift, &result).await;
+        }
+        Ok(Some(Ingested { result, problem }))
+    }
+
+    /// Records drift after the payload is safely stored; a failure to record it is logged,
+    /// never turned into a lost order.
+    async fn record_drift(&self, tenant: &TenantId, mapping: &str, drift: ordo_mapping::Drift, result: &IngestResult) {
+        let order_id = match result {
+            IngestResult::Applied { order_id, .. } => Some(*order_id),
+            _ => None,
+        };
+        let sighting = DriftSighting {
+            mapping: mapping.to_owned(),
+            appeared: drift.appeared,
+            vanished: drift.vanished,
+            order_id,
+            inbox_id: kept_id(result),
+        };
+        tracing::warn!(mapping, appeared = ?sighting.appeared, vanished = ?sighting.vanished, "payload shape drifted");
+        if let Err(error) = self.store.record_drift(tenant, &sighting, Utc::now()).await {
+            tracing::error!(%error, mapping, "could not record payload drift");
+        }
     }
 
     /// The stock policy orders are ingested under.

@@ -1,4 +1,4 @@
-//! Evaluating one rule: source, text operations, tables, maps and type conversion.
+//! Evaluating one rule: condition, source, text operations, tables, maps and type conversion.
 
 use std::collections::BTreeMap;
 
@@ -6,8 +6,14 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, SecondsFormat, TimeZone, Utc}
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::path;
+use crate::money::{self, Decimal, MoneyForm};
+use crate::path::{self, Scope};
 use crate::{MapError, Rule};
+
+/// Decimal places of minor units when a rule gives no `exponent` (fen, cents).
+pub(crate) const DEFAULT_EXPONENT: u32 = 2;
+/// Most decimal places an `exponent` may ask for (ISO 4217 has at most 4).
+const MAX_EXPONENT: u32 = 6;
 
 /// A value type to convert to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -44,20 +50,27 @@ fn missing(field: &str, what: String) -> MapError {
     }
 }
 
+/// Named lookup tables of a mapping.
+type Tables = BTreeMap<String, BTreeMap<String, String>>;
+
 impl Rule {
     /// Checks the rule on its own (at load).
-    pub(crate) fn check(&self, tables: &BTreeMap<String, BTreeMap<String, String>>) -> Result<(), String> {
+    pub(crate) fn check(&self, tables: &Tables) -> Result<(), String> {
         let sources = [
             self.path.is_some(),
             self.constant.is_some(),
             self.concat.is_some(),
             self.first_of.is_some(),
+            self.sum.is_some(),
         ];
         if sources.iter().filter(|s| **s).count() != 1 {
-            return Err("needs exactly one of path, const, concat, first_of".into());
+            return Err("needs exactly one of path, const, concat, first_of, sum".into());
         }
-        for p in self.sources() {
-            path::check(p.strip_prefix("$.").unwrap_or(p))?;
+        for p in self.plain_paths() {
+            path::check(p, false)?;
+        }
+        for term in self.sum.iter().flatten() {
+            path::check(sum_term(term).1, true)?;
         }
         if let Some(table) = &self.table
             && !tables.contains_key(table)
@@ -71,37 +84,70 @@ impl Rule {
                 .ok_or("time = \"local\" needs zone, e.g. \"+08:00\"")?;
             parse_zone(zone)?;
         }
-        if self.money && (self.kind.is_some() || self.time.is_some()) {
+        let money = self.money.is_some();
+        if money && (self.kind.is_some() || self.time.is_some()) {
             return Err("money cannot be combined with type or time".into());
+        }
+        let needs_money = [
+            (self.exponent.is_some(), "exponent"),
+            (self.divide_by.is_some(), "divide_by"),
+            (self.sum.is_some(), "sum"),
+        ];
+        if let Some((_, what)) = needs_money.iter().find(|(used, _)| *used && !money) {
+            return Err(format!("{what} needs money = true or \"minor\""));
+        }
+        if self.exponent.is_some_and(|e| e > MAX_EXPONENT) {
+            return Err(format!("exponent must be 0 to {MAX_EXPONENT}"));
+        }
+        if self.remainder_to.is_some() && self.divide_by.is_none() {
+            return Err("remainder_to needs divide_by".into());
+        }
+        if self.sum.is_some() && (self.after_last.is_some() || self.table.is_some() || self.map.is_some()) {
+            return Err("sum cannot be combined with after_last, table or map".into());
+        }
+        if let Some((p, _)) = self.when.iter().find(|(_, values)| values.is_empty()) {
+            return Err(format!("when {p:?} lists no values"));
         }
         Ok(())
     }
 
-    /// The source paths the rule reads (not literals).
-    pub(crate) fn sources(&self) -> impl Iterator<Item = &str> {
+    /// Paths read other than `sum` terms: the source, `when` conditions and `divide_by`.
+    fn plain_paths(&self) -> impl Iterator<Item = &str> {
         let lists = self.concat.iter().chain(self.first_of.iter()).flatten();
         self.path
             .iter()
             .chain(lists)
             .map(String::as_str)
             .filter(|p| !is_literal(p))
+            .chain(self.when.keys().map(String::as_str))
+            .chain(self.divide_by.as_deref())
     }
 
-    /// The value for `field`, or `None` for an optional field with no source value.
+    /// Every path the rule reads (not literals), `sum` terms without their sign.
+    pub(crate) fn sources(&self) -> impl Iterator<Item = &str> {
+        let sums = self.sum.iter().flatten().map(|t| sum_term(t).1);
+        self.plain_paths().chain(sums)
+    }
+
+    /// The value for `field`, or `None` when a `when` condition does not hold or an
+    /// optional field has no source value. A `divide_by` remainder is pushed onto
+    /// `remainders` with the field that takes it.
     pub(crate) fn evaluate(
         &self,
-        item: &Value,
-        order: &Value,
-        tables: &BTreeMap<String, BTreeMap<String, String>>,
+        scope: Scope<'_>,
+        tables: &Tables,
         field: &str,
+        remainders: &mut Vec<(String, Decimal)>,
     ) -> Result<Option<Value>, MapError> {
-        let read = |p: &str| -> Option<Value> {
-            match p.strip_prefix("$.") {
-                Some(rest) => path::get(order, rest).cloned(),
-                None => path::get(item, p).cloned(),
+        let read = |p: &str| path::read(p, scope).filter(|v| !v.is_null()).cloned();
+        for (p, allowed) in &self.when {
+            let actual = read(p).map(|v| text_of(&v));
+            if !allowed.iter().any(|a| Some(text_of(a)) == actual) {
+                return Ok(None);
             }
-            .filter(|v| !v.is_null())
-        };
+        }
+        let exponent = self.exponent.unwrap_or(DEFAULT_EXPONENT);
+        let mut summed = None;
         let raw = if let Some(p) = &self.path {
             read(p)
         } else if let Some(c) = &self.constant {
@@ -116,12 +162,15 @@ impl Rule {
                 .collect();
             let joined = text.concat();
             (!joined.trim().is_empty()).then(|| Value::String(joined.trim().to_owned()))
-        } else {
-            self.first_of
+        } else if let Some(paths) = &self.first_of {
+            paths
                 .iter()
-                .flatten()
                 .filter_map(|p| read(p))
                 .find(|v| !text_of(v).trim().is_empty())
+        } else {
+            let form = self.money.unwrap_or(MoneyForm::Decimal);
+            summed = self.sum_of(scope, form, exponent).map_err(|m| missing(field, m))?;
+            summed.map(|d| Value::String(d.to_string()))
         };
         let Some(mut value) = raw.or_else(|| self.default.clone()) else {
             if self.optional {
@@ -158,10 +207,76 @@ impl Rule {
         if let Some(format) = self.time {
             value = Value::String(convert_time(format, self.zone.as_deref(), &value).map_err(|m| missing(field, m))?);
         }
-        if self.money {
-            value = Value::String(money_text(&value).map_err(|m| missing(field, m))?);
+        if let Some(form) = self.money {
+            let mut amount = match summed {
+                Some(amount) => amount,
+                None => money::from_json(form, exponent, &value).map_err(|m| missing(field, m))?,
+            };
+            if let Some(by) = &self.divide_by {
+                amount = self.divide(amount, by, read(by), field, remainders)?;
+            }
+            value = Value::String(amount.to_string());
         }
         Ok(Some(value))
+    }
+
+    /// The exact sum of every amount the `sum` terms read; `None` when none is present.
+    fn sum_of(&self, scope: Scope<'_>, form: MoneyForm, exponent: u32) -> Result<Option<Decimal>, String> {
+        let mut total: Option<Decimal> = None;
+        for term in self.sum.iter().flatten() {
+            let (negative, p) = sum_term(term);
+            for value in path::read_all(p, scope).into_iter().filter(|v| !v.is_null()) {
+                let amount = money::from_json(form, exponent, value).map_err(|m| format!("{p}: {m}"))?;
+                let amount = if negative { amount.negate() } else { amount };
+                total = Some(match total {
+                    None => amount,
+                    Some(t) => t.checked_add(amount).ok_or("the sum is too large")?,
+                });
+            }
+        }
+        Ok(total)
+    }
+
+    /// `amount ÷ count`, rounded up; an inexact division's remainder goes to
+    /// `remainder_to`, or is an error when there is none.
+    fn divide(
+        &self,
+        amount: Decimal,
+        by: &str,
+        count: Option<Value>,
+        field: &str,
+        remainders: &mut Vec<(String, Decimal)>,
+    ) -> Result<Decimal, MapError> {
+        let text = count.as_ref().map_or_else(|| "missing".to_owned(), text_of);
+        let n = count
+            .and_then(|v| convert_kind(Kind::Integer, &v).ok())
+            .and_then(|v| v.as_i64())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| missing(field, format!("divide_by {by}: {text} is not a positive whole number")))?;
+        let (quotient, remainder) = amount
+            .div_ceil(i128::from(n))
+            .ok_or_else(|| missing(field, format!("{amount} ÷ {n} is too large")))?;
+        if remainder.mantissa != 0 {
+            let Some(target) = &self.remainder_to else {
+                return Err(missing(
+                    field,
+                    format!(
+                        "{amount} ÷ {n} is not exact in {} decimal places (remainder_to names a field for the remainder)",
+                        amount.scale
+                    ),
+                ));
+            };
+            remainders.push((target.clone(), remainder));
+        }
+        Ok(quotient)
+    }
+}
+
+/// `-path` subtracts; the sign and the path.
+fn sum_term(term: &str) -> (bool, &str) {
+    match term.trim().strip_prefix('-') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, term.trim()),
     }
 }
 
@@ -229,23 +344,4 @@ fn convert_time(format: TimeFormat, zone: Option<&str>, value: &Value) -> Result
         }
     };
     Ok(time.to_rfc3339_opts(SecondsFormat::AutoSi, false))
-}
-
-/// Money as decimal text. A decimal string is kept as written (the core checks its
-/// digits against the currency); a JSON number is written in its shortest exact decimal
-/// form, which for prices sent as floats (`89.99`) is the price the platform meant.
-fn money_text(value: &Value) -> Result<String, String> {
-    let text = text_of(value);
-    let trimmed = text.trim();
-    let digits = trimmed.strip_prefix('-').unwrap_or(trimmed);
-    let ok = !digits.is_empty()
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && digits.matches('.').count() <= 1
-        && !digits.starts_with('.')
-        && !digits.ends_with('.');
-    if ok {
-        Ok(trimmed.to_owned())
-    } else {
-        Err(format!("{text:?} is not a decimal amount"))
-    }
 }

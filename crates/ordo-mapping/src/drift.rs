@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::Mapping;
+use crate::{Mapping, path};
 
 /// Deepest nesting recorded: deeper structure (e.g. free-form metadata) is not a schema.
 const MAX_DEPTH: usize = 4;
@@ -83,13 +83,16 @@ impl Mapping {
         let root = self.root.as_deref().map(|r| format!("{r}."));
         let mut paths = BTreeSet::new();
         for rule in self.fields.values() {
-            paths.extend(rule.sources().map(shape_path));
+            paths.extend(rule.sources().flat_map(|p| path::shape_paths(p, "")));
         }
+        // Line paths are under the folded line array; `$.` paths and `$.` join operands
+        // are order-level, `@.` operands are the line's.
+        let line = path::shape_paths(&self.lines.each, "")
+            .pop()
+            .map(|each| format!("{each}[]"));
+        let line = line.unwrap_or_default();
         for rule in self.lines.fields.values() {
-            paths.extend(rule.sources().map(|p| match p.strip_prefix("$.") {
-                Some(order_level) => shape_path(order_level),
-                None => format!("{}[].{}", self.lines.each, shape_path(p)),
-            }));
+            paths.extend(rule.sources().flat_map(|p| path::shape_paths(p, &line)));
         }
         match root {
             Some(root) => paths.into_iter().map(|p| format!("{root}{p}")).collect(),
@@ -109,24 +112,6 @@ impl Mapping {
             .collect();
         Drift { appeared, vanished }
     }
-}
-
-/// `shipping_lines[0].price` → `shipping_lines[].price`.
-fn shape_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut in_index = false;
-    for c in path.chars() {
-        match c {
-            '[' => {
-                in_index = true;
-                out.push_str("[]");
-            }
-            ']' => in_index = false,
-            _ if in_index => {}
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -157,5 +142,36 @@ mod tests {
         assert!(shape.contains("shipping_lines[].price"));
         assert!(shape.contains("line_items[].sku"));
         assert!(shape.contains("total_shipping_price_set.shop_money.amount"));
+    }
+    #[test]
+    fn joined_and_summed_paths_fold_to_every_field_they_read() {
+        let text = "name = \"j\"\nroot = \"order\"\n[fields]\n\
+            city = { path = \"addresses[id=$.shipping_address_id].city\" }\n\
+            fee = { sum = [\"items[].fee\", \"-items[].off\"], money = true }\n\
+            [lines]\neach = \"items\"\n[lines.fields]\n\
+            line_city = { path = \"$.addresses[id=@.address_id].city\" }\n\
+            tax = { path = \"sums[type='TAX'].v\", money = true, when = { \"$.state\" = [\"ok\"] } }\n";
+        let mapping = Mapping::load("j.toml", text).unwrap();
+        let shape: Vec<String> = mapping.read_shape().into_iter().collect();
+        let want = [
+            "order.addresses[].city",
+            "order.addresses[].id",
+            "order.items[].address_id",
+            "order.items[].fee",
+            "order.items[].off",
+            "order.items[].sums[].type",
+            "order.items[].sums[].v",
+            "order.shipping_address_id",
+            "order.state",
+        ];
+        assert_eq!(shape, want);
+        // The platform renames the address id: the join's key is reported as vanished.
+        let before = json!({"order": {"shipping_address_id": 1, "addresses": [{"id": 1, "city": "x"}],
+            "items": [{"address_id": 1}]}});
+        let after = json!({"order": {"shipping_address_id": 1, "addresses": [{"address_id": 1, "city": "x"}],
+            "items": [{"address_id": 1}]}});
+        let drift = mapping.drift(&Shape::of(&before), &after);
+        assert_eq!(drift.appeared, ["order.addresses[].address_id"]);
+        assert_eq!(drift.vanished, ["order.addresses[].id"]);
     }
 }

@@ -12,23 +12,40 @@
 //! financial_status = { path = "financial_status", map = { paid = "paid", voided = "voided" } }
 //! shipping_fee = { path = "total_shipping_price_set.shop_money.amount", money = true, default = "0" }
 //! "shipping_address.name" = { concat = ["shipping_address.first_name", "' '", "shipping_address.last_name"] }
+//! # Only for cancelled orders: the time of the update that cancelled it.
+//! cancelled_at = { path = "update_time", time = "epoch_seconds", when = { order_status = [4] } }
 //!
 //! [lines]
 //! each = "line_items"
 //! [lines.fields]
-//! sku = { path = "sku" }
+//! sku = { first_of = ["outer_sku_id", "sku_id"] }
 //! quantity = { path = "quantity", type = "integer" }
 //! unit_price = { path = "price", money = true }
+//! # A join: the line names its address by id; the address is in the order's list.
+//! city = { path = "$.addresses[id=@.address_id].city", optional = true }
 //! ```
 //!
 //! A target name with dots (`buyer.email`) writes into a nested object. A source path is
-//! dot-separated keys with `[n]` indexes (`addresses[0].city`). See [`Rule`] for every
-//! conversion, [`TestVector`] for the `[[tests]]` a mapping carries, and [`Shape`] /
-//! [`Drift`] for noticing that a platform changed its payload. Invariant: nothing here does IO or reads a clock; a mapping is data, and
-//! applying it is a pure function of the payload.
+//! dot-separated keys with brackets (`addresses[0].city`); line paths are relative to the
+//! line and `$.` makes them relative to the order. A bracket is an index `[0]`, a join
+//! `[field=operand]` (the first element whose `field` equals the operand: `$.path` from
+//! the order, `@.path` from the current line, `'text'` a literal; no match is a missing
+//! value, so `default` / `optional` apply), or `[]` (every element, only in `sum`).
+//!
+//! Money is never a float: `money = true` reads decimal strings as written and JSON
+//! numbers as the decimal the platform wrote (float noise such as `12.299999999999999`
+//! is rounded off to `exponent` places, default 2; a real extra digit is refused);
+//! `money = "minor"` reads whole minor units (`1999` fen → `19.99`); `sum` adds amounts
+//! exactly; `divide_by` turns a line total into a unit price, rounding up and handing the
+//! remainder to `remainder_to` (a discount) so nothing is invented or lost. See [`Rule`].
+//!
+//! See [`TestVector`] for the `[[tests]]` a mapping carries, and [`Shape`] / [`Drift`] for
+//! noticing that a platform changed its payload. Invariant: nothing here does IO or reads a
+//! clock; a mapping is data, and applying it is a pure function of the payload.
 
 mod convert;
 mod drift;
+mod money;
 mod path;
 
 use std::collections::BTreeMap;
@@ -37,13 +54,31 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use convert::TimeFormat;
+pub use money::MoneyForm;
 
-/// The mappings shipped with Ordo, as (file name, text).
+use crate::money::Decimal;
+use crate::path::Scope;
+
+/// The mappings shipped with Ordo, as (file name, text). Shopify stays first: other
+/// crates' tests take it as the example mapping.
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("shopify.order.toml", include_str!("../mappings/shopify.order.toml")),
     (
         "woocommerce.order.toml",
         include_str!("../mappings/woocommerce.order.toml"),
+    ),
+    ("amazon.order.toml", include_str!("../mappings/amazon.order.toml")),
+    (
+        "amazon.order.2026.toml",
+        include_str!("../mappings/amazon.order.2026.toml"),
+    ),
+    ("taobao.order.toml", include_str!("../mappings/taobao.order.toml")),
+    ("jd.order.toml", include_str!("../mappings/jd.order.toml")),
+    ("douyin.order.toml", include_str!("../mappings/douyin.order.toml")),
+    ("pinduoduo.order.toml", include_str!("../mappings/pinduoduo.order.toml")),
+    (
+        "xiaohongshu.order.toml",
+        include_str!("../mappings/xiaohongshu.order.toml"),
     ),
 ];
 pub use drift::{Drift, Shape};
@@ -124,12 +159,42 @@ pub struct Lines {
     pub fields: BTreeMap<String, Rule>,
 }
 
-/// How one target field gets its value. Exactly one source: `path`, `const`, `concat` or
-/// `first_of`; then, in this order: `after_last`, `table`, `map`, the type conversion
-/// (`type`, `time`, `money`), and `default` when the source is missing or null.
+/// How one target field gets its value.
+///
+/// Evaluation order: `when` (all conditions must hold, else the field is left out); the
+/// source, exactly one of `path`, `const`, `concat`, `first_of`, `sum`; `default` when the
+/// source is missing or null (and `optional` leaves the field out instead of failing);
+/// then `after_last`, `table`, `map`, the conversion (`type`, `time`, or `money` with
+/// `exponent`), and `divide_by`.
+///
+/// Paths may join across arrays with `[field=operand]`, e.g.
+/// `$.addresses[id=@.address_id].city` (the order's address whose `id` is this line's
+/// `address_id`) or `proceeds.breakdowns[type='SHIPPING'].amount`; a join with no match
+/// reads as missing.
+///
+/// Money rules write exact decimal text:
+/// - `money = true` (or `"decimal"`): a decimal string is kept as written; a JSON number
+///   is the shortest decimal that reads back as the same float, written with `exponent`
+///   places (default 2). More places than that are rounded to the nearest only when they
+///   are float noise (under a millionth of a minor unit, so `12.299999999999999` →
+///   `12.30`); otherwise the amount is refused, as the core refuses `"12.345"`.
+/// - `money = "minor"`: a whole number of minor units, shifted by `exponent` places
+///   (default 2: fen and cents; say `exponent = 0` for yen).
+/// - `sum = ["a[].amount", "-b"]`: the exact sum of every amount the terms read (`[]` is
+///   every element; a leading `-` subtracts); missing terms add nothing.
+/// - `divide_by = "QuantityOrdered"`: the amount ÷ that whole number (for platforms that
+///   send a line total where Ordo wants a unit price), rounded *up* to the amount's own
+///   decimal places. An inexact division is an error unless `remainder_to` names a money
+///   field of the same line (a discount): the remainder `unit × quantity − total`, less
+///   than one minor unit per piece, is added to it, so the line's net is exactly the
+///   platform's total.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
+    /// Only when every path listed has one of the values listed (compared as text, so
+    /// `[4]` matches `"4"`); otherwise the field is left out.
+    #[serde(default)]
+    pub when: BTreeMap<String, Vec<Value>>,
     /// A path into the payload.
     #[serde(default)]
     pub path: Option<String>,
@@ -142,6 +207,9 @@ pub struct Rule {
     /// The first of these paths that has a non-empty value.
     #[serde(default)]
     pub first_of: Option<Vec<String>>,
+    /// Money paths added exactly (`[]` reads every element, `-path` subtracts); needs `money`.
+    #[serde(default)]
+    pub sum: Option<Vec<String>>,
     /// Keep only what follows the last occurrence of this text (e.g. a GraphQL id's `/`).
     #[serde(default)]
     pub after_last: Option<String>,
@@ -164,9 +232,18 @@ pub struct Rule {
     /// For `time = "local"`: the zone as a fixed offset, e.g. `+08:00`.
     #[serde(default)]
     pub zone: Option<String>,
-    /// A money amount: a decimal string or a JSON number, written as decimal text.
+    /// A money amount, `true` / `"decimal"` or `"minor"`; see the type's documentation.
+    #[serde(default, deserialize_with = "money::deserialize_form")]
+    pub money: Option<MoneyForm>,
+    /// Decimal places of the currency's minor unit for `"minor"` and JSON numbers (default 2).
     #[serde(default)]
-    pub money: bool,
+    pub exponent: Option<u32>,
+    /// Divide the amount by the whole number at this path (rounding up).
+    #[serde(default)]
+    pub divide_by: Option<String>,
+    /// The money field of the same scope that takes an inexact division's remainder.
+    #[serde(default)]
+    pub remainder_to: Option<String>,
     /// Used when the source is missing or null.
     #[serde(default)]
     pub default: Option<Value>,
@@ -221,6 +298,13 @@ impl Mapping {
             for (name, rule) in fields {
                 rule.check(&mapping.tables)
                     .map_err(|m| problem(name, format!("in [{scope}]: {m}")))?;
+                let Some(target) = &rule.remainder_to else { continue };
+                let takes_money = fields.get(target).is_some_and(|t| t.money.is_some());
+                if target == name || !takes_money {
+                    let message =
+                        format!("in [{scope}]: remainder_to {target:?} is not another money field of [{scope}]");
+                    return Err(problem(name, message));
+                }
             }
         }
         Ok(mapping)
@@ -237,12 +321,7 @@ impl Mapping {
             })?,
             None => payload,
         };
-        let mut out = Map::new();
-        for (target, rule) in &self.fields {
-            if let Some(value) = rule.evaluate(order, order, &self.tables, target)? {
-                insert(&mut out, target, value);
-            }
-        }
+        let mut out = evaluate_all(&self.fields, Scope { order, line: order }, &self.tables, "")?;
         let items = path::get(order, &self.lines.each)
             .and_then(Value::as_array)
             .ok_or_else(|| MapError {
@@ -251,17 +330,53 @@ impl Mapping {
             })?;
         let mut lines = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let mut line = Map::new();
-            for (target, rule) in &self.lines.fields {
-                let field = format!("lines[{i}].{target}");
-                if let Some(value) = rule.evaluate(item, order, &self.tables, &field)? {
-                    insert(&mut line, target, value);
-                }
-            }
+            let scope = Scope { order, line: item };
+            let line = evaluate_all(&self.lines.fields, scope, &self.tables, &format!("lines[{i}]."))?;
             lines.push(Value::Object(line));
         }
         out.insert("lines".into(), Value::Array(lines));
         Ok(Value::Object(out))
+    }
+}
+
+/// Evaluates the rules of one scope (the order, or one line; `prefix` names it in errors),
+/// then adds each division's remainder to the field named to take it.
+fn evaluate_all(
+    rules: &BTreeMap<String, Rule>,
+    scope: Scope<'_>,
+    tables: &BTreeMap<String, BTreeMap<String, String>>,
+    prefix: &str,
+) -> Result<Map<String, Value>, MapError> {
+    let mut out = Map::new();
+    let mut remainders: Vec<(String, Decimal)> = Vec::new();
+    for (target, rule) in rules {
+        if let Some(value) = rule.evaluate(scope, tables, &format!("{prefix}{target}"), &mut remainders)? {
+            insert(&mut out, target, value);
+        }
+    }
+    for (target, remainder) in remainders {
+        let current = lookup(&out, &target).cloned();
+        let total = match current.as_ref().and_then(Value::as_str) {
+            None => Some(remainder),
+            Some(text) => Decimal::parse(text, false).and_then(|d| d.checked_add(remainder)),
+        };
+        let total = total.ok_or_else(|| MapError {
+            field: format!("{prefix}{target}"),
+            message: format!(
+                "cannot add the remainder {remainder} to {}",
+                current.unwrap_or(Value::Null)
+            ),
+        })?;
+        insert(&mut out, &target, Value::String(total.to_string()));
+    }
+    Ok(out)
+}
+
+/// The value at a dotted target name.
+fn lookup<'a>(out: &'a Map<String, Value>, target: &str) -> Option<&'a Value> {
+    match target.split_once('.') {
+        None => out.get(target),
+        Some((head, rest)) => lookup(out.get(head)?.as_object()?, rest),
     }
 }
 
@@ -280,5 +395,11 @@ fn insert(out: &mut Map<String, Value>, target: &str, value: Value) {
     }
 }
 
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod fixture_tests;
+#[cfg(test)]
+mod platform_tests;
 #[cfg(test)]
 mod tests;

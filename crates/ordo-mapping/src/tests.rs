@@ -10,12 +10,18 @@ fn shopify() -> Mapping {
     Mapping::load("shopify.order.toml", SHOPIFY).unwrap()
 }
 
-fn fixture(name: &str) -> Value {
+/// A built-in mapping by file name.
+pub(crate) fn built_in(file: &str) -> Mapping {
+    let (_, text) = BUILT_IN.iter().find(|(f, _)| *f == file).expect("a built-in mapping");
+    Mapping::load(file, text).unwrap()
+}
+
+pub(crate) fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn canonical(mapping: &Mapping, payload: &Value) -> ordo_core::Order {
+pub(crate) fn canonical(mapping: &Mapping, payload: &Value) -> ordo_core::Order {
     let mapped = mapping.apply(payload).unwrap();
     serde_json::from_value::<OrderInput>(mapped.clone())
         .unwrap()
@@ -154,17 +160,32 @@ fn the_woocommerce_examples_normalise() {
 }
 
 #[test]
-fn the_built_in_mappings_pass_their_own_test_vectors() {
-    for (name, text) in [("shopify.order.toml", SHOPIFY), ("woocommerce.order.toml", WOOCOMMERCE)] {
-        let mapping = Mapping::load(name, text).unwrap();
-        assert!(!mapping.tests.is_empty(), "{name} has test vectors");
+fn every_built_in_mapping_loads_and_passes_its_own_test_vectors() {
+    assert_eq!(
+        BUILT_IN[0].0, "shopify.order.toml",
+        "other crates take the first as the example"
+    );
+    let mut names = std::collections::BTreeSet::new();
+    for (file, text) in BUILT_IN {
+        let mapping = Mapping::load(file, text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            format!("{}.toml", mapping.name),
+            *file,
+            "a mapping's file is named after it"
+        );
+        assert!(names.insert(mapping.name.clone()), "{file}: duplicate name");
+        assert!(!mapping.tests.is_empty(), "{file} has test vectors");
         for vector in &mapping.tests {
-            let file = vector.payload.trim_start_matches("../tests/fixtures/");
-            if let Err(problems) = vector.run(&mapping, &fixture(file)) {
-                panic!("{name}: {}: {problems:?}", vector.payload);
+            let payload = vector
+                .payload
+                .strip_prefix("../tests/fixtures/")
+                .expect("vectors use the fixtures");
+            if let Err(problems) = vector.run(&mapping, &fixture(payload)) {
+                panic!("{file}: {}: {problems:?}", vector.payload);
             }
         }
     }
+    assert_eq!(names.len(), 9);
 }
 
 #[test]

@@ -499,7 +499,7 @@ pub async fn order_request<T: AllocTx>(
     let state = locked.state;
     let current = tx.order_stock(tenant, id).await?;
     let (action, allowed, target, event) = match request {
-        OrderRequest::Ship => (StockAction::Ship, SHIPPABLE, OrderStatus::Shipped, None),
+        OrderRequest::Ship(_) => (StockAction::Ship, SHIPPABLE, OrderStatus::Shipped, None),
         OrderRequest::Return(units) => (
             StockAction::Return(units.clone()),
             RETURNABLE,
@@ -580,6 +580,9 @@ pub async fn order_request<T: AllocTx>(
     for e in &events {
         ctx.feed.push(order_feed_event(&next, e));
     }
+    if let Some(message) = write_back(&next, request, now) {
+        tx.insert_outbox(tenant, &message, now).await?;
+    }
     ctx.finish(tx, tenant, now).await?;
     let stock = tx.order_stock(tenant, id).await?;
     Ok(Ok(OrderRequestOutcome {
@@ -587,6 +590,46 @@ pub async fn order_request<T: AllocTx>(
         stock,
         version: next.version,
     }))
+}
+
+/// What the order's channel must be told about a request Ordo carried out: the tracking
+/// of a shipment (`channel.tracking`) or a cancellation decided here (`channel.cancel`).
+/// Expiry is left out: the channel cancels its own unpaid orders.
+fn write_back(order: &OrderState, request: &OrderRequest, now: DateTime<Utc>) -> Option<NewOutbox> {
+    let o = &order.order;
+    let (topic, payload) = match request {
+        OrderRequest::Ship(shipment) => (
+            "channel.tracking",
+            json!({
+                "type": "tracking",
+                "order_id": order.id,
+                "external_order_id": o.external_id.as_str(),
+                "carrier": shipment.carrier,
+                "tracking_number": shipment.tracking_number,
+                "tracking_url": shipment.tracking_url,
+                "shipped_at": now.to_rfc3339(),
+                "lines": o.lines.iter().map(|l| json!({
+                    "line_id": l.line_id, "sku": l.sku.as_str(), "quantity": l.quantity.get()
+                })).collect::<Vec<_>>(),
+            }),
+        ),
+        OrderRequest::Cancel { reason } => (
+            "channel.cancel",
+            json!({
+                "type": "cancel",
+                "order_id": order.id,
+                "external_order_id": o.external_id.as_str(),
+                "reason": reason,
+            }),
+        ),
+        _ => return None,
+    };
+    Some(NewOutbox {
+        id: Uuid::now_v7(),
+        topic: topic.into(),
+        destination: o.channel.as_str().to_owned(),
+        payload,
+    })
 }
 
 const SHIPPABLE: &[OrderStatus] = &[
@@ -613,7 +656,7 @@ const RETRYABLE: &[OrderStatus] = &[OrderStatus::OnHold, OrderStatus::Paid, Orde
 
 fn request_name(request: &OrderRequest) -> &'static str {
     match request {
-        OrderRequest::Ship => "ship",
+        OrderRequest::Ship(_) => "ship",
         OrderRequest::Return(_) => "return",
         OrderRequest::Cancel { .. } => "cancel",
         OrderRequest::ExpireUnpaid => "expire",

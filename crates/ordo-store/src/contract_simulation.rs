@@ -108,7 +108,7 @@ pub(crate) async fn run<T: Store>(store: Arc<T>) {
             4..=6 if !orders.is_empty() => {
                 let i = rng.below(orders.len() as u64) as usize;
                 let request = match rng.below(4) {
-                    0 => OrderRequest::Ship,
+                    0 => OrderRequest::Ship(Default::default()),
                     1 => OrderRequest::Return(None),
                     2 => OrderRequest::ExpireUnpaid,
                     _ => OrderRequest::Retry,

@@ -162,8 +162,9 @@ pub struct StockAlert {
 /// Something done to an order's stock from outside the channel feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderRequest {
-    /// It left the warehouse: reserved becomes a deduction.
-    Ship,
+    /// It left the warehouse: reserved becomes a deduction; the tracking, if any, goes
+    /// back to the channel through the outbox (topic `channel.tracking`).
+    Ship(Shipment),
     /// Goods came back: SKU → units, or all shipped units.
     Return(Option<BTreeMap<String, i64>>),
     /// Cancel it and release its stock.
@@ -175,6 +176,20 @@ pub enum OrderRequest {
     ExpireUnpaid,
     /// Try again to reserve what it is waiting for.
     Retry,
+}
+
+/// How a shipment left, as the channel is told.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    /// Carrier name or code, e.g. `SF Express`, `UPS`.
+    #[serde(default)]
+    pub carrier: Option<String>,
+    /// The carrier's tracking number.
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+    /// A tracking page.
+    #[serde(default)]
+    pub tracking_url: Option<String>,
 }
 
 /// Why an order request was refused.

@@ -8,8 +8,8 @@ use std::path::Path;
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use ordo_app::StockSettings;
 use ordo_app::webhooks::WebhookSettings;
+use ordo_app::{MatchSettings, StockSettings};
 use ordo_core::allocation::{ReserveWhen, ShortStock, StockPolicy};
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,42 @@ pub struct Config {
     pub mappings: MappingsConfig,
     /// Secrets of webhooks the platforms send (`POST /api/v1/hooks/{platform}/{tenant}`).
     pub hooks: HooksConfig,
+    /// Likely duplicates and merges.
+    pub orders: OrdersConfig,
+}
+
+/// How orders of one buyer are matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrdersConfig {
+    /// Orders of one buyer to one address placed within this many minutes may ship together.
+    pub merge_window_minutes: u32,
+    /// Whether the sweeper merges such orders by itself (else they are listed for a person).
+    pub auto_merge: bool,
+    /// Orders alike (buyer, address, goods, amount) within this many hours are flagged as
+    /// likely duplicates.
+    pub duplicate_window_hours: u32,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        Self {
+            merge_window_minutes: 60,
+            auto_merge: false,
+            duplicate_window_hours: 24,
+        }
+    }
+}
+
+impl OrdersConfig {
+    /// The settings the application runs with.
+    pub fn settings(&self) -> MatchSettings {
+        MatchSettings {
+            merge_window: chrono::Duration::minutes(i64::from(self.merge_window_minutes)),
+            duplicate_window: chrono::Duration::hours(i64::from(self.duplicate_window_hours.max(1))),
+            auto_merge: self.auto_merge,
+        }
+    }
 }
 
 /// Webhook secrets per platform (prefer `ORDO_HOOKS__SHOPIFY_SECRET` and friends).

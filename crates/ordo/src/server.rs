@@ -8,7 +8,9 @@ use anyhow::Context;
 use chrono::Utc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use ordo_api::{AppState, HttpLimits};
-use ordo_app::{FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, TokenService, jobs, webhooks};
+use ordo_app::{
+    FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, StockSettings, TokenService, jobs, webhooks,
+};
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
 use ordo_store::Store;
@@ -96,7 +98,10 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
     };
     let feed = FeedHub::new();
     let (pipeline, writers) = Pipeline::start(store.clone(), pipeline_config, feed.clone());
-    let stock = config.inventory.settings();
+    let stock = StockSettings {
+        matching: config.orders.settings(),
+        ..config.inventory.settings()
+    };
     let (stop_jobs, jobs_stopped) = watch::channel(false);
     let jobs = vec![
         jobs::spawn_sweeper(store.clone(), stock, feed.clone(), jobs_stopped.clone()),
@@ -120,6 +125,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
             request_timeout: Duration::from_millis(config.server.request_timeout_ms),
         },
         feed,
+        matching: stock.matching,
     };
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

@@ -10,7 +10,7 @@ use chrono::Utc;
 use ordo_core::OrderId;
 use ordo_core::allocation::OrderStock;
 use ordo_core::auth::Permission;
-use ordo_store::{OrderRequest, OrderRequestError};
+use ordo_store::{OrderRequest, OrderRequestError, Shipment};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -87,6 +87,7 @@ fn body_or_default<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Api
 #[utoipa::path(
     post, path = "/api/v1/orders/{id}/ship", tag = "fulfilment",
     params(("id" = String, Path, description = "Order id")),
+    request_body(content = ShipBody, description = "Carrier and tracking; an empty body ships without tracking"),
     responses(
         (status = 200, description = "Shipped", body = OrderStockView),
         (status = 404, description = "No such order", body = ErrorBody),
@@ -99,8 +100,30 @@ pub async fn ship(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<OrderStockView>> {
-    run(&state, &auth, &id, OrderRequest::Ship).await
+    let body: ShipBody = body_or_default(&body)?;
+    let shipment = Shipment {
+        carrier: body.carrier,
+        tracking_number: body.tracking_number,
+        tracking_url: body.tracking_url,
+    };
+    run(&state, &auth, &id, OrderRequest::Ship(shipment)).await
+}
+
+/// How the goods left; the tracking is written back to the order's channel.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipBody {
+    /// Carrier, e.g. `SF Express` or `UPS`.
+    #[serde(default)]
+    pub carrier: Option<String>,
+    /// The carrier's tracking number.
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+    /// A tracking page.
+    #[serde(default)]
+    pub tracking_url: Option<String>,
 }
 
 /// Records returned goods and puts them back on hand where they shipped from.

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod fulfilment;
 pub mod inbox;
 pub mod live;
+pub mod matching;
 pub mod orders;
 pub mod stock;
 pub mod system;

@@ -19,7 +19,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{QueryParams, RawBody};
 use crate::state::AppState;
-use crate::views::{IngestResponse, OrderSummaryView, OrderView, PageView};
+use crate::views::{FlagView, IngestResponse, OrderSummaryView, OrderView, PageView};
 
 /// Longest accepted `Idempotency-Key`.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -208,7 +208,41 @@ pub async fn get_order(
         .get_order(&principal.tenant, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
-    Ok(Json(OrderView::from(record)))
+    let placed_at = record.state.order.placed_at;
+    let mut view = OrderView::from(record);
+    let flags = state.store.order_flags(&principal.tenant, id).await?;
+    view.flags = flags
+        .into_iter()
+        .map(|f| FlagView {
+            kind: f.kind,
+            detail: f.detail,
+            at: f.at,
+        })
+        .collect();
+    let matches = state
+        .store
+        .order_matches(
+            &principal.tenant,
+            id,
+            state.matching.merge_window.max(state.matching.duplicate_window),
+        )
+        .await?;
+    // One query with the wider window, then each list cut to its own.
+    let within = |window: chrono::Duration, placed: chrono::DateTime<chrono::Utc>| (placed - placed_at).abs() <= window;
+    view.possible_duplicates = matches
+        .possible_duplicates
+        .into_iter()
+        .filter(|o| within(state.matching.duplicate_window, o.placed_at))
+        .map(OrderSummaryView::from)
+        .collect();
+    view.merge_candidates = matches
+        .merge_candidates
+        .into_iter()
+        .filter(|o| within(state.matching.merge_window, o.placed_at))
+        .map(OrderSummaryView::from)
+        .collect();
+    view.merge_id = matches.merge_group.map(|g| g.id);
+    Ok(Json(view))
 }
 
 /// Order search parameters.
