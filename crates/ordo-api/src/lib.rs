@@ -72,6 +72,8 @@ use crate::error::ApiError;
         routes::live::alerts,
         routes::live::outbox,
         routes::matching::list_drift,
+        routes::channels::list_channels,
+        routes::channels::poll_channel,
         routes::matching::duplicates,
         routes::matching::merge_candidates,
         routes::matching::list_merges,
@@ -133,6 +135,8 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(routes::matching::undo_merge),
         )
         .route("/api/v1/drift", get(routes::matching::list_drift))
+        .route("/api/v1/channels", get(routes::channels::list_channels))
+        .route("/api/v1/channels/{channel}/poll", post(routes::channels::poll_channel))
         .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::ship))
         .route("/api/v1/orders/{id}/return", post(routes::fulfilment::return_goods))
         .route("/api/v1/orders/{id}/cancel", post(routes::fulfilment::cancel))

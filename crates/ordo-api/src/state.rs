@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use ordo_app::connectors::Channels;
 use ordo_app::{FeedHub, IngestService, MatchSettings, TokenService};
 use ordo_store::Store;
 
@@ -42,4 +43,6 @@ pub struct AppState {
     pub feed: FeedHub,
     /// Windows for likely duplicates and merges.
     pub matching: MatchSettings,
+    /// The channel connectors running on this node.
+    pub channels: Channels,
 }

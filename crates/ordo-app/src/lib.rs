@@ -15,6 +15,7 @@
 //! speaks no SQL (that is the adapters); it orders IO and time around them.
 
 pub mod channel_hooks;
+pub mod connectors;
 pub mod drift;
 pub mod feed;
 pub mod jobs;

@@ -10,6 +10,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use ordo_app::webhooks::WebhookSettings;
 use ordo_app::{MatchSettings, StockSettings};
+use ordo_connect::ChannelConfig;
 use ordo_core::allocation::{ReserveWhen, ShortStock, StockPolicy};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,8 @@ pub struct Config {
     pub hooks: HooksConfig,
     /// Likely duplicates and merges.
     pub orders: OrdersConfig,
+    /// Channel connectors (`[[channels]]`), polling each platform into the default tenant.
+    pub channels: Vec<ChannelConfig>,
 }
 
 /// How orders of one buyer are matched.

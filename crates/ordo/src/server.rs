@@ -8,6 +8,7 @@ use anyhow::Context;
 use chrono::Utc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use ordo_api::{AppState, HttpLimits};
+use ordo_app::connectors::{self, Channels, StoreSink};
 use ordo_app::{
     FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, StockSettings, TokenService, jobs, webhooks,
 };
@@ -114,10 +115,23 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
     let mappings = MappingRegistry::load(config.mappings.dir.clone()).map_err(anyhow::Error::msg)?;
     let mut jobs = jobs;
     jobs.extend(mappings.spawn_reloader(Duration::from_secs(1), jobs_stopped.clone()));
+    let ingest =
+        IngestService::new(pipeline, store.clone(), stock.policy, mappings).with_hook_secrets(config.hooks.secrets());
+    let sink = Arc::new(StoreSink::new(
+        ingest.clone(),
+        store.clone(),
+        TenantId::default_tenant(),
+    ));
+    let channels = Channels::start(config.channels.clone(), sink, jobs_stopped.clone())?;
+    jobs.push(connectors::spawn_write_backs(
+        store.clone(),
+        channels.clone(),
+        Duration::from_millis(200),
+        jobs_stopped.clone(),
+    ));
     let state = AppState {
         store: store.clone(),
-        ingest: IngestService::new(pipeline, store.clone(), stock.policy, mappings)
-            .with_hook_secrets(config.hooks.secrets()),
+        ingest,
         tokens,
         metrics,
         limits: HttpLimits {
@@ -126,6 +140,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
         },
         feed,
         matching: stock.matching,
+        channels,
     };
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

@@ -2,6 +2,7 @@
 
 pub mod aliases;
 pub mod catalogue;
+pub mod channels;
 pub mod fulfilment;
 pub mod inbox;
 pub mod live;

@@ -121,12 +121,23 @@ pub async fn platform_hook(
         return Err(ApiError::NotFound(format!("tenant {tenant} not found")));
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let topic = header(hook.topic_header());
+    // A refund's body is not an order: the order it belongs to is fetched again instead.
+    let refund_of = (topic.as_deref() == Some("refunds/create"))
+        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .flatten()
+        .and_then(|v| {
+            v["order_id"]
+                .as_u64()
+                .map(|id| id.to_string())
+                .or_else(|| v["order_id"].as_str().map(str::to_owned))
+        });
     let outcome = state
         .ingest
         .ingest_hook(
             &tenant,
             hook,
-            header(hook.topic_header()).as_deref(),
+            topic.as_deref(),
             header(hook.signature_header()).as_deref(),
             body,
         )
@@ -134,11 +145,29 @@ pub async fn platform_hook(
     match outcome {
         HookOutcome::Ingested(ingested) => respond(ingested),
         HookOutcome::Rejected { inbox_id, reason } => Err(ApiError::BadSignature { reason, inbox_id }),
-        HookOutcome::Ignored { inbox_id } => Ok((
-            StatusCode::ACCEPTED,
-            Json(serde_json::json!({ "inbox_id": inbox_id, "ignored": "this topic carries no order" })),
-        )
-            .into_response()),
+        HookOutcome::Ignored { inbox_id } => {
+            let refetch = refund_of.filter(|_| state.channels.get(hook.channel()).is_some());
+            if let Some(order_id) = &refetch {
+                let (channels, code, order_id) = (state.channels.clone(), hook.channel(), order_id.clone());
+                // The platform wants its answer at once; the fetch runs on its own.
+                tokio::spawn(async move {
+                    if let Some(handle) = channels.get(code)
+                        && let Err(error) = handle.fetch_order(&order_id).await
+                    {
+                        tracing::warn!(%error, code, order_id, "refetching a refunded order failed");
+                    }
+                });
+            }
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(serde_json::json!({
+                    "inbox_id": inbox_id,
+                    "ignored": "this topic carries no order",
+                    "refetching": refetch,
+                })),
+            )
+                .into_response())
+        }
     }
 }
 

@@ -114,6 +114,7 @@ pub async fn spawn_full(
         limits,
         feed,
         matching: Default::default(),
+        channels: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
