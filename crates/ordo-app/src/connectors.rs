@@ -25,16 +25,49 @@ use crate::service::{IngestService, Principal};
 use crate::webhooks::backoff;
 
 /// Connectors write into the store and the ingestion service of one tenant.
+///
+/// Polls re-read the overlap of their windows on purpose; a payload byte for byte equal
+/// to one already taken in is not stored again (it would only be `unchanged`). Payloads
+/// that failed are not remembered, so the next re-read after a mapping fix takes them in.
 pub struct StoreSink {
     service: IngestService,
     store: Arc<dyn Store>,
     tenant: TenantId,
+    seen: std::sync::Mutex<Seen>,
+}
+
+/// Digests of recently ingested payloads, bounded.
+#[derive(Default)]
+struct Seen {
+    set: std::collections::HashSet<[u8; 32]>,
+    order: std::collections::VecDeque<[u8; 32]>,
+}
+
+/// Payloads remembered per sink; several overlap windows of a busy shop.
+const SEEN_CAPACITY: usize = 100_000;
+
+impl Seen {
+    fn insert(&mut self, digest: [u8; 32]) {
+        if self.set.insert(digest) {
+            self.order.push_back(digest);
+            if self.order.len() > SEEN_CAPACITY
+                && let Some(old) = self.order.pop_front()
+            {
+                self.set.remove(&old);
+            }
+        }
+    }
 }
 
 impl StoreSink {
     /// A sink for `tenant`.
     pub fn new(service: IngestService, store: Arc<dyn Store>, tenant: TenantId) -> Self {
-        Self { service, store, tenant }
+        Self {
+            service,
+            store,
+            tenant,
+            seen: std::sync::Mutex::default(),
+        }
     }
 }
 
@@ -61,10 +94,26 @@ impl ChannelSink for StoreSink {
             actor: format!("connector:{channel}"),
         };
         let body = serde_json::to_vec(&payload).map_err(|e| SinkError::new(e.to_string()))?;
+        let digest: [u8; 32] = {
+            use sha2::Digest;
+            let mut hash = sha2::Sha256::new();
+            hash.update(mapping.as_bytes());
+            hash.update(&body);
+            hash.finalize().into()
+        };
+        if self.seen.lock().expect("seen payloads lock").set.contains(&digest) {
+            metrics::counter!("ordo_channel_rereads_skipped_total", "channel" => channel.to_owned()).increment(1);
+            return Ok(());
+        }
         // A payload that fails its mapping is kept as failed (visible, replayable): only
         // a store that could not take it stops the cursor.
         match self.service.ingest_mapped(&principal, mapping, body).await {
-            Ok(Some(_)) => Ok(()),
+            Ok(Some(ingested)) => {
+                if ingested.problem.is_none() {
+                    self.seen.lock().expect("seen payloads lock").insert(digest);
+                }
+                Ok(())
+            }
             Ok(None) => Err(SinkError::new(format!("mapping {mapping} is not loaded"))),
             Err(error) => Err(SinkError::new(error.to_string())),
         }

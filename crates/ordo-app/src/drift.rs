@@ -2,37 +2,62 @@
 //! with the shape seen so far, and a change is recorded (counted, flagged on the order,
 //! announced once per field on the feed and to webhook subscribers).
 //!
-//! The baseline of a mapping starts as the fields it reads plus the first payload's
-//! fields, and grows with every payload, so a field is reported the first time it appears
-//! and a field the mapping reads is reported every time it is missing. The store keeps
-//! the first sighting per field, so several nodes and restarts announce it once.
+//! The baseline of a mapping is how often each field was present in its payloads so far
+//! (see [`DriftWatch::check`]). The store keeps the first sighting per field, so several
+//! nodes and restarts announce it once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use ordo_mapping::{Drift, Mapping, Shape};
 
+/// What one mapping's payloads have looked like so far.
+#[derive(Default)]
+struct Baseline {
+    /// Payloads seen.
+    payloads: u64,
+    /// In how many of them each field was present.
+    fields: BTreeMap<String, u64>,
+}
+
 /// Baselines by mapping name; cheap to clone.
 #[derive(Clone, Default)]
 pub struct DriftWatch {
-    baselines: Arc<Mutex<HashMap<String, Shape>>>,
+    baselines: Arc<Mutex<HashMap<String, Baseline>>>,
 }
 
 impl DriftWatch {
     /// Compares a payload with its mapping's baseline and learns its shape.
+    ///
+    /// A field appeared when no earlier payload had it; a field the mapping reads vanished
+    /// when every earlier payload had it. Optional fields, present in some payloads only,
+    /// are therefore never reported as vanishing, and a field is reported once, not on
+    /// every payload after a change. The first payload a node sees only sets the baseline.
     pub fn check(&self, mapping: &Mapping, body: &[u8]) -> Drift {
         let Ok(payload) = serde_json::from_slice::<serde_json::Value>(body) else {
             return Drift::default();
         };
         let shape = Shape::of(&payload);
         let mut baselines = self.baselines.lock().expect("drift baselines lock");
-        let baseline = baselines.entry(mapping.name.clone()).or_insert_with(|| {
-            let mut first = Shape(mapping.read_shape());
-            first.merge(&shape);
-            first
-        });
-        let drift = mapping.drift(baseline, &payload);
-        baseline.merge(&shape);
+        let baseline = baselines.entry(mapping.name.clone()).or_default();
+        let mut drift = Drift::default();
+        if baseline.payloads > 0 {
+            let always = Shape(
+                baseline
+                    .fields
+                    .iter()
+                    .filter(|(_, n)| **n == baseline.payloads)
+                    .map(|(f, _)| f.clone())
+                    .collect(),
+            );
+            let known = Shape(baseline.fields.keys().cloned().collect());
+            drift.appeared = mapping.drift(&known, &payload).appeared;
+            drift.vanished = mapping.drift(&always, &payload).vanished;
+        }
+        baseline.payloads += 1;
+        for field in shape.0 {
+            *baseline.fields.entry(field).or_default() += 1;
+        }
         for field in &drift.appeared {
             metrics::counter!("ordo_mapping_drift_total", "mapping" => mapping.name.clone(), "change" => "appeared", "field" => field.clone()).increment(1);
         }
@@ -50,7 +75,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_rename_is_reported_once_as_appeared_and_every_time_as_vanished() {
+    fn a_rename_is_reported_once_and_optional_fields_never_vanish() {
         let mapping = Mapping::load(
             "m.toml",
             "name = \"m\"\n[fields]\nexternal_id = { path = \"id\" }\n[lines]\neach = \"items\"\n[lines.fields]\nsku = { path = \"sku\" }\n",
@@ -68,7 +93,6 @@ mod tests {
         assert_eq!(first.appeared, vec!["items[].seller_sku"]);
         assert_eq!(first.vanished, vec!["items[].sku"]);
         let second = watch.check(&mapping, &renamed);
-        assert!(second.appeared.is_empty());
-        assert_eq!(second.vanished, vec!["items[].sku"], "still missing, still reported");
+        assert!(second.is_empty(), "reported once: {second:?}");
     }
 }

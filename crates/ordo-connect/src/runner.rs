@@ -180,7 +180,7 @@ impl Connector {
             }
         });
         match &result {
-            Ok(()) if report.orders > 0 => tracing::info!(channel = %self.config.code, ?report, "poll done"),
+            Ok(()) if report.orders > 0 => tracing::debug!(channel = %self.config.code, ?report, "poll done"),
             Ok(()) => tracing::debug!(channel = %self.config.code, ?report, "poll done"),
             Err(error) => {
                 tracing::warn!(channel = %self.config.code, code = error.code(), %error, ?report, "poll failed")

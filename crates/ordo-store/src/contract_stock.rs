@@ -425,7 +425,10 @@ pub async fn shipping_deducts_and_a_return_restocks<T: Store>(store: Arc<T>) {
     assert_eq!(shipped.status, OrderStatus::Shipped);
     assert_eq!(level(&store, "SZ-01", "A").await, lv(2, 0));
     // The tracking goes back to the order's channel through the outbox.
-    let told = store.list_outbox(&acme(), Some("channel.tracking"), None, 10).await.unwrap();
+    let told = store
+        .list_outbox(&acme(), Some("channel.tracking"), None, 10)
+        .await
+        .unwrap();
     assert_eq!(told.len(), 1);
     assert_eq!(told[0].destination, "web");
     assert_eq!(told[0].payload["external_order_id"], "H-1");
@@ -455,12 +458,35 @@ pub async fn shipping_deducts_and_a_return_restocks<T: Store>(store: Arc<T>) {
     assert!(store.check_inventory(&acme()).await.unwrap().is_empty());
 
     // A cancellation decided in Ordo is told to the channel; a refused one is not.
-    assert!(store.list_outbox(&acme(), Some("channel.cancel"), None, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_outbox(&acme(), Some("channel.cancel"), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let (other, _) = ingest(&store, order("H-2", &[("A", 1)], |_| {})).await;
-    request(&store, other, OrderRequest::Cancel { reason: "buyer asked".into() }).await.unwrap();
-    let told = store.list_outbox(&acme(), Some("channel.cancel"), None, 10).await.unwrap();
+    request(
+        &store,
+        other,
+        OrderRequest::Cancel {
+            reason: "buyer asked".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let told = store
+        .list_outbox(&acme(), Some("channel.cancel"), None, 10)
+        .await
+        .unwrap();
     assert_eq!(told.len(), 1);
-    assert_eq!((told[0].payload["external_order_id"].as_str(), told[0].payload["reason"].as_str()), (Some("H-2"), Some("buyer asked")));
+    assert_eq!(
+        (
+            told[0].payload["external_order_id"].as_str(),
+            told[0].payload["reason"].as_str()
+        ),
+        (Some("H-2"), Some("buyer asked"))
+    );
 }
 
 /// Under `reserve_when = placed`, an unpaid order reserves at once; past the cutoff it is

@@ -28,6 +28,7 @@ const DURABILITY_SAMPLE: usize = 50;
 /// Distinct error answers printed in full; the rest are only counted.
 const ERRORS_SHOWN: usize = 5;
 
+mod channels;
 mod reserve;
 
 /// Benchmarks.
@@ -37,6 +38,8 @@ pub enum BenchCommand {
     Ingest(IngestArgs),
     /// Reservations per second (hot and spread SKUs) and commit → live-stream latency.
     Reserve(reserve::ReserveArgs),
+    /// Ingest lag per channel (created on a simulated platform → order in Ordo).
+    Channels(channels::ChannelsArgs),
 }
 
 /// Options of `ordo bench ingest`.
@@ -71,6 +74,7 @@ pub async fn run(command: BenchCommand, config: Config) -> anyhow::Result<()> {
     match command {
         BenchCommand::Ingest(args) => ingest(args, config).await,
         BenchCommand::Reserve(args) => reserve::run(args, config).await,
+        BenchCommand::Channels(args) => channels::run(args, config).await,
     }
 }
 

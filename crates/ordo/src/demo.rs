@@ -27,7 +27,7 @@ use tokio::sync::Semaphore;
 use crate::bench::percentile_ms;
 use crate::config::Config;
 use crate::generator::{self, OrderGenerator};
-use crate::server;
+use crate::{fleet, server};
 
 /// Share of deliveries that are deliberately broken.
 const BROKEN: f64 = 0.02;
@@ -57,6 +57,10 @@ pub struct DemoArgs {
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     pub seconds: Option<u64>,
+    /// Orders per second placed on the simulated platforms (Shopify, WooCommerce, Amazon,
+    /// Taobao, JD, Douyin, Pinduoduo, Xiaohongshu), in turn.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_rate)]
+    pub channel_rate: f64,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -79,14 +83,11 @@ pub async fn run(args: DemoArgs, mut config: Config, metrics: Option<PrometheusH
         .context("minting the demo token")?;
     config.store.url = url;
     config.server.listen = args.listen.clone();
-    let node = match server::start(&config, store.clone(), metrics.clone()).await {
-        Err(error) if address_in_use(&error) => {
-            println!("{} is in use; listening on a free port instead.", args.listen);
-            config.server.listen = "127.0.0.1:0".into();
-            server::start(&config, store, metrics).await?
-        }
-        other => other?,
-    };
+    let skus: Vec<String> = generator::catalogue().iter().map(|i| i.sku.to_owned()).collect();
+    let (node, fleet) = fleet::start_with_node(config, store, metrics, &args.listen, &skus, 1000).await?;
+    if !args.listen.ends_with(":0") && node.addr.to_string() != args.listen {
+        println!("{} is in use; listening on {} instead.", args.listen, node.addr);
+    }
     let base = format!("http://{}", node.addr);
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(IN_FLIGHT)
@@ -102,7 +103,9 @@ pub async fn run(args: DemoArgs, mut config: Config, metrics: Option<PrometheusH
     let mut generator = OrderGenerator::new(clock_seed());
     let first = feed.first_order(&mut generator).await?;
     print_banner(&base, &minted.secret, &db_path, &first);
+    print_channels(&fleet);
     print_catalogue();
+    let channel_feed = tokio::spawn(feed_channels(fleet.sims.clone(), args.channel_rate));
     let bound = args
         .seconds
         .map(|seconds| format!(" for {seconds} s"))
@@ -113,6 +116,7 @@ pub async fn run(args: DemoArgs, mut config: Config, metrics: Option<PrometheusH
         .run(&mut generator, args.rate, args.seconds.map(Duration::from_secs))
         .await;
     println!("Stopping: committing what is queued…");
+    channel_feed.abort();
     node.stop().await?;
     result?;
     println!(
@@ -122,11 +126,36 @@ pub async fn run(args: DemoArgs, mut config: Config, metrics: Option<PrometheusH
     Ok(())
 }
 
-fn address_in_use(error: &anyhow::Error) -> bool {
-    let in_use = |e: &std::io::Error| e.kind() == std::io::ErrorKind::AddrInUse;
-    error
-        .chain()
-        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some_and(in_use))
+/// Places orders on the simulated platforms in turn; they reach Ordo by webhook or poll.
+async fn feed_channels(sims: Vec<ordo_sim::Sim>, rate: f64) {
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    for sim in sims.iter().cycle() {
+        tick.tick().await;
+        sim.create_orders(1);
+    }
+}
+
+fn print_channels(fleet: &fleet::Fleet) {
+    println!("Simulated channels (orders placed there arrive by themselves)");
+    for sim in &fleet.sims {
+        let how = match sim.platform() {
+            ordo_sim::Platform::Shopify | ordo_sim::Platform::WooCommerce => "signed webhooks + polling",
+            _ => "polling",
+        };
+        println!("  {:<12} {}  {how}", sim.platform().code(), sim.base_url());
+    }
+    let douyin = fleet.sim(ordo_sim::Platform::Douyin).base_url();
+    println!("  # each connector's health and cursor; fields a platform renamed");
+    println!("  curl -s -H 'Authorization: Bearer TOKEN' URL/api/v1/channels");
+    println!("  curl -s -H 'Authorization: Bearer TOKEN' URL/api/v1/drift");
+    println!("  # make Douyin rename a field, as platforms do (then watch /api/v1/drift)");
+    println!(
+        "  curl -s -X POST {douyin}/_sim/renames -d '{{\"from\":\"create_time\",\"to\":\"created_time\"}}' -H 'content-type: application/json'"
+    );
+    println!("  # take Taobao down and bring it back: other channels keep flowing, nothing is lost");
+    let taobao = fleet.sim(ordo_sim::Platform::Taobao).base_url();
+    println!("  curl -s -X POST {taobao}/_sim/down -d '{{\"down\":true}}' -H 'content-type: application/json'");
+    println!();
 }
 
 fn print_banner(base: &str, token: &str, db_path: &std::path::Path, first_id: &str) {

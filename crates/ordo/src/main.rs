@@ -4,6 +4,7 @@
 mod bench;
 mod config;
 mod demo;
+mod fleet;
 mod generator;
 mod mapping_cmd;
 mod server;

@@ -155,13 +155,16 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
             })
             .await
             .context("HTTP server failed")?;
-        // The router (and with it every pipeline handle) is gone: writers drain the queue
-        // and end, so everything acknowledged or queued is committed before we return.
-        writers.join().await;
+        // Background work stops next: the connectors hold pipeline handles too, and a
+        // connector cut short leaves its cursor where it was, so nothing is skipped.
         let _ = stop_jobs.send(true);
         for job in jobs {
             let _ = job.await;
         }
+        // The router and the connectors (and with them every pipeline handle) are gone:
+        // writers drain the queue and end, so everything acknowledged or queued is
+        // committed before we return.
+        writers.join().await;
         Ok(())
     });
     tracing::info!(%addr, store = store.backend(), "Ordo is listening");

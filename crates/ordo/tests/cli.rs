@@ -99,6 +99,8 @@ fn the_demo_runs_for_a_bounded_time_and_leaves_orders_behind() {
         "50",
         "--seconds",
         "3",
+        "--channel-rate",
+        "8",
     ];
     let output = ordo(dir.path(), &args, Duration::from_secs(60));
     let stdout = text(&output.stdout);
@@ -115,6 +117,10 @@ fn the_demo_runs_for_a_bounded_time_and_leaves_orders_behind() {
     );
     assert!(stdout.contains("HZ-01") && stdout.contains("TEE-RED-M"), "{stdout}");
     assert!(stdout.contains("created"), "no status line: {stdout}");
+    assert!(
+        stdout.contains("Simulated channels") && stdout.contains("xiaohongshu"),
+        "{stdout}"
+    );
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -128,13 +134,17 @@ fn the_demo_runs_for_a_bounded_time_and_leaves_orders_behind() {
             limit: 500,
             ..OrderQuery::default()
         };
-        let orders = store
+        let found = store
             .search_orders(&TenantId::default_tenant(), &query)
             .await
             .unwrap()
-            .items
-            .len();
-        (orders, stock_levels)
+            .items;
+        let channels: std::collections::BTreeSet<String> = found.iter().map(|o| o.channel.clone()).collect();
+        // Orders placed on the simulated platforms arrived by webhook or by polling.
+        for platform in ["shopify", "woocommerce", "amazon", "douyin"] {
+            assert!(channels.contains(platform), "no {platform} order arrived: {channels:?}");
+        }
+        (found.len(), stock_levels)
     });
     // 50 orders a second for 3 s, less broken payloads and re-deliveries.
     assert!(orders >= 50, "only {orders} orders in the demo's database");

@@ -49,7 +49,14 @@ pub(crate) struct Router {
     kind: Kind,
     credentials: Credentials,
     app_secret: String,
+    /// Xiaohongshu orders already taken in, by id, with the `updateTime` they had: the
+    /// overlap of the next window lists them again, and fetching their detail and
+    /// receiver again (two calls each, under the platform's quota) would change nothing.
+    fetched: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
+
+/// Xiaohongshu versions remembered; old ones fall out of the overlap window long before.
+const FETCHED_CAPACITY: usize = 50_000;
 
 impl Router {
     pub fn new(config: &ChannelConfig) -> Self {
@@ -60,6 +67,7 @@ impl Router {
                 session: config.session.clone().unwrap_or_default(),
             },
             app_secret: config.app_secret.clone().unwrap_or_default(),
+            fetched: std::sync::Mutex::default(),
         }
     }
 
@@ -142,11 +150,32 @@ impl Router {
 
     async fn ingest_all(&self, ctx: &Ctx<'_>, orders: Vec<Value>) -> Result<(), ConnectError> {
         for order in orders {
-            let document = match self.kind {
-                Kind::Xiaohongshu => self.xiaohongshu_document(ctx, &order).await?,
-                _ => order,
+            if self.kind != Kind::Xiaohongshu {
+                ctx.ingest(order).await?;
+                continue;
+            }
+            let version = |v: &Value| {
+                Some((
+                    v.get("orderId").and_then(super::id_text)?,
+                    v.get("updateTime").map(Value::to_string)?,
+                ))
             };
+            let listed = version(&order);
+            let known = listed
+                .as_ref()
+                .is_some_and(|(id, at)| self.fetched.lock().expect("fetched lock").get(id) == Some(at));
+            if known {
+                continue;
+            }
+            let document = self.xiaohongshu_document(ctx, &order).await?;
             ctx.ingest(document).await?;
+            if let Some((id, at)) = listed {
+                let mut fetched = self.fetched.lock().expect("fetched lock");
+                if fetched.len() >= FETCHED_CAPACITY {
+                    fetched.clear();
+                }
+                fetched.insert(id, at);
+            }
         }
         Ok(())
     }

@@ -1,0 +1,155 @@
+//! A simulator per platform, and the connector configuration that points Ordo at each:
+//! what `ordo demo`, `ordo bench channels` and the end-to-end tests run on one machine.
+//!
+//! Shopify and WooCommerce push signed webhooks to the node (and are polled as well, as a
+//! merchant would configure them, so a lost webhook is still caught); Amazon and the
+//! Chinese platforms are polled. Every simulator keeps the platform's documented limits,
+//! except Amazon's getOrders (one request a minute after a burst of 20), which is raised
+//! to two a second so a short run shows Amazon orders within seconds.
+
+use anyhow::Context;
+use ordo_connect::ChannelConfig;
+use ordo_sim::{Credentials, Platform, RateLimit, RateLimits, Sim, SimConfig, Simulator, WebhookTarget};
+use serde_json::{Value, json};
+
+/// The secret simulated platforms sign webhooks with.
+pub const HOOK_SECRET: &str = "sim-webhook-secret";
+
+/// The running simulators.
+pub struct Fleet {
+    /// One per platform, in [`Platform::ALL`] order.
+    pub sims: Vec<Sim>,
+}
+
+impl Fleet {
+    /// Starts one simulator per platform. Orders use `skus`; webhooks go to the node at
+    /// `node_base` for tenant `default`.
+    pub async fn start(node_base: &str, skus: &[String], seed: u64) -> anyhow::Result<Self> {
+        let mut sims = Vec::new();
+        for (n, platform) in Platform::ALL.into_iter().enumerate() {
+            let mut config = SimConfig::new(platform);
+            config.skus = skus.to_vec();
+            config.seed = seed + n as u64;
+            if matches!(platform, Platform::Shopify | Platform::WooCommerce) {
+                config.webhook = Some(WebhookTarget {
+                    url: format!("{node_base}/api/v1/hooks/{}/default", platform.code()),
+                    secret: HOOK_SECRET.into(),
+                });
+            }
+            if let Credentials::AppKey { access_token, .. } = &mut config.credentials {
+                // A shop's session token, as the router platforms issue on authorisation.
+                *access_token = Some(format!("sim-session-{}", platform.code()));
+            }
+            if platform == Platform::Amazon {
+                config.rate_limits = RateLimits {
+                    api: Some(RateLimit {
+                        burst: 20,
+                        per_second: 2.0,
+                    }),
+                    ..RateLimits::defaults_for(platform)
+                };
+            }
+            let sim = Simulator::start(config)
+                .await
+                .with_context(|| format!("starting the {} simulator", platform.code()))?;
+            sims.push(sim);
+        }
+        Ok(Self { sims })
+    }
+
+    /// A connector per simulator, polling every `poll_ms`.
+    pub fn channels(&self, poll_ms: u64) -> anyhow::Result<Vec<ChannelConfig>> {
+        self.sims.iter().map(|sim| channel_for(sim, poll_ms)).collect()
+    }
+
+    /// The simulator of a platform.
+    pub fn sim(&self, platform: Platform) -> &Sim {
+        self.sims
+            .iter()
+            .find(|s| s.platform() == platform)
+            .expect("the fleet runs every platform")
+    }
+}
+
+/// The connector configuration for one simulator, with the credentials it accepts.
+pub fn channel_for(sim: &Sim, poll_ms: u64) -> anyhow::Result<ChannelConfig> {
+    let platform = sim.platform();
+    // Amazon is read through Orders 2026-01-01, whose searchOrders answers carry the items:
+    // one request per page instead of one more per order under a tight getOrderItems quota.
+    let api = if platform == Platform::Amazon {
+        "amazon-2026"
+    } else {
+        platform.code()
+    };
+    let mut config = json!({
+        "code": platform.code(),
+        "platform": api,
+        "base_url": sim.base_url(),
+        "poll_interval_ms": poll_ms,
+        // Short overlap and lag: the simulator commits instantly, unlike a real platform.
+        "overlap_seconds": 5,
+        "safety_lag_seconds": 0,
+        "initial_lookback_hours": 1,
+        "backoff": { "base_ms": 100, "max_ms": 2000, "max_attempts": 4 },
+        "request_timeout_ms": 5000,
+    });
+    let fields: Value = match &sim.config().credentials {
+        Credentials::AccessToken(token) => {
+            json!({ "access_token": token, "location_id": ordo_sim::SHOPIFY_LOCATION_ID })
+        }
+        Credentials::ConsumerKey { key, secret } => json!({ "consumer_key": key, "consumer_secret": secret }),
+        Credentials::Lwa {
+            client_id,
+            client_secret,
+            refresh_token,
+        } => json!({
+            "lwa_client_id": client_id,
+            "lwa_client_secret": client_secret,
+            "refresh_token": refresh_token,
+            "marketplace_id": sim.config().amazon.marketplace_id,
+            "seller_id": sim.config().amazon.seller_id,
+        }),
+        Credentials::AppKey {
+            app_key,
+            app_secret,
+            access_token,
+        } => json!({ "app_key": app_key, "app_secret": app_secret, "session": access_token }),
+    };
+    if let (Some(target), Some(extra)) = (config.as_object_mut(), fields.as_object()) {
+        target.extend(
+            extra
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
+    serde_json::from_value(config).with_context(|| format!("connector settings for {}", platform.code()))
+}
+
+/// Starts the simulators and a node polling them (and receiving their webhooks) on
+/// `listen` (`127.0.0.1:0` for any free port).
+pub async fn start_with_node(
+    mut config: crate::config::Config,
+    store: std::sync::Arc<dyn ordo_store::Store>,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    listen: &str,
+    skus: &[String],
+    poll_ms: u64,
+) -> anyhow::Result<(crate::server::Node, Fleet)> {
+    // The simulators need the node's address for their webhooks, and the node needs
+    // theirs for its connectors: the node's port is taken first and handed over.
+    let addr = std::net::TcpListener::bind(listen)
+        .or_else(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .and_then(|l| l.local_addr())
+        .context("finding a port for the node")?;
+    let fleet = Fleet::start(&format!("http://{addr}"), skus, 7).await?;
+    config.server.listen = addr.to_string();
+    config.channels = fleet.channels(poll_ms)?;
+    config.hooks.shopify_secret = Some(HOOK_SECRET.into());
+    config.hooks.woocommerce_secret = Some(HOOK_SECRET.into());
+    let node = crate::server::start(&config, store, metrics).await?;
+    Ok((node, fleet))
+}
+
+#[cfg(test)]
+mod tests;
