@@ -402,6 +402,29 @@ fn print_reports(reports: &[Report]) {
     }
 }
 
+/// Reads a live-stream response and hands each event's JSON to `each`, with the instant
+/// its chunk arrived; returns when the stream ends.
+pub(crate) async fn each_event(
+    mut response: reqwest::Response,
+    mut each: impl FnMut(&serde_json::Value, std::time::Instant),
+) -> anyhow::Result<()> {
+    let mut pending = String::new();
+    while let Some(chunk) = response.chunk().await? {
+        let now = std::time::Instant::now();
+        pending.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = pending.find("\n\n") {
+            let message: String = pending.drain(..end + 2).collect();
+            let Some(data) = message.lines().find_map(|l| l.strip_prefix("data:")) else {
+                continue;
+            };
+            if let Ok(event) = serde_json::from_str::<serde_json::Value>(data.trim()) {
+                each(&event, now);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// CPU count and model, e.g. `2 CPUs, AMD EPYC 7B13`.
 pub(crate) fn machine() -> String {
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);

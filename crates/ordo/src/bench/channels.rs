@@ -184,32 +184,18 @@ async fn watch(
     token: String,
     seen: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
 ) -> anyhow::Result<()> {
-    let mut response = http
+    let response = http
         .get(format!("{base}/api/v1/stream?kinds=order.created"))
         .bearer_auth(&token)
         .send()
         .await?;
-    let mut pending = String::new();
-    while let Some(chunk) = response.chunk().await? {
-        let now = Utc::now();
-        pending.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = pending.find("\n\n") {
-            let message: String = pending.drain(..end + 2).collect();
-            let Some(data) = message.lines().find_map(|l| l.strip_prefix("data:")) else {
-                continue;
-            };
-            let Ok(event) = serde_json::from_str::<Value>(data.trim()) else {
-                continue;
-            };
-            if let (Some(channel), Some(id)) =
-                (event["data"]["channel"].as_str(), event["data"]["external_id"].as_str())
-            {
-                seen.lock()
-                    .expect("seen")
-                    .entry(format!("{channel}:{id}"))
-                    .or_insert(now);
-            }
+    crate::bench::each_event(response, |event, _| {
+        if let (Some(channel), Some(id)) = (event["data"]["channel"].as_str(), event["data"]["external_id"].as_str()) {
+            seen.lock()
+                .expect("seen")
+                .entry(format!("{channel}:{id}"))
+                .or_insert_with(Utc::now);
         }
-    }
-    Ok(())
+    })
+    .await
 }

@@ -289,33 +289,21 @@ async fn subscribe(
     start: Instant,
     timings: Arc<Mutex<HashMap<String, Timing>>>,
 ) -> anyhow::Result<()> {
-    let mut response = http
+    let response = http
         .get(format!("{base}/api/v1/stream?kinds=order.created"))
         .bearer_auth(&token)
         .timeout(Duration::from_secs(600))
         .send()
         .await?;
     anyhow::ensure!(response.status().is_success(), "stream: HTTP {}", response.status());
-    let mut pending = String::new();
-    while let Some(chunk) = response.chunk().await? {
-        let now = micros(start, Instant::now());
-        pending.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = pending.find("\n\n") {
-            let message: String = pending.drain(..end + 2).collect();
-            let Some(data) = message.lines().find_map(|l| l.strip_prefix("data:")) else {
-                continue;
-            };
-            let Ok(event) = serde_json::from_str::<Value>(data.trim()) else {
-                continue;
-            };
-            if let Some(id) = event["data"]["external_id"].as_str()
-                && let Some(t) = timings.lock().expect("timings").get_mut(id)
-            {
-                t.streamed.get_or_insert(now);
-            }
+    super::each_event(response, |event, at| {
+        if let Some(id) = event["data"]["external_id"].as_str()
+            && let Some(t) = timings.lock().expect("timings").get_mut(id)
+        {
+            t.streamed.get_or_insert(micros(start, at));
         }
-    }
-    Ok(())
+    })
+    .await
 }
 
 /// Reads the stock back: units reserved must equal orders acknowledged (nothing lost,
