@@ -1,7 +1,7 @@
 //! The whole path on one machine: every simulator's orders reach Ordo by webhook or by
 //! polling; a channel that is down or failing delays no other; a field renamed by a
 //! platform is reported as drift and fixed by editing the mapping file while the node
-//! runs; a cancellation decided in Ordo reaches the platform.
+//! runs; tracking and a cancellation decided in Ordo reach the platform.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,6 +42,51 @@ async fn arrive(store: &Arc<dyn Store>, wanted: &[(&str, String)], limit: Durati
         }
         assert!(started.elapsed() < limit, "not in Ordo after {limit:?}: {missing:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One warehouse with plenty of every SKU the simulators sell.
+async fn stock_up(store: &Arc<dyn Store>) {
+    use ordo_store::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
+    let tenant = TenantId::default_tenant();
+    let warehouse = Warehouse {
+        code: "SH-01".into(),
+        name: "Shanghai".into(),
+        latitude: None,
+        longitude: None,
+        region: None,
+        channels: vec![],
+        daily_capacity: None,
+        priority: 0,
+        active: true,
+    };
+    let now = chrono::Utc::now();
+    store.upsert_warehouse(&tenant, &warehouse, now).await.unwrap();
+    for sku in SKUS {
+        let record = SkuRecord {
+            code: sku.into(),
+            barcode: None,
+            name: sku.into(),
+            weight_g: None,
+            dimensions_mm: None,
+            attributes: vec![],
+            cost_price_minor: None,
+            cost_currency: None,
+            low_stock_threshold: None,
+            components: vec![],
+        };
+        store.upsert_sku(&tenant, &record, now).await.unwrap().unwrap();
+        let receipt = StockChange {
+            warehouse: "SH-01".into(),
+            sku: sku.into(),
+            op: StockOp::Receive { quantity: 1_000 },
+            reason: "receipt".into(),
+            reference: None,
+            actor: "test".into(),
+        };
+        store.change_stock(&tenant, &[receipt], now).await.unwrap()[0]
+            .clone()
+            .unwrap();
     }
 }
 
@@ -151,8 +196,49 @@ async fn every_channel_arrives_failures_stay_isolated_and_a_rename_is_fixed_by_c
     )
     .await;
 
-    // 4. A cancellation decided in Ordo reaches the platform through the outbox.
+    // 4. With stock in a warehouse, a Shopify order is allocated; shipping it in Ordo with
+    //    a tracking number fulfils it on the platform.
+    stock_up(&store).await;
     let shopify = fleet.sim(Platform::Shopify);
+    let sold = shopify.create_orders(1).remove(0);
+    arrive(
+        &store,
+        &[("shopify", sold.external_id.clone())],
+        Duration::from_secs(10),
+    )
+    .await;
+    let found = find(&store, "shopify", &sold.external_id).await.unwrap();
+    assert_eq!(found.status, ordo_core::OrderStatus::Allocated);
+    let shipped = http
+        .post(format!("{base}/api/v1/orders/{}/ship", found.id))
+        .bearer_auth(&token.secret)
+        .json(&serde_json::json!({ "carrier": "UPS", "tracking_number": "1Z999AA10123456784" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(shipped.status().is_success(), "{}", shipped.text().await.unwrap());
+    let started = Instant::now();
+    loop {
+        let tracked = shopify
+            .writebacks()
+            .into_iter()
+            .find(|w| w.kind == ordo_sim::WriteBackKind::Tracking && w.external_id_or_sku == sold.external_id);
+        if let Some(tracked) = tracked {
+            assert_eq!(
+                tracked.body["fulfillment"]["tracking_info"]["number"], "1Z999AA10123456784",
+                "{}",
+                tracked.body
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the tracking never reached Shopify"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // 5. A cancellation decided in Ordo reaches the platform through the outbox.
     let order = shopify.create_orders(1).remove(0);
     arrive(
         &store,
