@@ -152,11 +152,6 @@ impl Channels {
     pub fn get(&self, code: &str) -> Option<&ChannelHandle> {
         self.handles.get(code)
     }
-
-    /// Whether no connector runs.
-    pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
-    }
 }
 
 /// The outbox topics connectors deliver.

@@ -42,17 +42,24 @@ impl DriftWatch {
         let baseline = baselines.entry(mapping.name.clone()).or_default();
         let mut drift = Drift::default();
         if baseline.payloads > 0 {
-            let always = Shape(
-                baseline
-                    .fields
-                    .iter()
-                    .filter(|(_, n)| **n == baseline.payloads)
-                    .map(|(f, _)| f.clone())
-                    .collect(),
-            );
-            let known = Shape(baseline.fields.keys().cloned().collect());
-            drift.appeared = mapping.drift(&known, &payload).appeared;
-            drift.vanished = mapping.drift(&always, &payload).vanished;
+            drift.appeared = shape
+                .0
+                .iter()
+                .filter(|f| !baseline.fields.contains_key(*f))
+                .cloned()
+                .collect();
+            // Fields every earlier payload had and this one lacks: almost always none, so
+            // what the mapping reads is only worked out when there are some.
+            let gone: Vec<&String> = baseline
+                .fields
+                .iter()
+                .filter(|(f, n)| **n == baseline.payloads && !shape.0.contains(*f))
+                .map(|(f, _)| f)
+                .collect();
+            if !gone.is_empty() {
+                let read = mapping.read_shape();
+                drift.vanished = gone.into_iter().filter(|f| read.contains(*f)).cloned().collect();
+            }
         }
         baseline.payloads += 1;
         for field in shape.0 {

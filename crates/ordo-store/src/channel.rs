@@ -86,8 +86,7 @@ pub async fn merge_orders<T: ChannelTx>(
     merged_by: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<MergeGroup, MergeError>> {
-    let mut ids: Vec<OrderId> = orders.to_vec();
-    ids.sort();
+    let mut ids = sorted(orders);
     ids.dedup();
     if ids.len() < 2 {
         return Ok(Err(MergeError::TooFew));
@@ -120,12 +119,13 @@ pub async fn merge_orders<T: ChannelTx>(
     }
     let group = MergeGroup {
         id: Uuid::now_v7(),
-        order_ids: orders.iter().fold(Vec::new(), |mut kept, id| {
-            if !kept.contains(id) {
-                kept.push(*id);
-            }
-            kept
-        }),
+        // As given, each once.
+        order_ids: orders
+            .iter()
+            .enumerate()
+            .filter(|(i, id)| !orders[..*i].contains(id))
+            .map(|(_, id)| *id)
+            .collect(),
         merged_by: merged_by.to_owned(),
         created_at: now,
         dissolved_at: None,

@@ -220,6 +220,9 @@ pub async fn merges_follow_their_rules_and_can_be_undone<T: Store>(store: Arc<T>
         .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "order.merged").count(), 2);
     assert_eq!(kinds.iter().filter(|k| *k == "order.unmerged").count(), 1);
+    let hooks = store.list_outbox(&acme(), Some("webhook"), None, 100).await.unwrap();
+    assert_eq!(hooks.iter().filter(|m| m.destination == "order.merged").count(), 2);
+    assert_eq!(hooks.iter().filter(|m| m.destination == "order.unmerged").count(), 1);
 }
 
 pub async fn racing_merges_put_an_order_in_one_merge_only<T: Store>(store: Arc<T>) {

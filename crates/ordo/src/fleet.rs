@@ -72,7 +72,7 @@ impl Fleet {
 }
 
 /// The connector configuration for one simulator, with the credentials it accepts.
-pub fn channel_for(sim: &Sim, poll_ms: u64) -> anyhow::Result<ChannelConfig> {
+fn channel_for(sim: &Sim, poll_ms: u64) -> anyhow::Result<ChannelConfig> {
     let platform = sim.platform();
     // Amazon is read through Orders 2026-01-01, whose searchOrders answers carry the items:
     // one request per page instead of one more per order under a tight getOrderItems quota.
