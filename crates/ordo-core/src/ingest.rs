@@ -50,6 +50,16 @@ pub enum EventKind {
     Returned,
     /// Cancelled by Ordo because it stayed unpaid too long.
     PaymentExpired,
+    /// Fields were repaired on the way in (before and after of each).
+    Repaired,
+    /// The review rules decided it (approve, hold or reject, with the rules that matched).
+    Reviewed,
+    /// Its holds were closed and it went on.
+    Released,
+    /// A person corrected fields.
+    Edited,
+    /// A workflow step with no stock effect (picking, packed, in transit, delivered …).
+    Transitioned,
 }
 
 impl EventKind {
@@ -69,6 +79,11 @@ impl EventKind {
             Self::Shipped => "order.shipped",
             Self::Returned => "order.returned",
             Self::PaymentExpired => "order.payment_expired",
+            Self::Repaired => "order.repaired",
+            Self::Reviewed => "order.reviewed",
+            Self::Released => "order.released",
+            Self::Edited => "order.edited",
+            Self::Transitioned => "order.transitioned",
         }
     }
 }

@@ -23,6 +23,7 @@ mod feed;
 mod ingest_tx;
 mod inventory;
 mod query;
+mod review_store;
 mod rows;
 mod stock_flow;
 mod stock_tx;

@@ -43,4 +43,5 @@ mod channel {
     use super::fresh_store;
 
     ordo_store::channel_contract_tests!(fresh_store);
+    ordo_store::review_contract_tests!(fresh_store);
 }

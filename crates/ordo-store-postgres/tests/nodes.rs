@@ -63,6 +63,7 @@ fn order_item(external_id: &str, write: InboxWrite) -> IngestItem {
         idempotency: None,
         actor: "token:test".into(),
         stock: ordo_core::allocation::StockPolicy::OFF,
+        review: Default::default(),
     }
 }
 

@@ -134,6 +134,7 @@ fn order_item(external_id: &str) -> IngestItem {
         idempotency: None,
         actor: "token:test".into(),
         stock: POLICY,
+        review: Default::default(),
     }
 }
 

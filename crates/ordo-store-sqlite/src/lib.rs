@@ -12,6 +12,7 @@ mod alloc_tx;
 mod channel_store;
 mod inventory;
 mod read;
+mod review_store;
 mod stock_flow;
 mod stock_rows;
 mod writer;

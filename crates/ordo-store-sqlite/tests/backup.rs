@@ -38,6 +38,7 @@ async fn an_online_backup_holds_every_committed_order() {
         idempotency: None,
         actor: "test".into(),
         stock: ordo_core::allocation::StockPolicy::OFF,
+        review: Default::default(),
     };
     let IngestResult::Applied { order_id, .. } = store
         .ingest_batch(Arc::new([item]), Utc::now())

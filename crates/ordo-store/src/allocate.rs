@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::flow::IngestTx;
 use crate::inventory::{MovementRecord, StockRow, StockTx, Warehouse};
 use crate::publish::publish;
+use crate::review_records::HoldTx;
 use crate::stock_records::{
     CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, OrderRequest, OrderRequestError, OrderRequestOutcome, SkuAlias,
     StockAlert,
@@ -353,11 +354,23 @@ fn reserve_action(ctx: &TenantStock, order: &Order, policy: StockPolicy) -> Stoc
     }
 }
 
+/// SKUs of an order that neither the locked catalogue nor an alias knows.
+pub fn unknown_skus(ctx: &TenantStock, order: &Order) -> Vec<String> {
+    if ctx.catalogue.is_empty() && ctx.locked.is_empty() {
+        // Nothing was loaded (stock is not kept): nothing can be called unknown.
+        return Vec::new();
+    }
+    match demand(order, &ctx.entries(), &ctx.aliases) {
+        Ok(_) => Vec::new(),
+        Err(unknown) => unknown.into_iter().map(|s| s.sku).collect(),
+    }
+}
+
 /// Plans an action, writes its movements and the order's holdings, and says what the
 /// order's status and events become. Fails as retryable if the order involves a SKU
 /// whose levels were not locked; a refused plan (`Ok(Err)`) has written nothing.
 #[allow(clippy::too_many_arguments)]
-async fn apply_action<T: AllocTx>(
+pub(crate) async fn apply_action<T: AllocTx>(
     tx: &mut T,
     tenant: &TenantId,
     ctx: &mut TenantStock,
@@ -475,7 +488,7 @@ pub fn order_feed_event(state: &OrderState, event: &NewEvent) -> NewFeedEvent {
 
 /// Applies a request (ship, return, cancel, expire, retry) to one order, inside an open
 /// transaction.
-pub async fn order_request<T: AllocTx>(
+pub async fn order_request<T: HoldTx>(
     tx: &mut T,
     tenant: &TenantId,
     id: OrderId,
@@ -559,7 +572,15 @@ pub async fn order_request<T: AllocTx>(
     };
     let mut events: Vec<NewEvent> = event.into_iter().collect();
     events.extend(step.events);
-    if events.is_empty() && step.status == state.status {
+    let mut status = step.status;
+    // Stock that arrives for an order held by review or by a person does not release it.
+    if state.status == OrderStatus::OnHold
+        && status == OrderStatus::Allocated
+        && !tx.open_holds(tenant, id).await?.is_empty()
+    {
+        status = OrderStatus::OnHold;
+    }
+    if events.is_empty() && status == state.status {
         // A retry that still finds too little changes nothing, not even the version.
         ctx.finish(tx, tenant, now).await?;
         return Ok(Ok(OrderRequestOutcome {
@@ -569,7 +590,7 @@ pub async fn order_request<T: AllocTx>(
         }));
     }
     let next = OrderState {
-        status: step.status,
+        status,
         version: state.version + 1,
         ..state
     };
@@ -613,15 +634,7 @@ fn write_back(order: &OrderState, request: &OrderRequest, now: DateTime<Utc>) ->
                 })).collect::<Vec<_>>(),
             }),
         ),
-        OrderRequest::Cancel { reason } => (
-            "channel.cancel",
-            json!({
-                "type": "cancel",
-                "order_id": order.id,
-                "external_order_id": o.external_id.as_str(),
-                "reason": reason,
-            }),
-        ),
+        OrderRequest::Cancel { reason } => return Some(cancel_message(order, reason)),
         _ => return None,
     };
     Some(NewOutbox {
@@ -630,6 +643,21 @@ fn write_back(order: &OrderState, request: &OrderRequest, now: DateTime<Utc>) ->
         destination: o.channel.as_str().to_owned(),
         payload,
     })
+}
+
+/// The channel's `channel.cancel` message for a cancellation decided in Ordo.
+pub(crate) fn cancel_message(order: &OrderState, reason: &str) -> NewOutbox {
+    NewOutbox {
+        id: Uuid::now_v7(),
+        topic: "channel.cancel".into(),
+        destination: order.order.channel.as_str().to_owned(),
+        payload: json!({
+            "type": "cancel",
+            "order_id": order.id,
+            "external_order_id": order.order.external_id.as_str(),
+            "reason": reason,
+        }),
+    }
 }
 
 const SHIPPABLE: &[OrderStatus] = &[

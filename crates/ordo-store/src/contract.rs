@@ -97,6 +97,7 @@ fn order_item(tenant_name: &str, (body, order): (Vec<u8>, Order)) -> IngestItem 
         idempotency: None,
         actor: "token:test".into(),
         stock: ordo_core::allocation::StockPolicy::OFF,
+        review: Default::default(),
     }
 }
 
@@ -326,6 +327,7 @@ pub async fn a_failed_entry_reprocessed_in_place_becomes_processed(store: S) {
         idempotency: None,
         actor: "token:test".into(),
         stock: ordo_core::allocation::StockPolicy::OFF,
+        review: Default::default(),
     };
     let (order_id, outcome, _, entry_id) = applied(&ingest_one(&store, item).await);
     assert_eq!((outcome, entry_id), (Outcome::Created, inbox_id));
@@ -357,6 +359,7 @@ pub async fn a_corrected_replay_resolves_the_original_entry(store: S) {
         idempotency: None,
         actor: "token:test".into(),
         stock: ordo_core::allocation::StockPolicy::OFF,
+        review: Default::default(),
     };
     applied(&ingest_one(&store, item).await);
     let before = store.get_inbox(&tenant("acme"), original).await.unwrap().unwrap();
@@ -387,6 +390,7 @@ pub async fn only_failed_entries_can_be_replayed(store: S) {
             idempotency: None,
             actor: "token:test".into(),
             stock: ordo_core::allocation::StockPolicy::OFF,
+            review: Default::default(),
         };
         let result = ingest_one(&store, item).await;
         assert!(

@@ -168,6 +168,7 @@ pub(crate) fn order(id: &str, lines: &[(&str, u32)], change: impl FnOnce(&mut se
         idempotency: None,
         actor: "test".into(),
         stock: HOLD,
+        review: Default::default(),
     }
 }
 

@@ -7,7 +7,7 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use ordo_core::ingest::{Decision, NewEvent, OrderState, Outcome, decide};
+use ordo_core::ingest::{Decision, EventKind, NewEvent, OrderState, Outcome, decide};
 use ordo_core::input::OrderInput;
 use ordo_core::{ChannelId, ExternalOrderId, Order, OrderId, OrderStatus, TenantId};
 use serde_json::json;
@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use ordo_core::allocation::{ReserveWhen, StockPolicy};
 
 use crate::allocate::{AllocTx, TenantStock, order_feed_event, order_stock_step};
+use crate::review;
+use crate::review_records::{HoldTx, Review};
 use crate::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, StoreError, StoreResult};
 
 /// An order row as locked for update, with the number of its last event.
@@ -163,7 +165,7 @@ pub fn order_from_document(text: &str) -> StoreResult<Order> {
 /// Applies a batch inside an open transaction. Items touching the same order keep their
 /// arrival order; across orders, rows are locked in (tenant, channel, external id) order so
 /// that concurrent batches on several nodes cannot deadlock.
-pub async fn ingest_batch<T: AllocTx>(
+pub async fn ingest_batch<T: HoldTx>(
     tx: &mut T,
     items: &[IngestItem],
     now: DateTime<Utc>,
@@ -231,7 +233,7 @@ fn lock_key(item: &IngestItem) -> Option<(&str, &str, &str)> {
     }
 }
 
-async fn apply<T: AllocTx>(
+async fn apply<T: HoldTx>(
     tx: &mut T,
     ctx: &mut TenantStock,
     item: &IngestItem,
@@ -280,13 +282,14 @@ async fn apply<T: AllocTx>(
             idempotency,
             actor,
             stock,
+            review,
         } => {
             if let Some(claim) = idempotency
                 && let Some(first) = tx.find_idempotency(&inbox.tenant, &claim.key).await?
             {
                 return answer_repeated_key(tx, inbox, claim, first).await;
             }
-            let applied = apply_order(tx, ctx, inbox, order, *new_order_id, *stock, actor, now).await?;
+            let applied = apply_order(tx, ctx, inbox, order, *new_order_id, *stock, review, actor, now).await?;
             let row = InboxRow {
                 inbox,
                 status: InboxStatus::Processed,
@@ -397,13 +400,14 @@ struct Applied {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn apply_order<T: AllocTx>(
+async fn apply_order<T: HoldTx>(
     tx: &mut T,
     ctx: &mut TenantStock,
     inbox: &NewInbox,
     order: &Order,
     new_order_id: OrderId,
     policy: StockPolicy,
+    review: &Review,
     actor: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Applied> {
@@ -430,12 +434,35 @@ async fn apply_order<T: AllocTx>(
             Some(locked) => locked.state.clone(),
         };
         let changes = matches!(decision.outcome, Outcome::Created | Outcome::Updated);
+        if changes && (!review.repairs.is_empty() || !review.unresolved.is_empty()) {
+            decision.events.push(NewEvent {
+                kind: EventKind::Repaired,
+                data: json!({ "repairs": review.repairs, "unresolved": review.unresolved }),
+            });
+        }
+        let previous = locked.as_ref().map(|l| l.state.status);
+        let reviewed = if changes {
+            review::on_arrival(tx, tenant, ctx, &mut state, previous, review, actor, now).await?
+        } else {
+            None
+        };
         if changes && policy.reserve_when != ReserveWhen::Never {
             let step = order_stock_step(tx, tenant, ctx, &state, locked.is_some(), policy, actor, now).await?;
             state.status = step.status;
-            decision.status = step.status;
             decision.events.extend(step.events);
         }
+        // An open hold (this review's, or a person's from before) keeps the order held
+        // whatever its stock did.
+        let held_before = previous == Some(OrderStatus::OnHold) && !tx.open_holds(tenant, state.id).await?.is_empty();
+        let holds_now = reviewed.as_ref().is_some_and(|r| r.hold.is_some());
+        if changes && (held_before || holds_now) && state.status != OrderStatus::Cancelled {
+            state.status = OrderStatus::OnHold;
+        }
+        if let Some(effect) = &reviewed {
+            review::write_effect(tx, tenant, &state, effect, now).await?;
+            decision.events.extend(effect.events.iter().cloned());
+        }
+        decision.status = state.status;
         let new_last_seq = last_seq + decision.events.len() as i64;
         match (&locked, decision.outcome) {
             (None, _) => {

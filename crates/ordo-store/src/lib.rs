@@ -18,6 +18,8 @@ pub mod flow;
 pub mod inventory;
 mod publish;
 pub mod records;
+pub mod review;
+pub mod review_records;
 pub mod stock_records;
 
 #[cfg(feature = "contract")]
@@ -26,6 +28,8 @@ pub mod contract;
 pub mod contract_channel;
 #[cfg(feature = "contract")]
 pub mod contract_inventory;
+#[cfg(feature = "contract")]
+pub mod contract_review;
 #[cfg(feature = "contract")]
 mod contract_simulation;
 #[cfg(feature = "contract")]
@@ -41,6 +45,7 @@ use uuid::Uuid;
 pub use channel_records::ChannelStore;
 pub use inventory::InventoryStore;
 pub use records::*;
+pub use review_records::{Review, ReviewStore};
 pub use stock_records::*;
 
 /// A store failure, in the port's own terms; no driver type leaks out.
@@ -68,7 +73,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the application stores and reads.
 #[async_trait]
-pub trait Store: InventoryStore + StockFlowStore + ChannelStore + Send + Sync + 'static {
+pub trait Store: InventoryStore + StockFlowStore + ChannelStore + ReviewStore + Send + Sync + 'static {
     /// Short name of the backend, e.g. `sqlite`.
     fn backend(&self) -> &'static str;
 

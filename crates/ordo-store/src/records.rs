@@ -165,6 +165,8 @@ pub enum IngestItem {
         actor: String,
         /// Whether and how it reserves stock.
         stock: StockPolicy,
+        /// Repairs made on the way in and the review it gets when it becomes paid.
+        review: crate::review_records::Review,
     },
     /// A payload that failed parsing or validation.
     Failed {

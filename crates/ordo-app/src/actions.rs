@@ -1,0 +1,280 @@
+//! What people, rules and connectors do to one order after it arrived, checked against
+//! the workflow in force: each request is a move from the order's status to another,
+//! allowed only if the workflow has that transition for this actor and its guards pass.
+//! The store then carries it out in one transaction (stock, status, event, outbox).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ordo_core::allocation::{OrderStock, StockPolicy};
+use ordo_core::{OrderId, OrderStatus, TenantId};
+use ordo_store::review_records::OrderAction;
+use ordo_store::{OrderRequest, OrderRequestError, Shipment, Store, StoreError};
+use ordo_workflow::{Action, Actor, Guard, GuardContext, TransitionError};
+
+use crate::policies::Policies;
+
+/// Why an action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// No such order.
+    #[error("order {0} not found")]
+    NotFound(OrderId),
+    /// The workflow does not allow it: `code` is `illegal_transition`, `guard_failed`,
+    /// `actor_not_allowed` or `reason_required`.
+    #[error("{message}")]
+    Workflow {
+        /// Stable code.
+        code: &'static str,
+        /// Names what is allowed.
+        message: String,
+    },
+    /// The stock does not allow it.
+    #[error("{0}")]
+    Stock(String),
+    /// The request itself is wrong (e.g. an edit that does not validate).
+    #[error("{message}")]
+    Invalid {
+        /// Stable code.
+        code: &'static str,
+        /// What was wrong and where.
+        message: String,
+        /// Per-field problems.
+        details: Vec<ordo_core::FieldError>,
+    },
+    /// Store trouble.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// An order after an action.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// Status afterwards.
+    pub status: OrderStatus,
+    /// Version afterwards.
+    pub version: i64,
+    /// What it holds afterwards.
+    pub stock: OrderStock,
+    /// The workflow transition taken.
+    pub transition: String,
+}
+
+/// Order actions under the workflow in force.
+#[derive(Clone)]
+pub struct OrderActions {
+    store: Arc<dyn Store>,
+    policies: Policies,
+    stock: StockPolicy,
+}
+
+impl OrderActions {
+    /// Actions over a store.
+    pub fn new(store: Arc<dyn Store>, policies: Policies, stock: StockPolicy) -> Self {
+        Self { store, policies, stock }
+    }
+
+    /// The workflow and rules in force.
+    pub fn policies(&self) -> &Policies {
+        &self.policies
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Moves an order to `to`, as the workflow allows for this actor. A shipment carries
+    /// the tracking of a move to `shipped`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transition(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        to: OrderStatus,
+        actor: Actor,
+        actor_id: &str,
+        reason: Option<String>,
+        shipment: Option<Shipment>,
+        now: DateTime<Utc>,
+    ) -> Result<Done, ActionError> {
+        let record = self
+            .store
+            .get_order(tenant, id)
+            .await?
+            .ok_or(ActionError::NotFound(id))?;
+        let from = record.state.status;
+        let stock = self.store.get_order_stock(tenant, id).await?;
+        let holds = self.store.order_holds(tenant, id).await?;
+        let order = &record.state.order;
+        let address = &order.shipping_address;
+        let ctx = GuardContext {
+            actor,
+            financial_status: order.financial_status,
+            stock_reserved: stock.allocations.iter().any(|a| a.reserved > 0),
+            shortage: !stock.shortages.is_empty(),
+            open_review_hold: holds.iter().any(|h| h.closed_at.is_none()),
+            address_complete: !address.line1.trim().is_empty() && !address.country.is_empty(),
+            has_tracking: shipment.as_ref().is_some_and(|s| s.tracking_number.is_some()),
+            reason: reason.as_deref(),
+        };
+        let workflow = self.policies.current().workflow.clone();
+        let transition = workflow.check(from, to, &ctx).map_err(workflow_error)?;
+        let name = transition.name.clone();
+        let request = match to {
+            OrderStatus::Shipped => Some(OrderRequest::Ship(shipment.unwrap_or_default())),
+            OrderStatus::Cancelled => Some(OrderRequest::Cancel {
+                reason: reason.clone().unwrap_or_else(|| format!("cancelled by {actor_id}")),
+            }),
+            OrderStatus::Returned if transition.actions.contains(&Action::Restock) => Some(OrderRequest::Return(None)),
+            OrderStatus::Allocated if from != OrderStatus::OnHold && transition.actions.contains(&Action::Reserve) => {
+                Some(OrderRequest::Retry)
+            }
+            _ => None,
+        };
+        if let Some(request) = request {
+            return self.request(tenant, id, &request, actor_id, name, now).await;
+        }
+        let action = match (from, to) {
+            (_, OrderStatus::OnHold) => OrderAction::Hold {
+                note: reason.unwrap_or_else(|| "held by hand".into()),
+            },
+            (OrderStatus::OnHold, _) => OrderAction::Release {
+                resolution: "approved".into(),
+                note: reason,
+            },
+            _ => OrderAction::Move {
+                transition: name.clone(),
+                to,
+                from: transition.from.clone(),
+                reason,
+                require_no_holds: transition.guards.contains(&Guard::Reviewed),
+            },
+        };
+        self.act(tenant, id, &action, actor_id, name, now).await
+    }
+
+    /// Runs the review rules in force on a held (or paid, or allocated) order again.
+    pub async fn rerun(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        actor_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Done, ActionError> {
+        let reviewer = self.policies.current().reviewer.clone();
+        self.act(tenant, id, &OrderAction::Review(reviewer), actor_id, "review".into(), now)
+            .await
+    }
+
+    /// Applies an edit (the whole corrected order), then runs the rules again if it is held.
+    pub async fn edit(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        order: ordo_core::Order,
+        changes: serde_json::Value,
+        actor_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Done, ActionError> {
+        let action = OrderAction::Edit {
+            order: Box::new(order),
+            changes,
+        };
+        let done = self.act(tenant, id, &action, actor_id, "edit".into(), now).await?;
+        if done.status == OrderStatus::OnHold {
+            return self.rerun(tenant, id, actor_id, now).await;
+        }
+        Ok(done)
+    }
+
+    /// Re-reviews orders whose deferred review is due; returns how many were looked at.
+    pub async fn release_due(&self, tenant: &TenantId, now: DateTime<Utc>, limit: u32) -> Result<usize, StoreError> {
+        let due = self.store.due_reviews(tenant, now, limit).await?;
+        for id in &due {
+            match self.rerun(tenant, *id, "rule:review", now).await {
+                Ok(_) | Err(ActionError::Workflow { .. } | ActionError::NotFound(_)) => {}
+                Err(ActionError::Store(e)) => return Err(e),
+                Err(other) => tracing::warn!(order = %id, error = %other, "deferred review failed"),
+            }
+        }
+        Ok(due.len())
+    }
+
+    async fn request(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        request: &OrderRequest,
+        actor_id: &str,
+        transition: String,
+        now: DateTime<Utc>,
+    ) -> Result<Done, ActionError> {
+        match self
+            .store
+            .order_request(tenant, id, request, self.stock, actor_id, now)
+            .await?
+        {
+            Ok(outcome) => Ok(Done {
+                status: outcome.status,
+                version: outcome.version,
+                stock: outcome.stock,
+                transition,
+            }),
+            Err(e) => Err(refused(id, e)),
+        }
+    }
+
+    async fn act(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        action: &OrderAction,
+        actor_id: &str,
+        transition: String,
+        now: DateTime<Utc>,
+    ) -> Result<Done, ActionError> {
+        match self
+            .store
+            .order_action(tenant, id, action, self.stock, actor_id, now)
+            .await?
+        {
+            Ok(outcome) => Ok(Done {
+                status: outcome.status,
+                version: outcome.version,
+                stock: self.store.get_order_stock(tenant, id).await?,
+                transition,
+            }),
+            Err(e) => Err(refused(id, e)),
+        }
+    }
+}
+
+fn refused(id: OrderId, error: OrderRequestError) -> ActionError {
+    match error {
+        OrderRequestError::NotFound => ActionError::NotFound(id),
+        e @ OrderRequestError::IllegalState { .. } => ActionError::Workflow {
+            code: "illegal_transition",
+            message: e.to_string(),
+        },
+        OrderRequestError::Plan(e) => ActionError::Stock(e.to_string()),
+    }
+}
+
+fn workflow_error(error: TransitionError) -> ActionError {
+    ActionError::Workflow {
+        code: error.code(),
+        message: error.to_string(),
+    }
+}
+
+/// The workflow actor of a principal's actor id (`token:…` is a user, `connector:…` a
+/// connector, `rule:…` a rule, anything else the system).
+pub fn actor_of(actor_id: &str) -> Actor {
+    match actor_id.split(':').next() {
+        Some("token" | "user") => Actor::User,
+        Some("connector" | "webhook" | "warehouse") => Actor::Connector,
+        Some("rule") => Actor::Rule,
+        _ => Actor::System,
+    }
+}
