@@ -12,12 +12,15 @@
 //! been taken by the sink, and never past "now minus the safety lag"; a sink error stops
 //! the poll without moving the cursor; secrets never reach logs or status.
 
+pub mod breaker;
 pub mod budget;
 mod config;
 mod cursor;
 mod http;
 mod platform;
 mod runner;
+pub mod tracking;
+pub mod wms;
 mod writeback;
 
 use std::time::Duration;

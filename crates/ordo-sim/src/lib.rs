@@ -11,11 +11,16 @@
 //! drift), failures and latency injected, rate limits enforced. Every write-back call is
 //! validated against the contract and recorded, so a test can assert what a connector sent.
 //!
+//! Beside the channels, [`WmsSimulator`] plays a warehouse (WMS / 3PL) that Ordo hands
+//! orders to: a generic JSON API or ShipBob's, with signed callbacks as each order is
+//! accepted, picked, packed and shipped (or shipped short), and the same kinds of faults.
+//!
 //! Layout: `sim` (the handle and its control operations), `state` (what the endpoints
 //! share), `book` (the order book and snapshot pagination), `generate/*` (one order
 //! rendered in each platform's shape, from published templates for Shopify, WooCommerce
 //! and Amazon), `serve/*` (each platform's endpoints), `limit` (buckets), `faults`,
-//! `rename`, `webhook`, `sign`, `control` (the `/_sim/` HTTP surface).
+//! `rename`, `webhook`, `sign`, `control` (the `/_sim/` HTTP surface), `wms/*` (the
+//! warehouse simulator).
 
 #![recursion_limit = "256"]
 #![warn(missing_docs)]
@@ -32,6 +37,7 @@ mod sign;
 mod sim;
 mod state;
 mod webhook;
+mod wms;
 mod writeback;
 
 use std::fmt;
@@ -44,6 +50,10 @@ pub use config::{AmazonSettings, Credentials, RateLimit, RateLimits, SimConfig, 
 pub use sign::{sign_router, webhook_signature};
 pub use sim::{Sim, Simulator};
 pub use webhook::WebhookDelivery;
+pub use wms::{
+    FulfilmentState, WmsCallback, WmsFulfilment, WmsKind, WmsLine, WmsReceived, WmsShipment, WmsSim, WmsSimConfig,
+    WmsSimError, WmsSimulator, WmsStats, wms_callback_signature,
+};
 pub use writeback::{WriteBack, WriteBackKind};
 
 /// The Shopify location every simulated stock level belongs to
