@@ -60,6 +60,16 @@ pub enum ApiError {
     /// 409 `illegal_transition`: not allowed from the order's status (the message names
     /// the statuses that allow it).
     IllegalTransition(String),
+    /// 409 `illegal_transition` / `guard_failed` / `actor_not_allowed` /
+    /// `reason_required`: the workflow in force does not allow the move.
+    Workflow {
+        /// The code.
+        code: &'static str,
+        /// Names the allowed moves.
+        message: String,
+    },
+    /// 422 `invalid_config`: a workflow or rules file with errors, each with its location.
+    InvalidConfig(Vec<String>),
     /// 422 `stock_refused`: the stock does not allow it (e.g. returning more than shipped).
     StockRefused(String),
     /// 413 `payload_too_large`.
@@ -106,6 +116,21 @@ impl ApiError {
         }
     }
 
+    /// The message the body would carry (without logging).
+    pub fn message(&self) -> String {
+        match self {
+            Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::NotReplayable(m)
+            | Self::Conflict(m)
+            | Self::IllegalTransition(m)
+            | Self::StockRefused(m)
+            | Self::Workflow { message: m, .. } => m.clone(),
+            Self::InvalidPayload { message, .. } => message.clone(),
+            other => other.code_and_status().0.to_owned(),
+        }
+    }
+
     /// The stable code and status.
     pub fn code_and_status(&self) -> (&'static str, StatusCode) {
         match self {
@@ -123,6 +148,8 @@ impl ApiError {
             Self::NotReplayable(_) => ("not_replayable", StatusCode::CONFLICT),
             Self::Conflict(_) => ("conflict", StatusCode::CONFLICT),
             Self::IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT),
+            Self::Workflow { code, .. } => (code, StatusCode::CONFLICT),
+            Self::InvalidConfig(_) => ("invalid_config", StatusCode::UNPROCESSABLE_ENTITY),
             Self::StockRefused(_) => ("stock_refused", StatusCode::UNPROCESSABLE_ENTITY),
             Self::PayloadTooLarge(_) => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
             Self::Unavailable(_) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
@@ -152,7 +179,19 @@ impl IntoResponse for ApiError {
             | Self::NotReplayable(m)
             | Self::Conflict(m)
             | Self::IllegalTransition(m)
-            | Self::StockRefused(m) => m,
+            | Self::StockRefused(m)
+            | Self::Workflow { message: m, .. } => m,
+            Self::InvalidConfig(errors) => {
+                detail.details = errors
+                    .iter()
+                    .map(|e| FieldError::new(e.split(": ").next().unwrap_or_default(), "invalid_config", e.clone()))
+                    .collect();
+                format!(
+                    "{} problem(s); the first: {}",
+                    errors.len(),
+                    errors.first().cloned().unwrap_or_default()
+                )
+            }
             Self::InvalidPayload {
                 message,
                 details,

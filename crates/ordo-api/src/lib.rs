@@ -28,7 +28,7 @@ use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-pub use state::{AppState, HttpLimits};
+pub use state::{AppState, HttpLimits, ReviewSettings};
 
 use crate::error::ApiError;
 
@@ -79,6 +79,23 @@ use crate::error::ApiError;
         routes::matching::list_merges,
         routes::matching::create_merge,
         routes::matching::undo_merge,
+        routes::review::list_exceptions,
+        routes::review::approve,
+        routes::review::rerun,
+        routes::review::hold,
+        routes::review::bulk,
+        routes::review::transition,
+        routes::policies::workflow,
+        routes::policies::rules,
+        routes::policies::rules_dry_run,
+        routes::policies::reload,
+        routes::policies::edit_order,
+        routes::wms::health,
+        routes::wms::callback,
+        routes::subscriptions::create_subscription,
+        routes::subscriptions::list_subscriptions,
+        routes::subscriptions::delete_subscription,
+        routes::subscriptions::list_deliveries,
         routes::tokens::create_token,
         routes::tokens::list_tokens,
         routes::tokens::revoke_token,
@@ -93,7 +110,9 @@ use crate::error::ApiError;
         (name = "inventory", description = "Warehouses, catalogue, stock, movements, availability"),
         (name = "fulfilment", description = "Ship, return, cancel, retry: an order's stock after it arrives"),
         (name = "channels", description = "Connectors, mappings and payload drift"),
+        (name = "review", description = "Workflow, review rules, the exception queue and order corrections"),
         (name = "live", description = "Live stream and feed, channel quantities, alerts, outbox"),
+        (name = "subscriptions", description = "Webhook receivers for feed events, and their deliveries"),
         (name = "tokens", description = "API tokens of the caller's tenant"),
         (name = "system", description = "Health, metrics, this document"),
     )
@@ -124,7 +143,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/hooks/{platform}/{tenant}", post(routes::orders::platform_hook))
         .route("/api/v1/mappings", get(routes::orders::list_mappings))
         .route("/api/v1/orders/duplicates", get(routes::matching::duplicates))
-        .route("/api/v1/orders/{id}", get(routes::orders::get_order))
+        .route(
+            "/api/v1/orders/{id}",
+            get(routes::orders::get_order).patch(routes::policies::edit_order),
+        )
+        .route("/api/v1/orders/{id}/transitions", post(routes::review::transition))
+        .route("/api/v1/orders/{id}/hold", post(routes::review::hold))
+        .route("/api/v1/exceptions", get(routes::review::list_exceptions))
+        .route("/api/v1/exceptions/bulk", post(routes::review::bulk))
+        .route("/api/v1/exceptions/{id}/approve", post(routes::review::approve))
+        .route("/api/v1/exceptions/{id}/rerun", post(routes::review::rerun))
+        .route("/api/v1/workflow", get(routes::policies::workflow))
+        .route("/api/v1/rules", get(routes::policies::rules))
+        .route("/api/v1/rules/dry-run", post(routes::policies::rules_dry_run))
+        .route("/api/v1/policies/reload", post(routes::policies::reload))
         .route(
             "/api/v1/merges",
             get(routes::matching::list_merges).post(routes::matching::create_merge),
@@ -156,6 +188,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/inbox/{id}", get(routes::inbox::get_inbox))
         .route("/api/v1/inbox/{id}/replay", post(routes::inbox::replay_inbox))
         .route(
+            "/api/v1/subscriptions",
+            post(routes::subscriptions::create_subscription).get(routes::subscriptions::list_subscriptions),
+        )
+        .route(
+            "/api/v1/subscriptions/{id}",
+            axum::routing::delete(routes::subscriptions::delete_subscription),
+        )
+        .route(
+            "/api/v1/subscriptions/{id}/deliveries",
+            get(routes::subscriptions::list_deliveries),
+        )
+        .route(
             "/api/v1/tokens",
             post(routes::tokens::create_token).get(routes::tokens::list_tokens),
         )
@@ -164,6 +208,8 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(routes::tokens::revoke_token),
         )
         .route("/api/v1/warehouses", get(routes::catalogue::list_warehouses))
+        .route("/api/v1/warehouses/{code}/events", post(routes::wms::callback))
+        .route("/api/v1/warehouse-connectors", get(routes::wms::health))
         .route(
             "/api/v1/warehouses/{code}",
             axum::routing::put(routes::catalogue::put_warehouse),

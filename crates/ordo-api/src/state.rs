@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use ordo_app::actions::OrderActions;
 use ordo_app::connectors::Channels;
+use ordo_app::fulfil::Warehouses;
 use ordo_app::{FeedHub, IngestService, MatchSettings, TokenService};
 use ordo_store::Store;
 
@@ -45,4 +47,23 @@ pub struct AppState {
     pub matching: MatchSettings,
     /// The channel connectors running on this node.
     pub channels: Channels,
+    /// Order actions under the workflow and rules in force.
+    pub actions: OrderActions,
+    /// Exception-queue settings.
+    pub review: ReviewSettings,
+    /// The warehouse connectors of this node.
+    pub warehouses: Warehouses,
+}
+
+/// Exception-queue settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ReviewSettings {
+    /// Minutes a held order may wait before it is overdue.
+    pub sla_minutes: i64,
+}
+
+impl Default for ReviewSettings {
+    fn default() -> Self {
+        Self { sla_minutes: 240 }
+    }
 }

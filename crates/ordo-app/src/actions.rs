@@ -113,7 +113,8 @@ impl OrderActions {
             financial_status: order.financial_status,
             stock_reserved: stock.allocations.iter().any(|a| a.reserved > 0),
             shortage: !stock.shortages.is_empty(),
-            open_review_hold: holds.iter().any(|h| h.closed_at.is_none()),
+            // Leaving on_hold closes the holds, so they do not stand in the way of it.
+            open_review_hold: from != OrderStatus::OnHold && holds.iter().any(|h| h.closed_at.is_none()),
             address_complete: !address.line1.trim().is_empty() && !address.country.is_empty(),
             has_tracking: shipment.as_ref().is_some_and(|s| s.tracking_number.is_some()),
             reason: reason.as_deref(),
@@ -163,8 +164,15 @@ impl OrderActions {
         now: DateTime<Utc>,
     ) -> Result<Done, ActionError> {
         let reviewer = self.policies.current().reviewer.clone();
-        self.act(tenant, id, &OrderAction::Review(reviewer), actor_id, "review".into(), now)
-            .await
+        self.act(
+            tenant,
+            id,
+            &OrderAction::Review(reviewer),
+            actor_id,
+            "review".into(),
+            now,
+        )
+        .await
     }
 
     /// Applies an edit (the whole corrected order), then runs the rules again if it is held.
@@ -277,4 +285,38 @@ pub fn actor_of(actor_id: &str) -> Actor {
         Some("rule") => Actor::Rule,
         _ => Actor::System,
     }
+}
+
+/// Every few seconds, re-reviews every tenant's orders whose deferred review is due
+/// (e.g. `paid_for`, `review_window`), until `stop`.
+pub fn spawn_due_reviews(
+    actions: OrderActions,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    // Deferrals are minutes long; looking every five seconds keeps the delay small
+    // without a query per order.
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(EVERY) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+            let tenants = match actions.store.list_tenants().await {
+                Ok(t) => t,
+                Err(error) => {
+                    tracing::warn!(%error, "due reviews: cannot list tenants");
+                    continue;
+                }
+            };
+            for tenant in tenants {
+                if let Err(error) = actions.release_due(&tenant.id, Utc::now(), 200).await {
+                    tracing::warn!(%error, tenant = %tenant.id, "due reviews failed");
+                }
+            }
+        }
+    })
 }

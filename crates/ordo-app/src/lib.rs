@@ -14,15 +14,21 @@
 //! Invariant: this crate decides nothing about orders itself (that is `ordo-core`) and
 //! speaks no SQL (that is the adapters); it orders IO and time around them.
 
+pub mod actions;
 pub mod channel_hooks;
 pub mod connectors;
 pub mod drift;
+pub mod dry_run;
 pub mod feed;
+pub mod fulfil;
 pub mod jobs;
 pub mod mappings;
 pub mod payload;
 pub mod pipeline;
+pub mod policies;
+pub mod prepare;
 pub mod service;
+pub mod subscriptions;
 pub mod tokens;
 pub mod webhooks;
 

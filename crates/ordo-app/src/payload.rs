@@ -30,6 +30,11 @@ impl PayloadError {
 /// then the mapping (`mapping_failed` names the canonical field and the source path),
 /// then the same validation as a canonical body.
 pub fn parse_mapped(mapping: &ordo_mapping::Mapping, body: &[u8]) -> Result<Order, PayloadError> {
+    validate(mapped_input(mapping, body)?)
+}
+
+/// A platform payload through a mapping, before validation.
+pub fn mapped_input(mapping: &ordo_mapping::Mapping, body: &[u8]) -> Result<OrderInput, PayloadError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| PayloadError {
         code: "invalid_json",
         message: e.to_string(),
@@ -45,11 +50,16 @@ pub fn parse_mapped(mapping: &ordo_mapping::Mapping, body: &[u8]) -> Result<Orde
         message: e.to_string(),
         details: Vec::new(),
     })?;
-    parse_canonical(&canonical)
+    canonical_input(&canonical)
 }
 
 /// Parses a canonical-order body (`POST /api/v1/orders`).
 pub fn parse_canonical(body: &[u8]) -> Result<Order, PayloadError> {
+    validate(canonical_input(body)?)
+}
+
+/// A canonical-order body, before validation.
+pub fn canonical_input(body: &[u8]) -> Result<OrderInput, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let input: OrderInput = match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(input) => input,
@@ -74,6 +84,11 @@ pub fn parse_canonical(body: &[u8]) -> Result<Order, PayloadError> {
             });
         }
     };
+    Ok(input)
+}
+
+/// Validates an order input into an order, naming every field at fault.
+pub fn validate(input: OrderInput) -> Result<Order, PayloadError> {
     input.validate().map_err(|errors| PayloadError {
         code: "validation_failed",
         message: errors.to_string(),

@@ -180,7 +180,10 @@ impl Policies {
                 match policies.reload() {
                     Ok(()) => tracing::info!("workflow and rules reloaded"),
                     Err(errors) => {
-                        tracing::error!(?errors, "workflow/rules reload refused; the previous ones stay in force")
+                        tracing::error!(
+                            ?errors,
+                            "workflow/rules reload refused; the previous ones stay in force"
+                        )
                     }
                 }
             }

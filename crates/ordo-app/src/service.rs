@@ -14,8 +14,10 @@ use uuid::Uuid;
 use crate::channel_hooks::{HookPlatform, verify};
 use crate::drift::DriftWatch;
 use crate::mappings::MappingRegistry;
-use crate::payload::{PayloadError, parse_canonical, parse_mapped, peek_keys};
+use crate::payload::{PayloadError, canonical_input, mapped_input, peek_keys};
 use crate::pipeline::{IngestError, Pipeline};
+use crate::policies::Policies;
+use crate::prepare::{Prepare, RepairSettings, prepare};
 use crate::tokens::hash_body;
 
 /// Who is asking: a token's tenant and role.
@@ -73,6 +75,9 @@ pub struct IngestService {
     mappings: MappingRegistry,
     hook_secrets: Arc<BTreeMap<&'static str, String>>,
     drift: DriftWatch,
+    policies: Option<Policies>,
+    repair: Option<RepairSettings>,
+    push: ordo_store::push::PushPolicy,
 }
 
 /// What became of a platform webhook.
@@ -103,10 +108,10 @@ enum Parser {
 }
 
 impl Parser {
-    fn parse(&self, body: &[u8]) -> Result<ordo_core::Order, PayloadError> {
+    fn parse(&self, body: &[u8]) -> Result<ordo_core::input::OrderInput, PayloadError> {
         match self {
-            Self::Canonical => parse_canonical(body),
-            Self::Mapped(mapping) => parse_mapped(mapping, body),
+            Self::Canonical => canonical_input(body),
+            Self::Mapped(mapping) => mapped_input(mapping, body),
         }
     }
 }
@@ -125,6 +130,35 @@ impl IngestService {
             mappings,
             hook_secrets: Arc::default(),
             drift: DriftWatch::default(),
+            policies: None,
+            repair: None,
+            push: Default::default(),
+        }
+    }
+
+    /// Sends allocated orders to these warehouses in the transaction that allocates them.
+    pub fn with_push(mut self, push: ordo_store::push::PushPolicy) -> Self {
+        self.push = push;
+        self
+    }
+
+    /// Reviews orders under these rules when they become paid.
+    pub fn with_review(mut self, policies: Policies) -> Self {
+        self.policies = Some(policies);
+        self
+    }
+
+    /// Repairs order inputs before validating them.
+    pub fn with_repair(mut self, settings: RepairSettings) -> Self {
+        self.repair = Some(settings);
+        self
+    }
+
+    fn prepare(&self) -> Prepare {
+        Prepare {
+            repair: self.repair.clone(),
+            reviewer: self.policies.as_ref().map(|p| p.current().reviewer.clone()),
+            push: self.push.clone(),
         }
     }
 
@@ -218,6 +252,7 @@ impl IngestService {
         let drift = self.drift.check(&found, &body);
         let (item, problem) = build_item(
             &Parser::Mapped(found),
+            &self.prepare(),
             self.stock,
             principal,
             &source,
@@ -272,6 +307,7 @@ impl IngestService {
         });
         let (item, problem) = build_item(
             &Parser::Canonical,
+            &self.prepare(),
             self.stock,
             principal,
             "api",
@@ -320,6 +356,7 @@ impl IngestService {
         let (item, problem) = match corrected_body {
             None => build_item(
                 &parser,
+                &self.prepare(),
                 self.stock,
                 principal,
                 &entry.source,
@@ -330,6 +367,7 @@ impl IngestService {
             ),
             Some(body) => build_item(
                 &Parser::Canonical,
+                &self.prepare(),
                 self.stock,
                 principal,
                 "replay",
@@ -350,6 +388,7 @@ impl IngestService {
 #[allow(clippy::too_many_arguments)]
 fn build_item(
     parser: &Parser,
+    settings: &Prepare,
     stock: StockPolicy,
     principal: &Principal,
     source: &str,
@@ -358,7 +397,10 @@ fn build_item(
     inbox_id: Uuid,
     idempotency: Option<IdempotencyClaim>,
 ) -> (IngestItem, Option<PayloadError>) {
-    let parsed = parser.parse(&body);
+    let (parsed, review) = match parser.parse(&body) {
+        Ok(input) => prepare(input, settings),
+        Err(error) => (Err(error), ordo_store::Review::default()),
+    };
     let (channel, external_id) = match &parsed {
         Ok(order) => (Some(order.channel.to_string()), Some(order.external_id.to_string())),
         Err(_) => peek_keys(&body),
@@ -382,6 +424,7 @@ fn build_item(
                 idempotency,
                 actor: principal.actor.clone(),
                 stock,
+                review,
             };
             (item, None)
         }

@@ -98,6 +98,7 @@ async fn order(store: &Arc<dyn Store>, id: &str, paid: bool, policy: StockPolicy
         idempotency: None,
         actor: "test".into(),
         stock: policy,
+        review: Default::default(),
     };
     match store
         .ingest_batch(Arc::from(vec![item]), Utc::now())

@@ -27,6 +27,7 @@ mod review_store;
 mod rows;
 mod stock_flow;
 mod stock_tx;
+mod subscription_store;
 mod tx;
 
 use std::str::FromStr;

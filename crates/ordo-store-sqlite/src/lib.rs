@@ -15,6 +15,7 @@ mod read;
 mod review_store;
 mod stock_flow;
 mod stock_rows;
+mod subscription_store;
 mod writer;
 
 use std::str::FromStr;

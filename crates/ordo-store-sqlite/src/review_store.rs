@@ -168,7 +168,17 @@ impl HoldTx for WriteTx<'_> {
             "SELECT id, order_id, kind, hits, until, opened_at, opened_by FROM order_holds \
              WHERE tenant_id = ?1 AND order_id = ?2 AND closed_at IS NULL ORDER BY opened_at, id",
             params![tenant.as_str(), order.0],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
         )?
         .into_iter()
         .map(hold_from_raw)

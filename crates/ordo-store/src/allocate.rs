@@ -304,6 +304,8 @@ pub struct StockStep {
     pub status: OrderStatus,
     /// Events to append after the order's own.
     pub events: Vec<NewEvent>,
+    /// What the order holds afterwards, when the step planned anything.
+    pub stock: Option<OrderStock>,
 }
 
 /// Brings an arriving order's stock in line with its status, inside the ingest
@@ -328,6 +330,7 @@ pub async fn order_stock_step<T: AllocTx>(
         return Ok(StockStep {
             status: state.status,
             events: Vec::new(),
+            stock: None,
         });
     };
     let action = match kind {
@@ -461,7 +464,11 @@ pub(crate) async fn apply_action<T: AllocTx>(
         };
         events.extend(event);
     }
-    Ok(Ok(StockStep { status, events }))
+    Ok(Ok(StockStep {
+        status,
+        events,
+        stock: Some(plan.stock),
+    }))
 }
 
 fn moved(moves: &[ordo_core::allocation::PlannedMove]) -> Vec<serde_json::Value> {

@@ -69,7 +69,11 @@ impl Reviewer for ByRemark {
         if remark.contains("reject") {
             verdict(ReviewDecision::Reject, hit("reject"), None)
         } else if remark.contains("later") {
-            verdict(ReviewDecision::Hold, hit("later"), Some(facts.now + Duration::minutes(10)))
+            verdict(
+                ReviewDecision::Hold,
+                hit("later"),
+                Some(facts.now + Duration::minutes(10)),
+            )
         } else if remark.contains("hold") {
             verdict(ReviewDecision::Hold, hit("hold"), None)
         } else if remark.contains("flag") {
@@ -139,7 +143,10 @@ pub async fn a_held_order_waits_with_its_reasons_and_goes_on_when_approved<T: St
     assert_eq!(status, OrderStatus::OnHold);
     // Stock is still reserved for it, so approving it is instant.
     assert_eq!(store.get_order_stock(&acme(), id).await.unwrap().reserved()["A"], 2);
-    let queue = store.exceptions(&acme(), &ExceptionQuery { kind: None, limit: 10 }).await.unwrap();
+    let queue = store
+        .exceptions(&acme(), &ExceptionQuery { kind: None, limit: 10 })
+        .await
+        .unwrap();
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0].order.id, id);
     assert_eq!(queue[0].holds[0].kind, "review");
@@ -169,7 +176,13 @@ pub async fn a_held_order_waits_with_its_reasons_and_goes_on_when_approved<T: St
     let holds = store.order_holds(&acme(), id).await.unwrap();
     assert_eq!(holds[0].resolution.as_deref(), Some("approved"));
     assert_eq!(holds[0].closed_by.as_deref(), Some("user:test"));
-    assert!(store.exceptions(&acme(), &ExceptionQuery { kind: None, limit: 10 }).await.unwrap().is_empty());
+    assert!(
+        store
+            .exceptions(&acme(), &ExceptionQuery { kind: None, limit: 10 })
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Approving again is refused, naming the status it needs.
     match act(&store, id, release).await {
         Err(OrderRequestError::IllegalState { allowed, .. }) => assert_eq!(allowed, ["on_hold"]),
@@ -183,7 +196,10 @@ pub async fn a_rejected_order_is_cancelled_and_the_channel_told<T: Store>(store:
     let (id, status) = ingest(&store, reviewed("V-3", &[("A", 2)], "reject this")).await;
     assert_eq!(status, OrderStatus::Cancelled);
     assert_eq!(crate::contract_stock::level(&store, "HZ-01", "A").await.reserved, 0);
-    let outbox = store.list_outbox(&acme(), Some("channel.cancel"), None, 10).await.unwrap();
+    let outbox = store
+        .list_outbox(&acme(), Some("channel.cancel"), None, 10)
+        .await
+        .unwrap();
     assert_eq!(outbox.len(), 1);
     assert_eq!(outbox[0].payload["order_id"], json!(id));
 }
@@ -196,14 +212,23 @@ pub async fn a_deferred_review_comes_due_and_passes_when_run_again<T: Store>(sto
     let holds = store.order_holds(&acme(), id).await.unwrap();
     assert_eq!(holds[0].until, Some(now() + Duration::minutes(10)));
     assert!(store.due_reviews(&acme(), now(), 10).await.unwrap().is_empty());
-    let due = store.due_reviews(&acme(), now() + Duration::minutes(11), 10).await.unwrap();
+    let due = store
+        .due_reviews(&acme(), now() + Duration::minutes(11), 10)
+        .await
+        .unwrap();
     assert_eq!(due, [id]);
     // Run again by an approving rule set: the hold closes as re-reviewed.
     let done = act(&store, id, OrderAction::Review(Arc::new(Approver))).await.unwrap();
     assert_eq!(done.status, OrderStatus::Allocated);
     let holds = store.order_holds(&acme(), id).await.unwrap();
     assert_eq!(holds[0].resolution.as_deref(), Some("re_reviewed"));
-    assert!(store.due_reviews(&acme(), now() + Duration::minutes(11), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .due_reviews(&acme(), now() + Duration::minutes(11), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Run again on a rejecting rule set cancels and releases.
     let (other, _) = ingest(&store, reviewed("V-5", &[("A", 1)], "hold")).await;
     #[derive(Debug)]
@@ -221,7 +246,9 @@ pub async fn a_deferred_review_comes_due_and_passes_when_run_again<T: Store>(sto
             }
         }
     }
-    let done = act(&store, other, OrderAction::Review(Arc::new(Rejecter))).await.unwrap();
+    let done = act(&store, other, OrderAction::Review(Arc::new(Rejecter)))
+        .await
+        .unwrap();
     assert_eq!(done.status, OrderStatus::Cancelled);
     // Only the first order's unit is still reserved.
     assert_eq!(crate::contract_stock::level(&store, "HZ-01", "A").await.reserved, 1);
@@ -238,12 +265,24 @@ pub async fn stock_arriving_does_not_release_a_held_order<T: Store>(store: Arc<T
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(retried.status, OrderStatus::OnHold, "the review hold must outlast the stock wait");
+    assert_eq!(
+        retried.status,
+        OrderStatus::OnHold,
+        "the review hold must outlast the stock wait"
+    );
     assert_eq!(retried.stock.reserved()["A"], 2);
     // A person's hold on an allocated order outlasts a channel update too.
     let (held, status) = ingest(&store, reviewed("V-7", &[("A", 1)], "fine")).await;
     assert_eq!(status, OrderStatus::Allocated);
-    let done = act(&store, held, OrderAction::Hold { note: "check address".into() }).await.unwrap();
+    let done = act(
+        &store,
+        held,
+        OrderAction::Hold {
+            note: "check address".into(),
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(done.status, OrderStatus::OnHold);
     let mut update = reviewed("V-7", &[("A", 1)], "fine");
     if let IngestItem::Order { order, .. } = &mut update {
@@ -334,7 +373,9 @@ pub async fn repairs_are_recorded_as_an_event<T: Store>(store: Arc<T>) {
     setup(&store).await;
     let mut item = reviewed("P-1", &[("A", 1)], "");
     if let IngestItem::Order { review, .. } = &mut item {
-        review.repairs = vec![json!({ "field": "buyer.phone", "kind": "phone", "before": "138 0013 8000", "after": "+8613800138000" })];
+        review.repairs = vec![
+            json!({ "field": "buyer.phone", "kind": "phone", "before": "138 0013 8000", "after": "+8613800138000" }),
+        ];
     }
     let (id, _) = ingest(&store, item).await;
     let record = store.get_order(&acme(), id).await.unwrap().unwrap();

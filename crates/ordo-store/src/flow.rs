@@ -18,9 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use ordo_core::allocation::{ReserveWhen, StockPolicy};
 
 use crate::allocate::{AllocTx, TenantStock, order_feed_event, order_stock_step};
-use crate::review;
 use crate::review_records::{HoldTx, Review};
 use crate::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, StoreError, StoreResult};
+use crate::{push, review};
 
 /// An order row as locked for update, with the number of its last event.
 #[derive(Debug, Clone)]
@@ -446,10 +446,12 @@ async fn apply_order<T: HoldTx>(
         } else {
             None
         };
+        let mut stock = None;
         if changes && policy.reserve_when != ReserveWhen::Never {
             let step = order_stock_step(tx, tenant, ctx, &state, locked.is_some(), policy, actor, now).await?;
             state.status = step.status;
             decision.events.extend(step.events);
+            stock = step.stock;
         }
         // An open hold (this review's, or a person's from before) keeps the order held
         // whatever its stock did.
@@ -461,6 +463,11 @@ async fn apply_order<T: HoldTx>(
         if let Some(effect) = &reviewed {
             review::write_effect(tx, tenant, &state, effect, now).await?;
             decision.events.extend(effect.events.iter().cloned());
+        }
+        // Allocated now by this arrival: straight to the warehouse.
+        if let Some(stock) = stock.as_ref().filter(|_| state.status == OrderStatus::Allocated) {
+            let pushed = push::push(tx, tenant, &mut state, stock, &review.push, now).await?;
+            decision.events.extend(pushed);
         }
         decision.status = state.status;
         let new_last_seq = last_seq + decision.events.len() as i64;

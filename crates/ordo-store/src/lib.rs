@@ -17,10 +17,12 @@ pub mod channel_records;
 pub mod flow;
 pub mod inventory;
 mod publish;
+pub mod push;
 pub mod records;
 pub mod review;
 pub mod review_records;
 pub mod stock_records;
+pub mod subscription_records;
 
 #[cfg(feature = "contract")]
 pub mod contract;
@@ -34,6 +36,8 @@ pub mod contract_review;
 mod contract_simulation;
 #[cfg(feature = "contract")]
 pub mod contract_stock;
+#[cfg(feature = "contract")]
+pub mod contract_subscriptions;
 
 use std::sync::Arc;
 
@@ -73,7 +77,16 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the application stores and reads.
 #[async_trait]
-pub trait Store: InventoryStore + StockFlowStore + ChannelStore + ReviewStore + Send + Sync + 'static {
+pub trait Store:
+    InventoryStore
+    + StockFlowStore
+    + ChannelStore
+    + ReviewStore
+    + subscription_records::SubscriptionStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Short name of the backend, e.g. `sqlite`.
     fn backend(&self) -> &'static str;
 

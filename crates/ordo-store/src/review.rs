@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::allocate::{TenantStock, apply_action, cancel_message, order_feed_event, order_stock_step, unknown_skus};
 use crate::channel_records::OrderFlag;
+use crate::push::push;
 use crate::review_records::{
     HoldRecord, HoldTx, OrderAction, OrderActionOutcome, ReviewDecision, ReviewFacts, ReviewVerdict, Reviewer,
 };
@@ -316,12 +317,21 @@ pub async fn order_action<T: HoldTx>(
             });
             state.status = *to;
         }
+        OrderAction::Push(policy) => {
+            if state.status != OrderStatus::Allocated || !holds.is_empty() {
+                return illegal(vec!["allocated (no open hold)"]);
+            }
+            let stock = tx.order_stock(tenant, id).await?;
+            events.extend(push(tx, tenant, &mut state, &stock, policy, now).await?);
+        }
         OrderAction::Edit { order, changes } => {
             if state.status.is_past_shipment() || state.status == OrderStatus::Cancelled {
                 return illegal(vec!["pending_payment", "paid", "on_hold", "allocated"]);
             }
             if order.channel != state.order.channel || order.external_id != state.order.external_id {
-                return Err(StoreError::Other("an edit cannot change the channel or external id".into()));
+                return Err(StoreError::Other(
+                    "an edit cannot change the channel or external id".into(),
+                ));
             }
             state.order = (**order).clone();
             events.push(NewEvent {

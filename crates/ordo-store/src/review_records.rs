@@ -140,6 +140,8 @@ pub enum OrderAction {
         /// Refuse while the order has an open hold.
         require_no_holds: bool,
     },
+    /// Sends an allocated order with no open hold to its warehouses (see [`crate::push`]).
+    Push(crate::push::PushPolicy),
     /// A person corrected fields; the whole corrected order.
     Edit {
         /// The corrected order (same channel and external id).
@@ -158,6 +160,7 @@ impl OrderAction {
             Self::Review(_) => "review",
             Self::Move { .. } => "move",
             Self::Edit { .. } => "edit",
+            Self::Push(_) => "push",
         }
     }
 }
@@ -243,4 +246,6 @@ pub struct Review {
     pub repairs: Vec<serde_json::Value>,
     /// What repair could not settle (field, code, message, suggestion), for a person.
     pub unresolved: Vec<serde_json::Value>,
+    /// Warehouses an allocated order is sent to in the same transaction.
+    pub push: crate::push::PushPolicy,
 }

@@ -29,6 +29,7 @@ const DURABILITY_SAMPLE: usize = 50;
 const ERRORS_SHOWN: usize = 5;
 
 mod channels;
+mod repair;
 mod reserve;
 
 /// Benchmarks.
@@ -40,6 +41,8 @@ pub enum BenchCommand {
     Reserve(reserve::ReserveArgs),
     /// Ingest lag per channel (created on a simulated platform → order in Ordo).
     Channels(channels::ChannelsArgs),
+    /// The auto-repair rate (and wrong repairs) on a seeded corpus of broken orders.
+    Repair(repair::RepairArgs),
 }
 
 /// Options of `ordo bench ingest`.
@@ -75,6 +78,7 @@ pub async fn run(command: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Ingest(args) => ingest(args, config).await,
         BenchCommand::Reserve(args) => reserve::run(args, config).await,
         BenchCommand::Channels(args) => channels::run(args, config).await,
+        BenchCommand::Repair(args) => repair::run(args),
     }
 }
 

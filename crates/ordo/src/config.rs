@@ -40,6 +40,46 @@ pub struct Config {
     pub orders: OrdersConfig,
     /// Channel connectors (`[[channels]]`), polling each platform into the default tenant.
     pub channels: Vec<ChannelConfig>,
+    /// Workflow, review rules, repair and the exception queue.
+    pub review: ReviewConfig,
+    /// Warehouse connectors (`[[warehouses]]`: code, kind `generic` | `shipbob`,
+    /// base_url, token, secret); allocated orders of these warehouses are sent to them.
+    pub warehouses: Vec<ordo_connect::wms::WmsConfig>,
+}
+
+/// How orders are repaired, reviewed and moved along.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// Review orders when they become paid (rules hold, reject or flag them).
+    pub enabled: bool,
+    /// A rules file replacing the built-in rules; reloaded within a second of a change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules_file: Option<std::path::PathBuf>,
+    /// A workflow file replacing the built-in workflow; reloaded likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_file: Option<std::path::PathBuf>,
+    /// Repair inputs (whitespace, full width, mojibake, countries, postal codes, phones,
+    /// Chinese addresses) before validating them.
+    pub repair: bool,
+    /// ISO country assumed for phones and addresses that name none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_country: Option<String>,
+    /// Minutes a held order may wait before the exception queue calls it overdue.
+    pub sla_minutes: u32,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            rules_file: None,
+            workflow_file: None,
+            repair: true,
+            default_country: None,
+            sla_minutes: 240,
+        }
+    }
 }
 
 /// How orders of one buyer are matched.

@@ -6,6 +6,7 @@
 //! versions of pending orders once they are paid. A status line every five seconds shows
 //! what happened; Ctrl-C (or `--seconds`) stops the feed and the node gracefully.
 
+mod operator;
 pub(crate) mod seed;
 
 use std::collections::VecDeque;
@@ -106,6 +107,12 @@ pub async fn run(args: DemoArgs, mut config: Config, metrics: Option<PrometheusH
     print_channels(&fleet);
     print_catalogue();
     let channel_feed = tokio::spawn(feed_channels(fleet.sims.clone(), args.channel_rate));
+    let operator = tokio::spawn(operator::run(
+        feed.http(),
+        base.clone(),
+        minted.secret.clone(),
+        Duration::from_millis(500),
+    ));
     let bound = args
         .seconds
         .map(|seconds| format!(" for {seconds} s"))
@@ -117,6 +124,7 @@ pub async fn run(args: DemoArgs, mut config: Config, metrics: Option<PrometheusH
         .await;
     println!("Stopping: committing what is queued…");
     channel_feed.abort();
+    operator.abort();
     node.stop().await?;
     result?;
     println!(
@@ -254,6 +262,10 @@ struct Feed {
 }
 
 impl Feed {
+    fn http(&self) -> reqwest::Client {
+        self.http.clone()
+    }
+
     fn new(http: reqwest::Client, base: String, token: String) -> Self {
         let shared = Shared {
             tally: Mutex::default(),

@@ -7,6 +7,7 @@ mod demo;
 mod fleet;
 mod generator;
 mod mapping_cmd;
+mod rules_cmd;
 mod server;
 
 use std::path::PathBuf;
@@ -69,6 +70,16 @@ enum Command {
     Mapping {
         #[command(subcommand)]
         command: mapping_cmd::MappingCommand,
+    },
+    /// Check review-rule files and dry-run them over recent orders.
+    Rules {
+        #[command(subcommand)]
+        command: rules_cmd::RulesCommand,
+    },
+    /// Check workflow files.
+    Workflow {
+        #[command(subcommand)]
+        command: rules_cmd::WorkflowCommand,
     },
     /// Load benchmarks against a real server on 127.0.0.1.
     Bench {
@@ -220,6 +231,18 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             std::process::exit(1);
+        }
+        Command::Rules { command } => {
+            if !rules_cmd::rules(command, config).await? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Workflow { command } => {
+            if !rules_cmd::workflow(command)? {
+                std::process::exit(1);
+            }
+            Ok(())
         }
         Command::Mapping { command } => {
             if !mapping_cmd::run(command)? {

@@ -7,8 +7,12 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use metrics_exporter_prometheus::PrometheusHandle;
-use ordo_api::{AppState, HttpLimits};
+use ordo_api::{AppState, HttpLimits, ReviewSettings};
+use ordo_app::actions::{OrderActions, spawn_due_reviews};
 use ordo_app::connectors::{self, Channels, StoreSink};
+use ordo_app::fulfil::{self, Warehouses};
+use ordo_app::policies::Policies;
+use ordo_app::prepare::RepairSettings;
 use ordo_app::{
     FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, StockSettings, TokenService, jobs, webhooks,
 };
@@ -107,6 +111,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
     let jobs = vec![
         jobs::spawn_sweeper(store.clone(), stock, feed.clone(), jobs_stopped.clone()),
         webhooks::spawn_webhooks(store.clone(), config.webhooks.settings(), jobs_stopped.clone()),
+        ordo_app::subscriptions::spawn_subscriptions(store.clone(), Default::default(), jobs_stopped.clone()),
     ];
     if let Some(wakeups) = store.feed_wakeups().await? {
         // Commits of other nodes on the same database ring this node's subscribers too.
@@ -115,8 +120,36 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
     let mappings = MappingRegistry::load(config.mappings.dir.clone()).map_err(anyhow::Error::msg)?;
     let mut jobs = jobs;
     jobs.extend(mappings.spawn_reloader(Duration::from_secs(1), jobs_stopped.clone()));
-    let ingest =
+    let policies = Policies::load(config.review.workflow_file.clone(), config.review.rules_file.clone())
+        .map_err(|errors| anyhow::anyhow!("workflow/rules configuration:\n{}", errors.join("\n")))?;
+    jobs.extend(policies.spawn_reloader(Duration::from_secs(1), jobs_stopped.clone()));
+    let mut ingest =
         IngestService::new(pipeline, store.clone(), stock.policy, mappings).with_hook_secrets(config.hooks.secrets());
+    if config.review.enabled {
+        ingest = ingest.with_review(policies.clone());
+    }
+    if config.review.repair {
+        ingest = ingest.with_repair(RepairSettings {
+            default_country: config.review.default_country.clone(),
+        });
+    }
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("binding {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    let warehouses = Warehouses::new(&config.warehouses, Some(format!("http://{addr}"))).map_err(anyhow::Error::msg)?;
+    if !warehouses.is_empty() {
+        ingest = ingest.with_push(warehouses.push_policy());
+        jobs.push(fulfil::spawn(
+            store.clone(),
+            warehouses.clone(),
+            feed.clone(),
+            Duration::from_millis(50),
+            jobs_stopped.clone(),
+        ));
+    }
+    let actions = OrderActions::new(store.clone(), policies, stock.policy);
+    jobs.push(spawn_due_reviews(actions.clone(), jobs_stopped.clone()));
     let sink = Arc::new(StoreSink::new(
         ingest.clone(),
         store.clone(),
@@ -141,11 +174,12 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
         feed,
         matching: stock.matching,
         channels,
+        actions,
+        review: ReviewSettings {
+            sla_minutes: i64::from(config.review.sla_minutes),
+        },
+        warehouses,
     };
-    let listener = tokio::net::TcpListener::bind(&config.server.listen)
-        .await
-        .with_context(|| format!("binding {}", config.server.listen))?;
-    let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let app = ordo_api::router(state);

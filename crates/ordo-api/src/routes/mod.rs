@@ -8,9 +8,13 @@ pub mod inbox;
 pub mod live;
 pub mod matching;
 pub mod orders;
+pub mod policies;
+pub mod review;
 pub mod stock;
+pub mod subscriptions;
 pub mod system;
 pub mod tokens;
+pub mod wms;
 
 use crate::error::ApiError;
 

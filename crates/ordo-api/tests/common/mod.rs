@@ -93,6 +93,18 @@ pub async fn spawn_full(
     policy: StockPolicy,
     mappings: MappingRegistry,
 ) -> TestApp {
+    spawn_reviewing(store, limits, policy, mappings, None).await
+}
+
+/// An app that repairs and reviews orders under `review` (when given) and stocks under
+/// `policy`.
+pub async fn spawn_reviewing(
+    store: Arc<dyn Store>,
+    limits: HttpLimits,
+    policy: StockPolicy,
+    mappings: MappingRegistry,
+    review: Option<ordo_app::policies::Policies>,
+) -> TestApp {
     store
         .ensure_tenant(&TenantId::default_tenant(), "Default", Utc::now())
         .await
@@ -100,21 +112,34 @@ pub async fn spawn_full(
     let feed = FeedHub::new();
     let (pipeline, _writers) = Pipeline::start(store.clone(), PipelineConfig::default(), feed.clone());
     let tokens = TokenService::new(store.clone());
+    let mut ingest = IngestService::new(pipeline, store.clone(), policy, mappings).with_hook_secrets(
+        [
+            ("shopify", HOOK_SECRET.to_owned()),
+            ("woocommerce", HOOK_SECRET.to_owned()),
+        ]
+        .into(),
+    );
+    if let Some(policies) = &review {
+        ingest = ingest
+            .with_review(policies.clone())
+            .with_repair(ordo_app::prepare::RepairSettings::default());
+    }
     let state = AppState {
         store: store.clone(),
-        ingest: IngestService::new(pipeline, store.clone(), policy, mappings).with_hook_secrets(
-            [
-                ("shopify", HOOK_SECRET.to_owned()),
-                ("woocommerce", HOOK_SECRET.to_owned()),
-            ]
-            .into(),
-        ),
+        ingest,
         tokens,
         metrics: None,
         limits,
         feed,
         matching: Default::default(),
         channels: Default::default(),
+        actions: ordo_app::actions::OrderActions::new(
+            store.clone(),
+            review.unwrap_or_else(ordo_app::policies::Policies::built_in),
+            policy,
+        ),
+        review: Default::default(),
+        warehouses: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

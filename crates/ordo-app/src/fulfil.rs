@@ -1,0 +1,445 @@
+//! Fulfilment requests to warehouses (WMS / 3PL), and what the warehouses answer.
+//!
+//! Requests wait in the outbox (topic `wms.fulfil`, queued by the store when an order is
+//! allocated); each warehouse's are delivered by its own task with its own circuit
+//! breaker, so one warehouse's outage never delays another's orders, and nothing is lost:
+//! a failed request is retried with capped exponential backoff, then dead-lettered.
+//! Callbacks (accepted, picked, packed, shipped with tracking, cancelled, short-shipped)
+//! move the order along the workflow.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use ordo_connect::breaker::{Breaker, BreakerConfig, BreakerState};
+use ordo_connect::wms::{FulfilmentRequest, WmsClient, WmsConfig, WmsError};
+use ordo_core::{OrderStatus, TenantId};
+use ordo_store::push::{FULFIL_TOPIC, PushPolicy};
+use ordo_store::review_records::OrderAction;
+use ordo_store::{OrderQuery, OutboxMessage, OutboxStatus, Store, StoreResult};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::feed::FeedHub;
+use crate::webhooks::backoff;
+
+/// Attempts before a request is dead-lettered (about 17 minutes of backoff in all).
+pub const MAX_ATTEMPTS: i64 = 10;
+
+/// One warehouse's connector and health.
+pub struct Link {
+    config: WmsConfig,
+    client: WmsClient,
+    breaker: Mutex<Breaker>,
+    health: Mutex<Health>,
+    // A warehouse whose last batch is still out gets no new one: its messages stay due
+    // and no other warehouse waits for it.
+    busy: std::sync::atomic::AtomicBool,
+}
+
+/// What `GET /api/v1/warehouses/connectors` shows of a warehouse connector.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Health {
+    /// Requests delivered.
+    pub delivered: u64,
+    /// Attempts that failed.
+    pub failed: u64,
+    /// Requests dead-lettered.
+    pub dead: u64,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// `closed`, `open` or `half_open`.
+    pub breaker: String,
+}
+
+/// The warehouse connectors of a node, by warehouse code; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Warehouses {
+    links: Arc<BTreeMap<String, Arc<Link>>>,
+    callback_base: Option<String>,
+}
+
+impl Warehouses {
+    /// Connectors for these warehouses; `callback_base` is this node's URL, to which
+    /// generic warehouses send their callbacks (`{base}/api/v1/warehouses/{code}/events`).
+    pub fn new(configs: &[WmsConfig], callback_base: Option<String>) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut links = BTreeMap::new();
+        for config in configs {
+            let client =
+                WmsClient::new(config.clone(), http.clone()).map_err(|e| format!("warehouse {}: {e}", config.code))?;
+            let link = Link {
+                config: config.clone(),
+                client,
+                breaker: Mutex::new(Breaker::new(BreakerConfig::default())),
+                health: Mutex::default(),
+                busy: Default::default(),
+            };
+            links.insert(config.code.clone(), Arc::new(link));
+        }
+        Ok(Self {
+            links: Arc::new(links),
+            callback_base,
+        })
+    }
+
+    /// Whether none is configured.
+    pub fn is_empty(&self) -> bool {
+        self.links.is_empty()
+    }
+
+    /// The push policy: orders go out by themselves to these warehouses.
+    pub fn push_policy(&self) -> PushPolicy {
+        PushPolicy::to(self.links.keys().cloned())
+    }
+
+    /// A warehouse's connector configuration (for verifying its callbacks).
+    pub fn config(&self, code: &str) -> Option<&WmsConfig> {
+        self.links.get(code).map(|l| &l.config)
+    }
+
+    /// Each connector's health.
+    pub fn health(&self) -> BTreeMap<String, Health> {
+        self.links
+            .iter()
+            .map(|(code, link)| {
+                let mut health = link.health.lock().expect("health lock").clone();
+                health.breaker = match link.breaker.lock().expect("breaker lock").state() {
+                    BreakerState::Closed => "closed".into(),
+                    BreakerState::Open { .. } => "open".into(),
+                    BreakerState::HalfOpen => "half_open".into(),
+                };
+                (code.clone(), health)
+            })
+            .collect()
+    }
+
+    /// Starts delivering every due request, each warehouse's batch in its own task (a
+    /// warehouse still busy with its last batch is skipped); returns the tasks.
+    pub async fn deliver_due(&self, store: &Arc<dyn Store>) -> StoreResult<Vec<JoinHandle<StoreResult<usize>>>> {
+        use std::sync::atomic::Ordering;
+        let mut by_warehouse: BTreeMap<String, Vec<OutboxMessage>> = BTreeMap::new();
+        for message in store.due_outbox(FULFIL_TOPIC, Utc::now(), 500).await? {
+            by_warehouse
+                .entry(message.destination.clone())
+                .or_default()
+                .push(message);
+        }
+        let mut tasks = Vec::new();
+        for (code, messages) in by_warehouse {
+            let link = self.links.get(&code).cloned();
+            if let Some(link) = &link
+                && link.busy.swap(true, Ordering::AcqRel)
+            {
+                continue;
+            }
+            let (store, base) = (store.clone(), self.callback_base.clone());
+            tasks.push(tokio::spawn(async move {
+                let done = deliver(&store, link.clone(), base, messages).await;
+                if let Some(link) = link {
+                    link.busy.store(false, Ordering::Release);
+                }
+                done
+            }));
+        }
+        Ok(tasks)
+    }
+
+    /// Delivers every due request once and waits for it; returns how many were handled.
+    pub async fn deliver_due_now(&self, store: &Arc<dyn Store>) -> StoreResult<usize> {
+        let mut handled = 0;
+        for task in self.deliver_due(store).await? {
+            handled += task.await.map_err(|e| ordo_store::StoreError::Other(e.to_string()))??;
+        }
+        Ok(handled)
+    }
+}
+
+async fn deliver(
+    store: &Arc<dyn Store>,
+    link: Option<Arc<Link>>,
+    callback_base: Option<String>,
+    messages: Vec<OutboxMessage>,
+) -> StoreResult<usize> {
+    let Some(link) = link else {
+        for m in &messages {
+            let why = format!("no connector for warehouse {}", m.destination);
+            store
+                .finish_outbox(m.id, OutboxStatus::Dead, Utc::now(), Some(&why))
+                .await?;
+        }
+        return Ok(messages.len());
+    };
+    // Requests of one warehouse go concurrently, a bounded number at a time: one slow
+    // answer must not hold up the rest.
+    const IN_FLIGHT: usize = 32;
+    let mut handled = 0;
+    for chunk in messages.chunks(IN_FLIGHT) {
+        let sends = chunk.iter().map(|m| send(&link, callback_base.as_deref(), m));
+        for (message, outcome) in chunk.iter().zip(futures_util::future::join_all(sends).await) {
+            let (status, error, after) = outcome;
+            let wait = after.unwrap_or_else(|| backoff(message.attempts));
+            store
+                .finish_outbox(message.id, status, Utc::now() + wait, error.as_deref())
+                .await?;
+            metrics::counter!("ordo_wms_requests_total", "warehouse" => message.destination.clone(), "status" => status.as_str()).increment(1);
+            handled += 1;
+        }
+    }
+    Ok(handled)
+}
+
+type Outcome = (OutboxStatus, Option<String>, Option<chrono::Duration>);
+
+async fn send(link: &Link, callback_base: Option<&str>, message: &OutboxMessage) -> Outcome {
+    let mut request: FulfilmentRequest = match serde_json::from_value(message.payload.clone()) {
+        Ok(r) => r,
+        Err(e) => return (OutboxStatus::Dead, Some(format!("unreadable request: {e}")), None),
+    };
+    if request.callback_url.is_none() {
+        request.callback_url = callback_base.map(|b| format!("{b}/api/v1/warehouses/{}/events", link.config.code));
+    }
+    let allowed = link.breaker.lock().expect("breaker lock").allow(Instant::now());
+    if !allowed {
+        // Not an attempt: the warehouse is known to be down; look again after the
+        // breaker's open period instead of hammering it.
+        return (
+            OutboxStatus::Pending,
+            Some("circuit open".into()),
+            Some(chrono::Duration::seconds(5)),
+        );
+    }
+    let started = Instant::now();
+    let result = link.client.submit(&request).await;
+    metrics::histogram!("ordo_wms_submit_seconds").record(started.elapsed().as_secs_f64());
+    let mut health = link.health.lock().expect("health lock");
+    let mut breaker = link.breaker.lock().expect("breaker lock");
+    match result {
+        Ok(_) => {
+            breaker.record_success(Instant::now());
+            health.delivered += 1;
+            (OutboxStatus::Delivered, None, None)
+        }
+        Err(WmsError::Retryable {
+            message: why,
+            retry_after,
+            ..
+        }) => {
+            breaker.record_failure(Instant::now());
+            health.failed += 1;
+            health.last_error = Some(why.clone());
+            if message.attempts + 1 >= MAX_ATTEMPTS {
+                health.dead += 1;
+                (OutboxStatus::Dead, Some(why), None)
+            } else {
+                let after = retry_after.and_then(|d| chrono::Duration::from_std(d).ok());
+                (OutboxStatus::Pending, Some(why), after)
+            }
+        }
+        Err(e @ WmsError::Permanent { .. }) => {
+            health.dead += 1;
+            health.last_error = Some(e.to_string());
+            (OutboxStatus::Dead, Some(e.to_string()), None)
+        }
+    }
+}
+
+/// Sends orders allocated outside ingestion (approved, or stocked later) to their
+/// warehouses; returns how many went.
+pub async fn push_allocated(store: &Arc<dyn Store>, tenant: &TenantId, policy: &PushPolicy) -> StoreResult<usize> {
+    let query = OrderQuery {
+        status: Some(OrderStatus::Allocated),
+        limit: 200,
+        ..OrderQuery::default()
+    };
+    let mut pushed = 0;
+    for order in store.search_orders(tenant, &query).await?.items {
+        let action = OrderAction::Push(policy.clone());
+        let done = store
+            .order_action(tenant, order.id, &action, Default::default(), "system:push", Utc::now())
+            .await?;
+        if matches!(done, Ok(ref o) if o.status == OrderStatus::SentToWarehouse) {
+            pushed += 1;
+        }
+    }
+    Ok(pushed)
+}
+
+/// Delivers requests as soon as commits ring the feed (and at least every `tick`), and
+/// sends later-allocated orders every second, until `stop`.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    warehouses: Warehouses,
+    feed: FeedHub,
+    tick: Duration,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut bell = feed.subscribe();
+        let mut last_sweep = Instant::now();
+        let policy = warehouses.push_policy();
+        loop {
+            tokio::select! {
+                _ = bell.changed() => {}
+                () = tokio::time::sleep(tick) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+            if let Err(error) = warehouses.deliver_due(&store).await {
+                tracing::warn!(%error, "delivering fulfilment requests failed");
+            }
+            if last_sweep.elapsed() >= Duration::from_secs(1) {
+                last_sweep = Instant::now();
+                let tenants = store.list_tenants().await.unwrap_or_default();
+                for tenant in tenants {
+                    if let Err(error) = push_allocated(&store, &tenant.id, &policy).await {
+                        tracing::warn!(%error, "sending allocated orders failed");
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// What a warehouse callback did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    /// The order.
+    pub order_id: String,
+    /// Its status afterwards.
+    pub status: OrderStatus,
+}
+
+/// Why a warehouse callback was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackProblem {
+    /// The callback names no order of ours.
+    #[error("the callback names no Ordo order (order_id / reference)")]
+    NoOrder,
+    /// The order refused the move.
+    #[error(transparent)]
+    Action(#[from] crate::actions::ActionError),
+}
+
+/// Moves an order as a warehouse reports: picked, packed, shipped (tracking to the
+/// channel), or held for a person when the warehouse cancelled or shipped short.
+pub async fn apply_event(
+    actions: &crate::actions::OrderActions,
+    tenant: &TenantId,
+    warehouse: &str,
+    event: ordo_connect::wms::WmsEvent,
+) -> Result<Applied, CallbackProblem> {
+    use ordo_connect::wms::WmsEventKind as K;
+    let id = event
+        .order_ref
+        .as_deref()
+        .and_then(|r| uuid::Uuid::parse_str(r).ok())
+        .map(ordo_core::OrderId)
+        .ok_or(CallbackProblem::NoOrder)?;
+    let actor = format!("warehouse:{warehouse}");
+    let now = Utc::now();
+    let (target, reason, shipment) = match event.kind {
+        K::Accepted => {
+            metrics::counter!("ordo_wms_accepted_total", "warehouse" => warehouse.to_owned()).increment(1);
+            return current(actions, tenant, id).await;
+        }
+        K::Picked => (OrderStatus::Picking, None, None),
+        K::Packed => (OrderStatus::Packed, None, None),
+        K::Shipped { shipments } => {
+            let first = shipments.first();
+            let shipment = ordo_store::Shipment {
+                carrier: first.map(|s| s.carrier.clone()),
+                tracking_number: first.map(|s| s.tracking_number.clone()),
+                tracking_url: first.and_then(|s| s.tracking_url.clone()),
+            };
+            (OrderStatus::Shipped, None, Some(shipment))
+        }
+        K::Cancelled { reason } => (
+            OrderStatus::OnHold,
+            Some(format!(
+                "warehouse {warehouse} cancelled: {}",
+                reason.unwrap_or_default()
+            )),
+            None,
+        ),
+        K::ShortShipped { short, reason, .. } => {
+            let lines: Vec<String> = short.iter().map(|(sku, q)| format!("{q} × {sku}")).collect();
+            let why = format!(
+                "warehouse {warehouse} shipped short ({}){}",
+                lines.join(", "),
+                reason.map(|r| format!(": {r}")).unwrap_or_default()
+            );
+            (OrderStatus::OnHold, Some(why), None)
+        }
+    };
+    // Callbacks can arrive out of order or be lost: walk the workflow's shortest path
+    // to the reported state, each step checked as usual.
+    let record = actions
+        .store()
+        .get_order(tenant, id)
+        .await
+        .map_err(crate::actions::ActionError::from)?
+        .ok_or(crate::actions::ActionError::NotFound(id))?;
+    let from = record.state.status;
+    if from == target {
+        return current(actions, tenant, id).await;
+    }
+    let workflow = actions.policies().current().workflow.clone();
+    let steps: Vec<OrderStatus> = if target == OrderStatus::OnHold {
+        vec![target]
+    } else {
+        workflow
+            .path(from, target)
+            .map(|p| p.iter().map(|t| t.to).collect())
+            .unwrap_or_else(|| vec![target])
+    };
+    let mut status = from;
+    for step in steps {
+        let shipment = if step == OrderStatus::Shipped {
+            shipment.clone()
+        } else {
+            None
+        };
+        let done = actions
+            .transition(
+                tenant,
+                id,
+                step,
+                ordo_workflow::Actor::Connector,
+                &actor,
+                reason.clone(),
+                shipment,
+                now,
+            )
+            .await?;
+        status = done.status;
+    }
+    Ok(Applied {
+        order_id: id.to_string(),
+        status,
+    })
+}
+
+async fn current(
+    actions: &crate::actions::OrderActions,
+    tenant: &TenantId,
+    id: ordo_core::OrderId,
+) -> Result<Applied, CallbackProblem> {
+    let record = actions
+        .store()
+        .get_order(tenant, id)
+        .await
+        .map_err(crate::actions::ActionError::from)?
+        .ok_or(crate::actions::ActionError::NotFound(id))?;
+    Ok(Applied {
+        order_id: id.to_string(),
+        status: record.state.status,
+    })
+}

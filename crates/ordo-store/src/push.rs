@@ -1,0 +1,106 @@
+//! Sending allocated orders to their warehouses: one fulfilment request per warehouse
+//! that reserved for the order, queued in the outbox (topic [`FULFIL_TOPIC`], destination
+//! the warehouse's code) in the transaction that allocates the order. The request thus
+//! leaves within milliseconds of the order being accepted, and is never lost: a
+//! warehouse that is down gets it when it is back.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ordo_core::allocation::OrderStock;
+use ordo_core::ingest::{EventKind, NewEvent, OrderState};
+use ordo_core::{OrderStatus, TenantId};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::review_records::HoldTx;
+use crate::{NewOutbox, StoreResult};
+
+/// Outbox topic of fulfilment requests.
+pub const FULFIL_TOPIC: &str = "wms.fulfil";
+
+/// Which warehouses take fulfilment requests from Ordo (those with a connector): an
+/// allocated order whose every reservation is at one of them goes out by itself.
+#[derive(Debug, Clone, Default)]
+pub struct PushPolicy {
+    /// Warehouse codes.
+    pub warehouses: Arc<BTreeSet<String>>,
+}
+
+impl PushPolicy {
+    /// Pushes to these warehouses.
+    pub fn to(warehouses: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            warehouses: Arc::new(warehouses.into_iter().collect()),
+        }
+    }
+
+    /// Whether nothing is pushed.
+    pub fn is_empty(&self) -> bool {
+        self.warehouses.is_empty()
+    }
+}
+
+/// Queues an allocated order's fulfilment requests and moves it to `sent_to_warehouse`;
+/// does nothing (no events) unless it is allocated, holds stock only at warehouses the
+/// policy pushes to, and `open_holds` is false.
+pub async fn push<T: HoldTx>(
+    tx: &mut T,
+    tenant: &TenantId,
+    state: &mut OrderState,
+    stock: &OrderStock,
+    policy: &PushPolicy,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<NewEvent>> {
+    if state.status != OrderStatus::Allocated || policy.is_empty() || !stock.shortages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut by_warehouse: BTreeMap<&str, Vec<(&str, i64)>> = BTreeMap::new();
+    for a in stock.allocations.iter().filter(|a| a.reserved > 0) {
+        by_warehouse
+            .entry(a.warehouse.as_str())
+            .or_default()
+            .push((a.sku.as_str(), a.reserved));
+    }
+    if by_warehouse.is_empty() || !by_warehouse.keys().all(|w| policy.warehouses.contains(*w)) {
+        return Ok(Vec::new());
+    }
+    let order = &state.order;
+    let address = &order.shipping_address;
+    let ship_to = json!({
+        "name": address.name, "phone": address.phone, "email": order.buyer.email,
+        "country": address.country, "province": address.province, "city": address.city,
+        "district": address.district, "line1": address.line1, "line2": address.line2,
+        "postal_code": address.postal_code,
+    });
+    let mut requests = Vec::with_capacity(by_warehouse.len());
+    for (warehouse, lines) in by_warehouse {
+        let id = Uuid::now_v7();
+        let payload = json!({
+            "request_id": id.to_string(),
+            "order_id": state.id.to_string(),
+            "channel": order.channel.as_str(),
+            "external_order_id": order.external_id.as_str(),
+            "warehouse": warehouse,
+            "ship_to": ship_to,
+            "carrier": null,
+            "service": null,
+            "lines": lines.iter().map(|(sku, q)| json!({ "line_id": null, "sku": sku, "quantity": q })).collect::<Vec<_>>(),
+            "callback_url": null,
+        });
+        let message = NewOutbox {
+            id,
+            topic: FULFIL_TOPIC.into(),
+            destination: warehouse.to_owned(),
+            payload,
+        };
+        tx.insert_outbox(tenant, &message, now).await?;
+        requests.push(json!({ "warehouse": warehouse, "request_id": id }));
+    }
+    state.status = OrderStatus::SentToWarehouse;
+    Ok(vec![NewEvent {
+        kind: EventKind::Transitioned,
+        data: json!({ "transition": "push", "from": "allocated", "to": "sent_to_warehouse", "requests": requests }),
+    }])
+}
