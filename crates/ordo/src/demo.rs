@@ -164,6 +164,20 @@ fn print_channels(fleet: &fleet::Fleet) {
     let taobao = fleet.sim(ordo_sim::Platform::Taobao).base_url();
     println!("  curl -s -X POST {taobao}/_sim/down -d '{{\"down\":true}}' -H 'content-type: application/json'");
     println!();
+    println!("Simulated warehouses (allocated orders are sent to them; they pick, pack and ship by callback)");
+    for (code, sim) in &fleet.warehouses {
+        println!("  {code:<8} {}", sim.url());
+    }
+    if let Some((code, sim)) = fleet.warehouses.first() {
+        println!("  # take {code} down: only its orders wait, and they go out when it is back");
+        println!("  curl -s -X POST {}/_sim/down -d '{{\"down\":true}}' -H 'content-type: application/json'", sim.url());
+    }
+    println!("  # the exception queue, the workflow, the review rules, each warehouse connector");
+    println!("  curl -s -H 'Authorization: Bearer TOKEN' URL/api/v1/exceptions");
+    println!("  curl -s -H 'Authorization: Bearer TOKEN' URL/api/v1/workflow");
+    println!("  curl -s -H 'Authorization: Bearer TOKEN' URL/api/v1/rules");
+    println!("  curl -s -H 'Authorization: Bearer TOKEN' URL/api/v1/warehouse-connectors");
+    println!();
 }
 
 fn print_banner(base: &str, token: &str, db_path: &std::path::Path, first_id: &str) {

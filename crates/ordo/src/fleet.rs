@@ -15,10 +15,16 @@ use serde_json::{Value, json};
 /// The secret simulated platforms sign webhooks with.
 pub const HOOK_SECRET: &str = "sim-webhook-secret";
 
+/// The secret simulated warehouses sign callbacks with, and their token.
+pub const WMS_SECRET: &str = "sim-wms-secret";
+const WMS_TOKEN: &str = "sim-wms-token";
+
 /// The running simulators.
 pub struct Fleet {
     /// One per platform, in [`Platform::ALL`] order.
     pub sims: Vec<Sim>,
+    /// One warehouse simulator per demo warehouse, by warehouse code.
+    pub warehouses: Vec<(String, ordo_sim::WmsSim)>,
 }
 
 impl Fleet {
@@ -54,7 +60,45 @@ impl Fleet {
                 .with_context(|| format!("starting the {} simulator", platform.code()))?;
             sims.push(sim);
         }
-        Ok(Self { sims })
+        let mut warehouses = Vec::new();
+        for (n, w) in crate::generator::warehouses().iter().enumerate() {
+            let mut config = ordo_sim::WmsSimConfig::new(ordo_sim::WmsKind::Generic);
+            config.token = WMS_TOKEN.into();
+            config.secret = WMS_SECRET.into();
+            config.seed = seed + 100 + n as u64;
+            if w.country == "CN" {
+                config.carriers = vec!["SF".into(), "YTO".into(), "ZTO".into()];
+            }
+            let sim = ordo_sim::WmsSimulator::start(config)
+                .await
+                .map_err(|e| anyhow::anyhow!("starting the warehouse simulator of {}: {e}", w.code))?;
+            warehouses.push((w.code.to_owned(), sim));
+        }
+        Ok(Self { sims, warehouses })
+    }
+
+    /// A warehouse connector per warehouse simulator.
+    pub fn warehouse_connectors(&self) -> anyhow::Result<Vec<ordo_connect::wms::WmsConfig>> {
+        self.warehouses
+            .iter()
+            .map(|(code, sim)| {
+                serde_json::from_value(json!({
+                    "code": code, "kind": "generic", "base_url": sim.url(),
+                    "token": WMS_TOKEN, "secret": WMS_SECRET, "timeout_ms": 2000,
+                }))
+                .with_context(|| format!("warehouse connector {code}"))
+            })
+            .collect()
+    }
+
+    /// The simulator of a warehouse.
+    pub fn warehouse(&self, code: &str) -> &ordo_sim::WmsSim {
+        &self
+            .warehouses
+            .iter()
+            .find(|(c, _)| c == code)
+            .expect("a simulator runs for every demo warehouse")
+            .1
     }
 
     /// A connector per simulator, polling every `poll_ms`.
@@ -145,6 +189,7 @@ pub async fn start_with_node(
     let fleet = Fleet::start(&format!("http://{addr}"), skus, 7).await?;
     config.server.listen = addr.to_string();
     config.channels = fleet.channels(poll_ms)?;
+    config.warehouses = fleet.warehouse_connectors()?;
     config.hooks.shopify_secret = Some(HOOK_SECRET.into());
     config.hooks.woocommerce_secret = Some(HOOK_SECRET.into());
     let node = crate::server::start(&config, store, metrics).await?;
@@ -153,3 +198,6 @@ pub async fn start_with_node(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod warehouse_tests;

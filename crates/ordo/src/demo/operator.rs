@@ -1,23 +1,20 @@
-//! The demo's warehouse, carrier and operator, acting through the public API: each tick
-//! moves every order one step along the built-in workflow (allocated → sent to the
-//! warehouse → picking → packed → shipped with tracking → in transit → delivered →
-//! completed), and approves held orders once they have waited a few seconds, so every
-//! demo order runs end to end and the exception queue is seen filling and emptying.
+//! The demo's carrier and operator, acting through the public API. The simulated
+//! warehouses take each order from allocated to shipped (picking, packing, tracking) by
+//! their callbacks; each tick here moves shipped orders one step on (in transit →
+//! delivered → completed) and approves held orders once they have waited a few seconds,
+//! so every demo order runs the built-in workflow end to end and the exception queue is
+//! seen filling and emptying.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// Each status and the next one the demo moves orders to, latest first, so an order moves
-/// one step a tick.
-const STEPS: [(&str, &str); 7] = [
+/// Each status and the next one the carrier moves orders to, latest first, so an order
+/// moves one step a tick.
+const STEPS: [(&str, &str); 3] = [
     ("delivered", "completed"),
     ("in_transit", "delivered"),
     ("shipped", "in_transit"),
-    ("packed", "shipped"),
-    ("picking", "packed"),
-    ("sent_to_warehouse", "picking"),
-    ("allocated", "sent_to_warehouse"),
 ];
 
 /// How long a held order waits in the queue before the demo's operator approves it.
@@ -25,7 +22,6 @@ const REVIEW_SECONDS: i64 = 5;
 
 /// Runs until aborted, one step every `tick`.
 pub async fn run(http: reqwest::Client, base: String, token: String, tick: Duration) {
-    let mut sequence: u64 = 0;
     loop {
         tokio::time::sleep(tick).await;
         for (from, to) in STEPS {
@@ -35,12 +31,7 @@ pub async fn run(http: reqwest::Client, base: String, token: String, tick: Durat
             };
             for order in page["items"].as_array().into_iter().flatten() {
                 let Some(id) = order["id"].as_str() else { continue };
-                let mut body = json!({ "to": to });
-                if to == "shipped" {
-                    sequence += 1;
-                    body["carrier"] = json!("SF Express");
-                    body["tracking_number"] = json!(format!("SF{:012}", 100_000_000_000u64 + sequence));
-                }
+                let body = json!({ "to": to });
                 let _ = http
                     .post(format!("{base}/api/v1/orders/{id}/transitions"))
                     .bearer_auth(&token)

@@ -1,0 +1,143 @@
+//! Orders reach their warehouses by themselves and come back shipped: an allocated order
+//! is sent to the simulated warehouse that holds its stock, which picks, packs and ships
+//! it by callback; a warehouse that is down delays only its own orders, which go out
+//! when it is back.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ordo_core::auth::Role;
+use ordo_core::{OrderStatus, TenantId};
+use ordo_store::Store;
+use serde_json::json;
+
+use super::*;
+use crate::config::Config;
+
+/// Stocks `sku` only in `warehouse` (which serves every channel).
+async fn stock_only_at(store: &Arc<dyn Store>, warehouse: &str, sku: &str) {
+    use ordo_store::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
+    let tenant = TenantId::default_tenant();
+    let now = chrono::Utc::now();
+    let w = Warehouse {
+        code: warehouse.into(),
+        name: warehouse.into(),
+        latitude: None,
+        longitude: None,
+        region: None,
+        channels: vec![],
+        daily_capacity: None,
+        priority: 0,
+        active: true,
+    };
+    store.upsert_warehouse(&tenant, &w, now).await.unwrap();
+    let record = SkuRecord {
+        code: sku.into(),
+        barcode: None,
+        name: sku.into(),
+        weight_g: None,
+        dimensions_mm: None,
+        attributes: vec![],
+        cost_price_minor: None,
+        cost_currency: None,
+        low_stock_threshold: None,
+        components: vec![],
+    };
+    store.upsert_sku(&tenant, &record, now).await.unwrap().unwrap();
+    let receipt = StockChange {
+        warehouse: warehouse.into(),
+        sku: sku.into(),
+        op: StockOp::Receive { quantity: 100 },
+        reason: "receipt".into(),
+        reference: None,
+        actor: "test".into(),
+    };
+    store.change_stock(&tenant, &[receipt], now).await.unwrap()[0]
+        .clone()
+        .unwrap();
+}
+
+async fn status_of(store: &Arc<dyn Store>, id: &str) -> OrderStatus {
+    let id = ordo_core::OrderId(uuid::Uuid::parse_str(id).unwrap());
+    store
+        .get_order(&TenantId::default_tenant(), id)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+        .status
+}
+
+async fn wait_for(store: &Arc<dyn Store>, id: &str, wanted: OrderStatus, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let status = status_of(store, id).await;
+        if status == wanted {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < limit, "order {id} is {status:?}, not {wanted:?}, after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    // Review is tested elsewhere; here every order goes straight through.
+    config.review.enabled = false;
+    let url = format!("sqlite://{}", dir.path().join("ordo.db").display());
+    let store = crate::server::open_store(&url, 4).await.unwrap();
+    let (node, fleet) = start_with_node(config, store.clone(), None, "127.0.0.1:0", &["TEE-RED-M".to_owned()], 60_000)
+        .await
+        .unwrap();
+    stock_only_at(&store, "HZ-01", "TEE-RED-M").await;
+    stock_only_at(&store, "SZ-01", "MUG-01").await;
+    let token = ordo_app::TokenService::new(store.clone())
+        .create(&TenantId::default_tenant(), Role::Admin, "test", chrono::Utc::now())
+        .await
+        .unwrap()
+        .secret;
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", node.addr);
+    let post = |external_id: &str, sku: &str| {
+        let mut order: serde_json::Value = serde_json::from_str(ordo_core::input::EXAMPLE_JSON).unwrap();
+        order["external_id"] = json!(external_id);
+        order["remark"] = serde_json::Value::Null;
+        order["lines"] = json!([{ "sku": sku, "quantity": 1, "unit_price": "79.00" }]);
+        let request = http.post(format!("{base}/api/v1/orders")).bearer_auth(&token).json(&order);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 201);
+            let body: serde_json::Value = response.json().await.unwrap();
+            body["id"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // Both warehouses up: an order goes out, is picked, packed and shipped by callbacks,
+    // and its tracking goes to the channel.
+    let first = post("WH-1", "TEE-RED-M").await;
+    wait_for(&store, &first, OrderStatus::Shipped, Duration::from_secs(10)).await;
+    assert_eq!(fleet.warehouse("HZ-01").received().len(), 1);
+    let tracking = store
+        .list_outbox(&TenantId::default_tenant(), Some("channel.tracking"), None, 10)
+        .await
+        .unwrap();
+    assert!(tracking.iter().any(|m| m.payload["order_id"] == json!(first)), "{tracking:?}");
+
+    // Hangzhou down: its order waits, Shenzhen's is not slowed.
+    fleet.warehouse("HZ-01").set_down(true);
+    let stalled = post("WH-2", "TEE-RED-M").await;
+    let healthy = post("WH-3", "MUG-01").await;
+    let took = wait_for(&store, &healthy, OrderStatus::Shipped, Duration::from_secs(10)).await;
+    assert!(took < Duration::from_secs(3), "the healthy warehouse's order took {took:?}");
+    assert_eq!(status_of(&store, &stalled).await, OrderStatus::SentToWarehouse);
+    assert_eq!(fleet.warehouse("HZ-01").received().len(), 1);
+
+    // Back up: the waiting request goes out (after the breaker's pause) and ships.
+    fleet.warehouse("HZ-01").set_down(false);
+    wait_for(&store, &stalled, OrderStatus::Shipped, Duration::from_secs(45)).await;
+    let received: Vec<String> = fleet.warehouse("HZ-01").received().into_iter().map(|r| r.order_id).collect();
+    assert_eq!(received, [first, stalled]);
+    node.stop().await.unwrap();
+}
