@@ -29,6 +29,7 @@ const DURABILITY_SAMPLE: usize = 50;
 const ERRORS_SHOWN: usize = 5;
 
 mod channels;
+mod fulfil;
 mod repair;
 mod reserve;
 
@@ -43,6 +44,8 @@ pub enum BenchCommand {
     Channels(channels::ChannelsArgs),
     /// The auto-repair rate (and wrong repairs) on a seeded corpus of broken orders.
     Repair(repair::RepairArgs),
+    /// Order submitted → fulfilment request at the (simulated) warehouse.
+    Fulfil(fulfil::FulfilArgs),
 }
 
 /// Options of `ordo bench ingest`.
@@ -79,6 +82,7 @@ pub async fn run(command: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Reserve(args) => reserve::run(args, config).await,
         BenchCommand::Channels(args) => channels::run(args, config).await,
         BenchCommand::Repair(args) => repair::run(args),
+        BenchCommand::Fulfil(args) => fulfil::run(args, config).await,
     }
 }
 
