@@ -394,7 +394,10 @@ pub(crate) async fn apply_action<T: AllocTx>(
             state.id
         )));
     }
-    let warehouses = ctx.serving(state.order.channel.as_str());
+    let warehouses = match action {
+        StockAction::Reserve { demand, .. } => crate::sourcing::ranked(ctx, &state.order, demand),
+        _ => ctx.serving(state.order.channel.as_str()),
+    };
     let plan = match plan(current, action, &warehouses, &mut ctx.book) {
         Ok(plan) => plan,
         Err(refused) => return Ok(Err(refused)),

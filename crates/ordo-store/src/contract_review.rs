@@ -26,7 +26,8 @@ macro_rules! review_contract_tests {
             likely_duplicates_are_found_in_the_transaction,
             workflow_moves_check_the_status_and_open_holds,
             an_edit_is_recorded_and_rebalances_stock,
-            repairs_are_recorded_as_an_event
+            repairs_are_recorded_as_an_event,
+            reservations_prefer_one_package_then_the_nearest_warehouse
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -381,4 +382,45 @@ pub async fn repairs_are_recorded_as_an_event<T: Store>(store: Arc<T>) {
     let record = store.get_order(&acme(), id).await.unwrap().unwrap();
     let repaired = record.events.iter().find(|e| e.kind == "order.repaired").unwrap();
     assert_eq!(repaired.data["repairs"][0]["after"], "+8613800138000");
+}
+
+pub async fn reservations_prefer_one_package_then_the_nearest_warehouse<T: Store>(store: Arc<T>) {
+    use crate::inventory::Warehouse;
+    setup(&store).await;
+    // Far (Shenzhen) comes first by priority; Near (Hangzhou) is where the buyer lives.
+    for (code, priority, lat, lng) in [("FAR", 0, 22.54, 114.06), ("NEAR", 5, 30.27, 120.16)] {
+        let w = Warehouse {
+            code: code.into(),
+            name: code.into(),
+            latitude: Some(lat),
+            longitude: Some(lng),
+            region: Some("CN".into()),
+            channels: vec![],
+            daily_capacity: None,
+            priority,
+            active: true,
+        };
+        store.upsert_warehouse(&acme(), &w, now()).await.unwrap();
+    }
+    receive(&store, "FAR", "C", 5).await;
+    receive(&store, "NEAR", "C", 5).await;
+    receive(&store, "FAR", "A", 3).await;
+    let at = |stock: ordo_core::allocation::OrderStock| -> Vec<(String, String)> {
+        stock
+            .allocations
+            .iter()
+            .filter(|a| a.reserved > 0)
+            .map(|a| (a.sku.clone(), a.warehouse.clone()))
+            .collect()
+    };
+    // The example order goes to Hangzhou: the nearer warehouse wins over priority.
+    let (near, status) = ingest(&store, reviewed("S-1", &[("C", 2)], "")).await;
+    assert_eq!(status, OrderStatus::Allocated);
+    assert_eq!(at(store.get_order_stock(&acme(), near).await.unwrap()), [("C".into(), "NEAR".into())]);
+    // One package from the far warehouse beats two with one from the near one.
+    let (one, _) = ingest(&store, reviewed("S-2", &[("A", 1), ("C", 1)], "")).await;
+    assert_eq!(
+        at(store.get_order_stock(&acme(), one).await.unwrap()),
+        [("A".into(), "FAR".into()), ("C".into(), "FAR".into())]
+    );
 }

@@ -21,6 +21,7 @@ pub mod push;
 pub mod records;
 pub mod review;
 pub mod review_records;
+pub mod sourcing;
 pub mod stock_records;
 pub mod subscription_records;
 

@@ -1,0 +1,85 @@
+//! Which warehouses an order reserves from, best first: the sourcing engine's plan for
+//! this order (`ordo-routing`: fewest packages, then cost, distance from the warehouse
+//! to the address's region centroid, priority) ahead of the other warehouses serving
+//! its channel in priority order. The stock plan then takes the first warehouse that can
+//! ship everything, or fills in that order.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use ordo_core::Order;
+use ordo_routing::{Destination, GeoPoint, Line, RouteRequest, RoutingConfig, Stock, route};
+
+use crate::allocate::TenantStock;
+
+fn config() -> &'static RoutingConfig {
+    static CONFIG: OnceLock<RoutingConfig> = OnceLock::new();
+    CONFIG.get_or_init(RoutingConfig::embedded_default)
+}
+
+/// The warehouses serving the order's channel, best first for this demand.
+pub fn ranked(ctx: &TenantStock, order: &Order, demand: &BTreeMap<String, i64>) -> Vec<String> {
+    let channel = order.channel.as_str();
+    let serving: Vec<_> = ctx.warehouses.iter().filter(|w| w.serves(channel)).collect();
+    let by_priority: Vec<String> = serving.iter().map(|w| w.code.clone()).collect();
+    // With one warehouse (or nothing to ship) there is nothing to choose.
+    if serving.len() < 2 || demand.is_empty() {
+        return by_priority;
+    }
+    let warehouses: Vec<ordo_routing::Warehouse> = serving
+        .iter()
+        .map(|w| {
+            let mut r = ordo_routing::Warehouse::new(w.code.clone());
+            r.point = w.latitude.zip(w.longitude).map(|(lat, lng)| GeoPoint { lat, lng });
+            r.region = w.region.clone();
+            r.channels = w.channels.clone();
+            r.priority = w.priority;
+            r
+        })
+        .collect();
+    let mut stock = Stock::new();
+    let mut lines = Vec::with_capacity(demand.len());
+    for (sku, units) in demand {
+        lines.push(Line::new(sku.clone(), u32::try_from(*units).unwrap_or(u32::MAX)));
+        for w in &serving {
+            let level = ctx.book.level(sku, &w.code);
+            let free = (level.on_hand - level.reserved).max(0);
+            stock.set_available(sku, &w.code, u32::try_from(free).unwrap_or(u32::MAX));
+            stock.set_safety(sku, &w.code, u32::try_from(level.safety_stock.max(0)).unwrap_or(0));
+        }
+    }
+    let address = &order.shipping_address;
+    let point = ordo_geo::locate(
+        &address.country,
+        address.province.as_deref(),
+        address.city.as_deref(),
+        address.district.as_deref(),
+    )
+    .map(|l| GeoPoint {
+        lat: l.point.lat,
+        lng: l.point.lng,
+    });
+    let request = RouteRequest {
+        order_id: format!("{}/{}", order.channel, order.external_id),
+        channel: channel.to_owned(),
+        destination: Destination {
+            country: address.country.clone(),
+            region: None,
+            point,
+        },
+        lines,
+    };
+    let Ok(plan) = route(config(), &request, &warehouses, &stock) else {
+        // Unroutable now: the stock plan holds or backorders by priority as before.
+        return by_priority;
+    };
+    let mut ranked: Vec<String> = Vec::with_capacity(by_priority.len());
+    for shipment in &plan.shipments {
+        if !ranked.contains(&shipment.warehouse) {
+            ranked.push(shipment.warehouse.clone());
+        }
+    }
+    let rest: Vec<String> = by_priority.into_iter().filter(|w| !ranked.contains(w)).collect();
+    ranked.extend(rest);
+    ranked
+}
