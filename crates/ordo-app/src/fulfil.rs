@@ -177,19 +177,21 @@ async fn deliver(
     };
     // Requests of one warehouse go concurrently, a bounded number at a time: one slow
     // answer must not hold up the rest.
-    const IN_FLIGHT: usize = 32;
+    const IN_FLIGHT: usize = 64;
     let mut handled = 0;
     for chunk in messages.chunks(IN_FLIGHT) {
         let sends = chunk.iter().map(|m| send(&link, callback_base.as_deref(), m));
+        let mut finished = Vec::with_capacity(chunk.len());
         for (message, outcome) in chunk.iter().zip(futures_util::future::join_all(sends).await) {
             let (status, error, after) = outcome;
             let wait = after.unwrap_or_else(|| backoff(message.attempts));
-            store
-                .finish_outbox(message.id, status, Utc::now() + wait, error.as_deref())
-                .await?;
             metrics::counter!("ordo_wms_requests_total", "warehouse" => message.destination.clone(), "status" => status.as_str()).increment(1);
-            handled += 1;
+            finished.push((message.id, status, Utc::now() + wait, error));
         }
+        // One write for the whole chunk: a commit per message would cap a warehouse at
+        // the store's commit rate.
+        store.finish_outbox_many(&finished).await?;
+        handled += finished.len();
     }
     Ok(handled)
 }

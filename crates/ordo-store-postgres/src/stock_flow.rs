@@ -380,6 +380,33 @@ impl StockFlowStore for PgStore {
         Ok(())
     }
 
+    async fn finish_outbox_many(
+        &self,
+        outcomes: &[(Uuid, OutboxStatus, DateTime<Utc>, Option<String>)],
+    ) -> StoreResult<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = outcomes.iter().map(|o| o.0).collect();
+        let statuses: Vec<&str> = outcomes.iter().map(|o| o.1.as_str()).collect();
+        let next: Vec<DateTime<Utc>> = outcomes.iter().map(|o| o.2).collect();
+        let errors: Vec<Option<String>> = outcomes.iter().map(|o| o.3.clone()).collect();
+        sqlx::query(
+            "UPDATE outbox o SET status = n.status, next_attempt_at = n.next, last_error = n.error,
+                 attempts = o.attempts + 1, updated_at = now()
+             FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS n(id, status, next, error)
+             WHERE o.id = n.id",
+        )
+        .bind(ids)
+        .bind(statuses)
+        .bind(next)
+        .bind(errors)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(())
+    }
+
     async fn refresh_forecasts(
         &self,
         tenant: &TenantId,

@@ -364,6 +364,29 @@ impl StockFlowStore for SqliteStore {
         Ok(())
     }
 
+    async fn finish_outbox_many(
+        &self,
+        outcomes: &[(Uuid, OutboxStatus, DateTime<Utc>, Option<String>)],
+    ) -> StoreResult<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let outcomes = outcomes.to_vec();
+        let updated = micros(Utc::now());
+        self.rw
+            .transaction(move |tx| {
+                for (id, status, next, error) in &outcomes {
+                    tx.execute(
+                        "UPDATE outbox SET status = ?1, next_attempt_at = ?2, last_error = ?3, \
+                         attempts = attempts + 1, updated_at = ?4 WHERE id = ?5",
+                        rusqlite::params![status.as_str(), micros(*next), error, updated, id],
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
     async fn refresh_forecasts(
         &self,
         tenant: &TenantId,

@@ -322,6 +322,15 @@ pub trait StockFlowStore: Send + Sync {
         error: Option<&str>,
     ) -> StoreResult<()>;
 
+    /// Records many attempts at once: (id, status, next attempt, error). A store may do it
+    /// in one transaction, which is what lets a busy warehouse connector keep up.
+    async fn finish_outbox_many(&self, outcomes: &[(Uuid, OutboxStatus, DateTime<Utc>, Option<String>)]) -> StoreResult<()> {
+        for (id, status, next, error) in outcomes {
+            self.finish_outbox(*id, *status, *next, error.as_deref()).await?;
+        }
+        Ok(())
+    }
+
     /// Recomputes each SKU's forecast threshold: average daily units reserved over the
     /// last `window_days`, times `cover_days`, rounded up. Returns how many SKUs changed.
     async fn refresh_forecasts(

@@ -92,6 +92,7 @@ impl Fleet {
     }
 
     /// The simulator of a warehouse.
+    #[cfg(test)]
     pub fn warehouse(&self, code: &str) -> &ordo_sim::WmsSim {
         &self
             .warehouses
