@@ -416,7 +416,10 @@ pub async fn reservations_prefer_one_package_then_the_nearest_warehouse<T: Store
     // The example order goes to Hangzhou: the nearer warehouse wins over priority.
     let (near, status) = ingest(&store, reviewed("S-1", &[("C", 2)], "")).await;
     assert_eq!(status, OrderStatus::Allocated);
-    assert_eq!(at(store.get_order_stock(&acme(), near).await.unwrap()), [("C".into(), "NEAR".into())]);
+    assert_eq!(
+        at(store.get_order_stock(&acme(), near).await.unwrap()),
+        [("C".into(), "NEAR".into())]
+    );
     // One package from the far warehouse beats two with one from the near one.
     let (one, _) = ingest(&store, reviewed("S-2", &[("A", 1), ("C", 1)], "")).await;
     assert_eq!(

@@ -153,6 +153,7 @@ pub async fn write_effect<T: HoldTx>(
 
 /// The review step of ingestion, run before the stock step. Returns the effect, if the
 /// order was reviewed.
+#[allow(clippy::too_many_arguments)]
 pub async fn on_arrival<T: HoldTx>(
     tx: &mut T,
     tenant: &TenantId,

@@ -324,7 +324,10 @@ pub trait StockFlowStore: Send + Sync {
 
     /// Records many attempts at once: (id, status, next attempt, error). A store may do it
     /// in one transaction, which is what lets a busy warehouse connector keep up.
-    async fn finish_outbox_many(&self, outcomes: &[(Uuid, OutboxStatus, DateTime<Utc>, Option<String>)]) -> StoreResult<()> {
+    async fn finish_outbox_many(
+        &self,
+        outcomes: &[(Uuid, OutboxStatus, DateTime<Utc>, Option<String>)],
+    ) -> StoreResult<()> {
         for (id, status, next, error) in outcomes {
             self.finish_outbox(*id, *status, *next, error.as_deref()).await?;
         }

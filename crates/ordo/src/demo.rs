@@ -170,7 +170,10 @@ fn print_channels(fleet: &fleet::Fleet) {
     }
     if let Some((code, sim)) = fleet.warehouses.first() {
         println!("  # take {code} down: only its orders wait, and they go out when it is back");
-        println!("  curl -s -X POST {}/_sim/down -d '{{\"down\":true}}' -H 'content-type: application/json'", sim.url());
+        println!(
+            "  curl -s -X POST {}/_sim/down -d '{{\"down\":true}}' -H 'content-type: application/json'",
+            sim.url()
+        );
     }
     println!("  # the exception queue, the workflow, the review rules, each warehouse connector");
     println!("  curl -s -H 'Authorization: Bearer TOKEN' URL/api/v1/exceptions");

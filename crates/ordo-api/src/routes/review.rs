@@ -246,9 +246,9 @@ async fn perform(
                 .await?
                 .ok_or(ActionError::NotFound(id))?;
             let stock = actions.store().get_order_stock(tenant, id).await?;
-            let to = if record.state.status != OrderStatus::OnHold {
-                OrderStatus::Allocated
-            } else if stock.allocations.iter().any(|a| a.reserved > 0) && stock.shortages.is_empty() {
+            let reserved = stock.allocations.iter().any(|a| a.reserved > 0) && stock.shortages.is_empty();
+            // Not held: the workflow refuses the move and says why.
+            let to = if record.state.status != OrderStatus::OnHold || reserved {
                 OrderStatus::Allocated
             } else {
                 OrderStatus::Paid
@@ -480,7 +480,7 @@ pub async fn transition(
     let principal = auth.require(Permission::Operate)?;
     let id = OrderId(parse_uuid("id", &id)?);
     let body: TransitionBody = parse_body(&body)?;
-    let shipment = (body.to == OrderStatus::Shipped).then(|| Shipment {
+    let shipment = (body.to == OrderStatus::Shipped).then_some(Shipment {
         carrier: body.carrier,
         tracking_number: body.tracking_number,
         tracking_url: body.tracking_url,

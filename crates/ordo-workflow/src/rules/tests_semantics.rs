@@ -4,6 +4,7 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::*;
+use crate::rules::DEFAULT_RULES_TOML;
 use crate::test_support::{at, example_order, plain_order};
 
 const VIP: &str = "[[rule]]\nname = \"vip\"\nkind = \"buyer_list\"\nbuyers = [\"u-42\"]\noutcome = \"pass\"\n";
@@ -114,13 +115,19 @@ fn the_default_rules_load_and_hold_an_order_with_a_remark() {
 }
 
 #[test]
-fn the_default_rules_approve_a_plain_order_once_the_cool_off_is_over() {
+fn the_default_rules_approve_a_plain_order_at_once_and_the_cool_off_is_there_to_turn_on() {
     let rules = RuleSet::default_rules();
     let order = plain_order();
+    // The cool-off ships disabled, so a plain order is approved as soon as it is paid.
+    let fresh = RuleContext::at(order.placed_at + Duration::minutes(1));
+    assert_eq!(rules.evaluate(&order, &fresh).decision, Decision::Approve);
+    let enabled = DEFAULT_RULES_TOML.replace("minutes = 10\nenabled = false", "minutes = 10");
+    assert_ne!(enabled, DEFAULT_RULES_TOML);
+    let rules = RuleSet::from_toml(&enabled, "rules.toml").unwrap();
+    let held = rules.evaluate(&order, &RuleContext::at(order.placed_at + Duration::minutes(4)));
+    assert_eq!(held.decision, Decision::Hold);
+    assert_eq!(held.release_at, Some(order.placed_at + Duration::minutes(10)));
     assert_eq!(rules.evaluate(&order, &later()).decision, Decision::Approve);
-    let fresh = rules.evaluate(&order, &RuleContext::at(order.placed_at + Duration::minutes(4)));
-    assert_eq!(fresh.decision, Decision::Hold);
-    assert_eq!(fresh.release_at, Some(order.placed_at + Duration::minutes(10)));
 }
 
 #[test]

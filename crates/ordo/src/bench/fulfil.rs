@@ -59,7 +59,10 @@ pub async fn run(args: FulfilArgs, mut config: Config) -> anyhow::Result<()> {
         // Only the arrival is measured: the warehouse takes its time to accept, so no
         // callback competes with the load.
         sim.accept_delay = Duration::from_secs(3600);
-        sims.push(((*code).to_owned(), WmsSimulator::start(sim).await.map_err(|e| anyhow::anyhow!("{e}"))?));
+        sims.push((
+            (*code).to_owned(),
+            WmsSimulator::start(sim).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+        ));
     }
     config.warehouses = sims
         .iter()
@@ -97,8 +100,13 @@ pub async fn run(args: FulfilArgs, mut config: Config) -> anyhow::Result<()> {
         tick.tick().await;
         n += 1;
         let permit = gate.clone().acquire_owned().await?;
-        let (http, base, token, submitted, errors) =
-            (http.clone(), base.clone(), token.clone(), submitted.clone(), errors.clone());
+        let (http, base, token, submitted, errors) = (
+            http.clone(),
+            base.clone(),
+            token.clone(),
+            submitted.clone(),
+            errors.clone(),
+        );
         tokio::spawn(async move {
             let _permit = permit;
             let started = Instant::now();
@@ -109,12 +117,19 @@ pub async fn run(args: FulfilArgs, mut config: Config) -> anyhow::Result<()> {
                 .send()
                 .await;
             let id = match answer {
-                Ok(r) if r.status().as_u16() == 201 => r.json::<Value>().await.ok().and_then(|b| b["id"].as_str().map(str::to_owned)),
+                Ok(r) if r.status().as_u16() == 201 => r
+                    .json::<Value>()
+                    .await
+                    .ok()
+                    .and_then(|b| b["id"].as_str().map(str::to_owned)),
                 _ => None,
             };
             match id {
                 Some(id) => {
-                    submitted.lock().expect("submitted").insert(id, (started, started.elapsed()));
+                    submitted
+                        .lock()
+                        .expect("submitted")
+                        .insert(id, (started, started.elapsed()));
                 }
                 None => *errors.lock().expect("errors") += 1,
             }
@@ -124,7 +139,9 @@ pub async fn run(args: FulfilArgs, mut config: Config) -> anyhow::Result<()> {
     // Wait for the stragglers to reach their warehouse.
     let wanted = submitted.lock().expect("submitted").len();
     let drain = Instant::now();
-    while sims.iter().map(|(_, s)| s.received().len()).sum::<usize>() < wanted && drain.elapsed() < Duration::from_secs(30) {
+    while sims.iter().map(|(_, s)| s.received().len()).sum::<usize>() < wanted
+        && drain.elapsed() < Duration::from_secs(30)
+    {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let submitted = submitted.lock().expect("submitted").clone();
@@ -207,7 +224,10 @@ async fn stock(store: &Arc<dyn ordo_store::Store>, orders: f64) -> anyhow::Resul
             low_stock_threshold: None,
             components: vec![],
         };
-        store.upsert_sku(&tenant, &record, now).await?.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        store
+            .upsert_sku(&tenant, &record, now)
+            .await?
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         for code in WAREHOUSES {
             let receipt = StockChange {
                 warehouse: code.into(),

@@ -75,7 +75,10 @@ async fn wait_for(store: &Arc<dyn Store>, id: &str, wanted: OrderStatus, limit: 
         if status == wanted {
             return started.elapsed();
         }
-        assert!(started.elapsed() < limit, "order {id} is {status:?}, not {wanted:?}, after {limit:?}");
+        assert!(
+            started.elapsed() < limit,
+            "order {id} is {status:?}, not {wanted:?}, after {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -88,9 +91,16 @@ async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
     config.review.enabled = false;
     let url = format!("sqlite://{}", dir.path().join("ordo.db").display());
     let store = crate::server::open_store(&url, 4).await.unwrap();
-    let (node, fleet) = start_with_node(config, store.clone(), None, "127.0.0.1:0", &["TEE-RED-M".to_owned()], 60_000)
-        .await
-        .unwrap();
+    let (node, fleet) = start_with_node(
+        config,
+        store.clone(),
+        None,
+        "127.0.0.1:0",
+        &["TEE-RED-M".to_owned()],
+        60_000,
+    )
+    .await
+    .unwrap();
     stock_only_at(&store, "HZ-01", "TEE-RED-M").await;
     stock_only_at(&store, "SZ-01", "MUG-01").await;
     let token = ordo_app::TokenService::new(store.clone())
@@ -105,7 +115,10 @@ async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
         order["external_id"] = json!(external_id);
         order["remark"] = serde_json::Value::Null;
         order["lines"] = json!([{ "sku": sku, "quantity": 1, "unit_price": "79.00" }]);
-        let request = http.post(format!("{base}/api/v1/orders")).bearer_auth(&token).json(&order);
+        let request = http
+            .post(format!("{base}/api/v1/orders"))
+            .bearer_auth(&token)
+            .json(&order);
         async move {
             let response = request.send().await.unwrap();
             assert_eq!(response.status(), 201);
@@ -123,21 +136,32 @@ async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
         .list_outbox(&TenantId::default_tenant(), Some("channel.tracking"), None, 10)
         .await
         .unwrap();
-    assert!(tracking.iter().any(|m| m.payload["order_id"] == json!(first)), "{tracking:?}");
+    assert!(
+        tracking.iter().any(|m| m.payload["order_id"] == json!(first)),
+        "{tracking:?}"
+    );
 
     // Hangzhou down: its order waits, Shenzhen's is not slowed.
     fleet.warehouse("HZ-01").set_down(true);
     let stalled = post("WH-2", "TEE-RED-M").await;
     let healthy = post("WH-3", "MUG-01").await;
     let took = wait_for(&store, &healthy, OrderStatus::Shipped, Duration::from_secs(10)).await;
-    assert!(took < Duration::from_secs(3), "the healthy warehouse's order took {took:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "the healthy warehouse's order took {took:?}"
+    );
     assert_eq!(status_of(&store, &stalled).await, OrderStatus::SentToWarehouse);
     assert_eq!(fleet.warehouse("HZ-01").received().len(), 1);
 
     // Back up: the waiting request goes out (after the breaker's pause) and ships.
     fleet.warehouse("HZ-01").set_down(false);
     wait_for(&store, &stalled, OrderStatus::Shipped, Duration::from_secs(45)).await;
-    let received: Vec<String> = fleet.warehouse("HZ-01").received().into_iter().map(|r| r.order_id).collect();
+    let received: Vec<String> = fleet
+        .warehouse("HZ-01")
+        .received()
+        .into_iter()
+        .map(|r| r.order_id)
+        .collect();
     assert_eq!(received, [first, stalled]);
     node.stop().await.unwrap();
 }
