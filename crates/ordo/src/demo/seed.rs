@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::generator;
 
 /// Chinese channels ship from Chinese warehouses, international ones from abroad.
-const CHINESE_CHANNELS: [&str; 6] = ["taobao", "tmall", "jd", "douyin", "pinduoduo", "web"];
+const CHINESE_CHANNELS: [&str; 7] = ["taobao", "tmall", "jd", "douyin", "pinduoduo", "xiaohongshu", "web"];
 const INTERNATIONAL_CHANNELS: [&str; 4] = ["shopify", "amazon", "woocommerce", "web"];
 
 /// Creates the sample warehouses and SKUs and sets opening stock where none was set yet
