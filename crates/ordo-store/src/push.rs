@@ -74,6 +74,7 @@ pub async fn push<T: HoldTx>(
         "district": address.district, "line1": address.line1, "line2": address.line2,
         "postal_code": address.postal_code,
     });
+    let (carrier, service) = crate::sourcing::carrier_for(order).unzip();
     let mut requests = Vec::with_capacity(by_warehouse.len());
     for (warehouse, lines) in by_warehouse {
         let id = Uuid::now_v7();
@@ -84,8 +85,8 @@ pub async fn push<T: HoldTx>(
             "external_order_id": order.external_id.as_str(),
             "warehouse": warehouse,
             "ship_to": ship_to,
-            "carrier": null,
-            "service": null,
+            "carrier": carrier,
+            "service": service,
             "lines": lines.iter().map(|(sku, q)| json!({ "line_id": null, "sku": sku, "quantity": q })).collect::<Vec<_>>(),
             "callback_url": null,
         });

@@ -83,3 +83,17 @@ pub fn ranked(ctx: &TenantStock, order: &Order, demand: &BTreeMap<String, i64>) 
     ranked.extend(rest);
     ranked
 }
+
+/// The carrier and service for an order's packages, from the sourcing configuration's
+/// carrier rules by destination and required attributes. Package weights are not known
+/// here yet, so rules are matched as for a light parcel.
+pub fn carrier_for(order: &Order) -> Option<(String, String)> {
+    let address = &order.shipping_address;
+    let destination = Destination {
+        country: address.country.clone(),
+        region: None,
+        point: None,
+    };
+    ordo_routing::select_carrier(&config().carriers, &destination, 0, None, &Default::default())
+        .map(|c| (c.carrier, c.service))
+}

@@ -140,6 +140,17 @@ async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
         tracking.iter().any(|m| m.payload["order_id"] == json!(first)),
         "{tracking:?}"
     );
+    // The request named the carrier the sourcing rules pick for a Chinese address.
+    let requests = store
+        .list_outbox(&TenantId::default_tenant(), Some("wms.fulfil"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (&requests[0].payload["carrier"], &requests[0].payload["service"]),
+        (&json!("SF"), &json!("standard")),
+        "{:?}",
+        requests[0].payload
+    );
 
     // Hangzhou down: its order waits, Shenzhen's is not slowed.
     fleet.warehouse("HZ-01").set_down(true);
