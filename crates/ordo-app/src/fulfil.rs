@@ -167,13 +167,15 @@ async fn deliver(
     messages: Vec<OutboxMessage>,
 ) -> StoreResult<usize> {
     let Some(link) = link else {
-        for m in &messages {
-            let why = format!("no connector for warehouse {}", m.destination);
-            store
-                .finish_outbox(m.id, OutboxStatus::Dead, Utc::now(), Some(&why))
-                .await?;
-        }
-        return Ok(messages.len());
+        let dead: Vec<_> = messages
+            .iter()
+            .map(|m| {
+                let why = format!("no connector for warehouse {}", m.destination);
+                (m.id, OutboxStatus::Dead, Utc::now(), Some(why))
+            })
+            .collect();
+        store.finish_outbox_many(&dead).await?;
+        return Ok(dead.len());
     };
     // Requests of one warehouse go concurrently, a bounded number at a time: one slow
     // answer must not hold up the rest.

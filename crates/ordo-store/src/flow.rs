@@ -455,7 +455,9 @@ async fn apply_order<T: HoldTx>(
         }
         // An open hold (this review's, or a person's from before) keeps the order held
         // whatever its stock did.
-        let held_before = previous == Some(OrderStatus::OnHold) && !tx.open_holds(tenant, state.id).await?.is_empty();
+        // Read only for a changed order that was held: an identical re-delivery costs no query.
+        let held_before =
+            changes && previous == Some(OrderStatus::OnHold) && !tx.open_holds(tenant, state.id).await?.is_empty();
         let holds_now = reviewed.as_ref().is_some_and(|r| r.hold.is_some());
         if changes && (held_before || holds_now) && state.status != OrderStatus::Cancelled {
             state.status = OrderStatus::OnHold;

@@ -47,11 +47,17 @@ async fn arrive(store: &Arc<dyn Store>, wanted: &[(&str, String)], limit: Durati
 
 /// One warehouse with plenty of every SKU the simulators sell.
 async fn stock_up(store: &Arc<dyn Store>) {
+    stock_at(store, "SH-01", &SKUS, 1_000).await;
+}
+
+/// A warehouse serving every channel, these SKUs in the catalogue, and `quantity` of each
+/// received there.
+pub(super) async fn stock_at(store: &Arc<dyn Store>, warehouse: &str, skus: &[&str], quantity: i64) {
     use ordo_store::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
     let tenant = TenantId::default_tenant();
-    let warehouse = Warehouse {
-        code: "SH-01".into(),
-        name: "Shanghai".into(),
+    let record = Warehouse {
+        code: warehouse.into(),
+        name: warehouse.into(),
         latitude: None,
         longitude: None,
         region: None,
@@ -61,12 +67,12 @@ async fn stock_up(store: &Arc<dyn Store>) {
         active: true,
     };
     let now = chrono::Utc::now();
-    store.upsert_warehouse(&tenant, &warehouse, now).await.unwrap();
-    for sku in SKUS {
+    store.upsert_warehouse(&tenant, &record, now).await.unwrap();
+    for sku in skus {
         let record = SkuRecord {
-            code: sku.into(),
+            code: (*sku).into(),
             barcode: None,
-            name: sku.into(),
+            name: (*sku).into(),
             weight_g: None,
             dimensions_mm: None,
             attributes: vec![],
@@ -77,9 +83,9 @@ async fn stock_up(store: &Arc<dyn Store>) {
         };
         store.upsert_sku(&tenant, &record, now).await.unwrap().unwrap();
         let receipt = StockChange {
-            warehouse: "SH-01".into(),
-            sku: sku.into(),
-            op: StockOp::Receive { quantity: 1_000 },
+            warehouse: warehouse.into(),
+            sku: (*sku).into(),
+            op: StockOp::Receive { quantity },
             reason: "receipt".into(),
             reference: None,
             actor: "test".into(),

@@ -11,51 +11,9 @@ use ordo_core::{OrderStatus, TenantId};
 use ordo_store::Store;
 use serde_json::json;
 
+use super::tests::stock_at;
 use super::*;
 use crate::config::Config;
-
-/// Stocks `sku` only in `warehouse` (which serves every channel).
-async fn stock_only_at(store: &Arc<dyn Store>, warehouse: &str, sku: &str) {
-    use ordo_store::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
-    let tenant = TenantId::default_tenant();
-    let now = chrono::Utc::now();
-    let w = Warehouse {
-        code: warehouse.into(),
-        name: warehouse.into(),
-        latitude: None,
-        longitude: None,
-        region: None,
-        channels: vec![],
-        daily_capacity: None,
-        priority: 0,
-        active: true,
-    };
-    store.upsert_warehouse(&tenant, &w, now).await.unwrap();
-    let record = SkuRecord {
-        code: sku.into(),
-        barcode: None,
-        name: sku.into(),
-        weight_g: None,
-        dimensions_mm: None,
-        attributes: vec![],
-        cost_price_minor: None,
-        cost_currency: None,
-        low_stock_threshold: None,
-        components: vec![],
-    };
-    store.upsert_sku(&tenant, &record, now).await.unwrap().unwrap();
-    let receipt = StockChange {
-        warehouse: warehouse.into(),
-        sku: sku.into(),
-        op: StockOp::Receive { quantity: 100 },
-        reason: "receipt".into(),
-        reference: None,
-        actor: "test".into(),
-    };
-    store.change_stock(&tenant, &[receipt], now).await.unwrap()[0]
-        .clone()
-        .unwrap();
-}
 
 async fn status_of(store: &Arc<dyn Store>, id: &str) -> OrderStatus {
     let id = ordo_core::OrderId(uuid::Uuid::parse_str(id).unwrap());
@@ -101,8 +59,8 @@ async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
     )
     .await
     .unwrap();
-    stock_only_at(&store, "HZ-01", "TEE-RED-M").await;
-    stock_only_at(&store, "SZ-01", "MUG-01").await;
+    stock_at(&store, "HZ-01", &["TEE-RED-M"], 100).await;
+    stock_at(&store, "SZ-01", &["MUG-01"], 100).await;
     let token = ordo_app::TokenService::new(store.clone())
         .create(&TenantId::default_tenant(), Role::Admin, "test", chrono::Utc::now())
         .await
