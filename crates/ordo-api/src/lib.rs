@@ -96,6 +96,11 @@ use crate::error::ApiError;
         routes::subscriptions::list_subscriptions,
         routes::subscriptions::delete_subscription,
         routes::subscriptions::list_deliveries,
+        routes::tracking::receive,
+        routes::tracking::list_inbound,
+        routes::tracking::replay_inbound,
+        routes::tracking::list_shipments,
+        routes::tracking::acknowledge,
         routes::tokens::create_token,
         routes::tokens::list_tokens,
         routes::tokens::revoke_token,
@@ -113,6 +118,7 @@ use crate::error::ApiError;
         (name = "review", description = "Workflow, review rules, the exception queue and order corrections"),
         (name = "live", description = "Live stream and feed, channel quantities, alerts, outbox"),
         (name = "subscriptions", description = "Webhook receivers for feed events, and their deliveries"),
+        (name = "tracking", description = "Carrier tracking updates, parcels and delivery problems"),
         (name = "tokens", description = "API tokens of the caller's tenant"),
         (name = "system", description = "Health, metrics, this document"),
     )
@@ -198,6 +204,17 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/subscriptions/{id}/deliveries",
             get(routes::subscriptions::list_deliveries),
+        )
+        .route("/api/v1/tracking/inbound", get(routes::tracking::list_inbound))
+        .route(
+            "/api/v1/tracking/inbound/{id}/replay",
+            post(routes::tracking::replay_inbound),
+        )
+        .route("/api/v1/tracking/{source}", post(routes::tracking::receive))
+        .route("/api/v1/shipments", get(routes::tracking::list_shipments))
+        .route(
+            "/api/v1/shipments/{id}/acknowledge",
+            post(routes::tracking::acknowledge),
         )
         .route(
             "/api/v1/tokens",

@@ -209,6 +209,20 @@ impl OrderActions {
         Ok(due.len())
     }
 
+    /// A warehouse shipped short: what shipped leaves, the short units are written off
+    /// there and the rest is reserved again elsewhere and sent on, or waits on hold.
+    pub async fn ship_short(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        request: &OrderRequest,
+        actor_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Done, ActionError> {
+        self.request(tenant, id, request, actor_id, "ship_short".into(), now)
+            .await
+    }
+
     async fn request(
         &self,
         tenant: &TenantId,

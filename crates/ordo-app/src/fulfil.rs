@@ -25,6 +25,9 @@ use tokio::task::JoinHandle;
 use crate::feed::FeedHub;
 use crate::webhooks::backoff;
 
+mod callback;
+pub use callback::{Applied, CallbackProblem, apply_event};
+
 /// Attempts before a request is dead-lettered (about 17 minutes of backoff in all).
 pub const MAX_ATTEMPTS: i64 = 10;
 
@@ -309,141 +312,5 @@ pub fn spawn(
                 }
             }
         }
-    })
-}
-
-/// What a warehouse callback did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Applied {
-    /// The order.
-    pub order_id: String,
-    /// Its status afterwards.
-    pub status: OrderStatus,
-}
-
-/// Why a warehouse callback was not applied.
-#[derive(Debug, thiserror::Error)]
-pub enum CallbackProblem {
-    /// The callback names no order of ours.
-    #[error("the callback names no Ordo order (order_id / reference)")]
-    NoOrder,
-    /// The order refused the move.
-    #[error(transparent)]
-    Action(#[from] crate::actions::ActionError),
-}
-
-/// Moves an order as a warehouse reports: picked, packed, shipped (tracking to the
-/// channel), or held for a person when the warehouse cancelled or shipped short.
-pub async fn apply_event(
-    actions: &crate::actions::OrderActions,
-    tenant: &TenantId,
-    warehouse: &str,
-    event: ordo_connect::wms::WmsEvent,
-) -> Result<Applied, CallbackProblem> {
-    use ordo_connect::wms::WmsEventKind as K;
-    let id = event
-        .order_ref
-        .as_deref()
-        .and_then(|r| uuid::Uuid::parse_str(r).ok())
-        .map(ordo_core::OrderId)
-        .ok_or(CallbackProblem::NoOrder)?;
-    let actor = format!("warehouse:{warehouse}");
-    let now = Utc::now();
-    let (target, reason, shipment) = match event.kind {
-        K::Accepted => {
-            metrics::counter!("ordo_wms_accepted_total", "warehouse" => warehouse.to_owned()).increment(1);
-            return current(actions, tenant, id).await;
-        }
-        K::Picked => (OrderStatus::Picking, None, None),
-        K::Packed => (OrderStatus::Packed, None, None),
-        K::Shipped { shipments } => {
-            let first = shipments.first();
-            let shipment = ordo_store::Shipment {
-                carrier: first.map(|s| s.carrier.clone()),
-                tracking_number: first.map(|s| s.tracking_number.clone()),
-                tracking_url: first.and_then(|s| s.tracking_url.clone()),
-            };
-            (OrderStatus::Shipped, None, Some(shipment))
-        }
-        K::Cancelled { reason } => (
-            OrderStatus::OnHold,
-            Some(format!(
-                "warehouse {warehouse} cancelled: {}",
-                reason.unwrap_or_default()
-            )),
-            None,
-        ),
-        K::ShortShipped { short, reason, .. } => {
-            let lines: Vec<String> = short.iter().map(|(sku, q)| format!("{q} × {sku}")).collect();
-            let why = format!(
-                "warehouse {warehouse} shipped short ({}){}",
-                lines.join(", "),
-                reason.map(|r| format!(": {r}")).unwrap_or_default()
-            );
-            (OrderStatus::OnHold, Some(why), None)
-        }
-    };
-    // Callbacks can arrive out of order or be lost: walk the workflow's shortest path
-    // to the reported state, each step checked as usual.
-    let record = actions
-        .store()
-        .get_order(tenant, id)
-        .await
-        .map_err(crate::actions::ActionError::from)?
-        .ok_or(crate::actions::ActionError::NotFound(id))?;
-    let from = record.state.status;
-    if from == target {
-        return current(actions, tenant, id).await;
-    }
-    let workflow = actions.policies().current().workflow.clone();
-    let steps: Vec<OrderStatus> = if target == OrderStatus::OnHold {
-        vec![target]
-    } else {
-        workflow
-            .path(from, target)
-            .map(|p| p.iter().map(|t| t.to).collect())
-            .unwrap_or_else(|| vec![target])
-    };
-    let mut status = from;
-    for step in steps {
-        let shipment = if step == OrderStatus::Shipped {
-            shipment.clone()
-        } else {
-            None
-        };
-        let done = actions
-            .transition(
-                tenant,
-                id,
-                step,
-                ordo_workflow::Actor::Connector,
-                &actor,
-                reason.clone(),
-                shipment,
-                now,
-            )
-            .await?;
-        status = done.status;
-    }
-    Ok(Applied {
-        order_id: id.to_string(),
-        status,
-    })
-}
-
-async fn current(
-    actions: &crate::actions::OrderActions,
-    tenant: &TenantId,
-    id: ordo_core::OrderId,
-) -> Result<Applied, CallbackProblem> {
-    let record = actions
-        .store()
-        .get_order(tenant, id)
-        .await
-        .map_err(crate::actions::ActionError::from)?
-        .ok_or(crate::actions::ActionError::NotFound(id))?;
-    Ok(Applied {
-        order_id: id.to_string(),
-        status: record.state.status,
     })
 }

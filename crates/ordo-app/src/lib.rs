@@ -30,6 +30,7 @@ pub mod prepare;
 pub mod service;
 pub mod subscriptions;
 pub mod tokens;
+pub mod tracking;
 pub mod webhooks;
 
 pub use feed::FeedHub;

@@ -309,8 +309,18 @@ pub enum StockAction {
     HoldUnknown(Vec<Shortage>),
     /// Let go of everything reserved or waiting (cancel, unpaid timeout).
     Release,
-    /// Everything reserved leaves its warehouse.
-    Ship,
+    /// Reserved units leave their warehouse: everything, or what one warehouse shipped
+    /// (a split order's packages leave one warehouse at a time).
+    Ship(ShipScope),
+    /// A warehouse cannot ship these units (SKU → units): they are taken off its stock
+    /// (it does not have them, whatever the book said) and the order waits for them
+    /// again, to be reserved elsewhere.
+    ShortShip {
+        /// The warehouse that shipped short.
+        warehouse: String,
+        /// Units it will not ship.
+        units: BTreeMap<String, i64>,
+    },
     /// Shipped units come back to stock: SKU → units, or every shipped unit.
     Return(Option<BTreeMap<String, i64>>),
 }
@@ -342,8 +352,12 @@ pub enum PlanOutcome {
     },
     /// Everything was released.
     Released,
-    /// Reserved units shipped.
+    /// Every reserved unit shipped and nothing is waiting.
     Shipped,
+    /// Some units shipped; others are still reserved or waiting.
+    PartlyShipped,
+    /// A warehouse's short units were written off there and wait again.
+    ShippedShort,
     /// Units returned to stock.
     Returned,
 }
@@ -372,6 +386,18 @@ pub enum PlanError {
         /// Units that can come back.
         returnable: i64,
     },
+    /// Shipping more than is reserved (at the warehouse).
+    #[error("{sku}: {requested} to ship but only {reserved} reserved{}", warehouse.as_deref().map(|w| format!(" in {w}")).unwrap_or_default())]
+    NotShippable {
+        /// SKU.
+        sku: String,
+        /// The warehouse, when the shipment names one.
+        warehouse: Option<String>,
+        /// Units asked.
+        requested: i64,
+        /// Units reserved there.
+        reserved: i64,
+    },
     /// A level disagrees with the order's allocations (a bug or a manual database edit).
     #[error("stock of {sku} in {warehouse} disagrees with the order: {source}")]
     Inconsistent {
@@ -382,6 +408,19 @@ pub enum PlanError {
         /// The refused movement.
         source: InventoryError,
     },
+}
+
+/// What an order still wants reserved: its `demand` less what already left a warehouse
+/// (a partly shipped order re-reserves only the rest).
+pub fn unshipped(demand: BTreeMap<String, i64>, stock: &OrderStock) -> BTreeMap<String, i64> {
+    let mut left = demand;
+    for a in &stock.allocations {
+        if let Some(units) = left.get_mut(&a.sku) {
+            *units -= a.shipped;
+        }
+    }
+    left.retain(|_, units| *units > 0);
+    left
 }
 
 /// Plans an action on an order's stock. `warehouses` are the ones the order may reserve
@@ -404,20 +443,8 @@ pub fn plan(
             stock.shortages.clear();
             PlanOutcome::Released
         }
-        StockAction::Ship => {
-            for a in stock.allocations.iter_mut().filter(|a| a.reserved > 0) {
-                moves.push(movement(
-                    book,
-                    &a.sku,
-                    &a.warehouse,
-                    MovementKind::Shipment,
-                    a.reserved,
-                )?);
-                a.shipped += a.reserved;
-                a.reserved = 0;
-            }
-            PlanOutcome::Shipped
-        }
+        StockAction::Ship(scope) => ship::ship(&mut stock, &mut moves, scope, book)?,
+        StockAction::ShortShip { warehouse, units } => ship::short(&mut stock, &mut moves, warehouse, units, book)?,
         StockAction::Return(units) => {
             let wanted: BTreeMap<String, i64> = match units {
                 Some(units) => units.clone(),
@@ -620,6 +647,9 @@ pub fn status_after(status: OrderStatus, outcome: &PlanOutcome) -> OrderStatus {
         (s, _) => s,
     }
 }
+
+mod ship;
+pub use ship::ShipScope;
 
 #[cfg(test)]
 mod tests;

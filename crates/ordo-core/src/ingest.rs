@@ -60,6 +60,15 @@ pub enum EventKind {
     Edited,
     /// A workflow step with no stock effect (picking, packed, in transit, delivered …).
     Transitioned,
+    /// One warehouse's package left; other units are still reserved or waiting.
+    PartlyShipped,
+    /// A warehouse could not ship some units: written off there, reserved again elsewhere
+    /// or waiting for stock.
+    ShippedShort,
+    /// A carrier reported where a package is.
+    Tracked,
+    /// A carrier reported a delivery problem (exception, failed attempt, return to sender).
+    DeliveryException,
 }
 
 impl EventKind {
@@ -84,6 +93,10 @@ impl EventKind {
             Self::Released => "order.released",
             Self::Edited => "order.edited",
             Self::Transitioned => "order.transitioned",
+            Self::PartlyShipped => "order.partly_shipped",
+            Self::ShippedShort => "order.shipped_short",
+            Self::Tracked => "order.tracked",
+            Self::DeliveryException => "order.delivery_exception",
         }
     }
 }

@@ -25,6 +25,7 @@ mod inventory;
 mod query;
 mod review_store;
 mod rows;
+mod shipment_store;
 mod stock_flow;
 mod stock_tx;
 mod subscription_store;

@@ -10,6 +10,7 @@ use ordo_store::review::order_action;
 use ordo_store::review_records::{
     ExceptionQuery, ExceptionRow, HoldRecord, HoldTx, OrderAction, OrderActionOutcome, ReviewStore,
 };
+use ordo_store::shipments::ShipmentRecord;
 use ordo_store::{MAX_PAGE, OrderRequestError, StoreError, StoreResult};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -145,6 +146,18 @@ impl ReviewStore for PgStore {
 }
 
 impl HoldTx for PgTx {
+    async fn insert_shipment(&mut self, tenant: &TenantId, shipment: &ShipmentRecord) -> StoreResult<()> {
+        crate::shipment_store::insert_shipment(self.conn(), tenant, shipment).await
+    }
+
+    async fn order_shipments(&mut self, tenant: &TenantId, order: OrderId) -> StoreResult<Vec<ShipmentRecord>> {
+        crate::shipment_store::order_shipments(self.conn(), tenant, order).await
+    }
+
+    async fn update_shipment(&mut self, tenant: &TenantId, shipment: &ShipmentRecord) -> StoreResult<()> {
+        crate::shipment_store::update_shipment(self.conn(), tenant, shipment).await
+    }
+
     async fn insert_hold(&mut self, tenant: &TenantId, hold: &HoldRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO order_holds (tenant_id, id, order_id, kind, hits, until, opened_at, opened_by)

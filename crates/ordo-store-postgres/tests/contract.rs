@@ -45,4 +45,5 @@ mod channel {
     ordo_store::channel_contract_tests!(fresh_store);
     ordo_store::review_contract_tests!(fresh_store);
     ordo_store::subscription_contract_tests!(fresh_store);
+    ordo_store::shipment_contract_tests!(fresh_store);
 }

@@ -13,6 +13,7 @@ mod channel_store;
 mod inventory;
 mod read;
 mod review_store;
+mod shipment_store;
 mod stock_flow;
 mod stock_rows;
 mod subscription_store;

@@ -8,6 +8,7 @@ use ordo_store::review::order_action;
 use ordo_store::review_records::{
     ExceptionQuery, ExceptionRow, HoldRecord, HoldTx, OrderAction, OrderActionOutcome, ReviewStore,
 };
+use ordo_store::shipments::ShipmentRecord;
 use ordo_store::{MAX_PAGE, OrderRequestError, StoreError, StoreResult};
 use rusqlite::params;
 use sqlx::sqlite::SqliteRow;
@@ -145,6 +146,18 @@ impl ReviewStore for SqliteStore {
 }
 
 impl HoldTx for WriteTx<'_> {
+    async fn insert_shipment(&mut self, tenant: &TenantId, shipment: &ShipmentRecord) -> StoreResult<()> {
+        self.insert_shipment_row(tenant, shipment)
+    }
+
+    async fn order_shipments(&mut self, tenant: &TenantId, order: OrderId) -> StoreResult<Vec<ShipmentRecord>> {
+        self.shipments_of(tenant, order)
+    }
+
+    async fn update_shipment(&mut self, tenant: &TenantId, shipment: &ShipmentRecord) -> StoreResult<()> {
+        self.update_shipment_row(tenant, shipment)
+    }
+
     async fn insert_hold(&mut self, tenant: &TenantId, hold: &HoldRecord) -> StoreResult<()> {
         self.execute(
             "INSERT INTO order_holds (tenant_id, id, order_id, kind, hits, until, opened_at, opened_by) \

@@ -13,7 +13,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use ordo_core::allocation::{
     Aliases, Book, CatalogueEntry, OrderStock, PlanError, PlanOutcome, StockAction, StockActionKind, StockPolicy,
-    demand, plan, status_after, wanted_action,
+    demand, plan, status_after, unshipped, wanted_action,
 };
 use ordo_core::ingest::{EventKind, NewEvent, OrderState};
 use ordo_core::{ChannelId, ExternalOrderId, Order, OrderId, OrderStatus, TenantId};
@@ -23,12 +23,11 @@ use uuid::Uuid;
 use crate::flow::IngestTx;
 use crate::inventory::{MovementRecord, StockRow, StockTx, Warehouse};
 use crate::publish::publish;
-use crate::review_records::HoldTx;
-use crate::stock_records::{
-    CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, OrderRequest, OrderRequestError, OrderRequestOutcome, SkuAlias,
-    StockAlert,
-};
+use crate::stock_records::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, SkuAlias, StockAlert};
 use crate::{StoreError, StoreResult};
+
+pub(crate) use crate::request::cancel_message;
+pub use crate::request::order_request;
 
 /// The row operations that tie orders to stock; implemented by each adapter over its own
 /// transaction type, used only generically.
@@ -335,7 +334,7 @@ pub async fn order_stock_step<T: AllocTx>(
     };
     let action = match kind {
         StockActionKind::Release => StockAction::Release,
-        StockActionKind::Reserve => reserve_action(ctx, &state.order, policy),
+        StockActionKind::Reserve => reserve_action(ctx, &state.order, &current, policy),
     };
     let reason = match kind {
         StockActionKind::Release => "order cancelled",
@@ -347,10 +346,12 @@ pub async fn order_stock_step<T: AllocTx>(
         .map_err(|e| StoreError::Other(format!("order {}: {e}", state.id)))
 }
 
-fn reserve_action(ctx: &TenantStock, order: &Order, policy: StockPolicy) -> StockAction {
+/// Reserve what the order wants and has not shipped yet (a partly shipped order that
+/// waits again re-reserves only the rest).
+pub(crate) fn reserve_action(ctx: &TenantStock, order: &Order, stock: &OrderStock, policy: StockPolicy) -> StockAction {
     match demand(order, &ctx.entries(), &ctx.aliases) {
         Ok(demand) => StockAction::Reserve {
-            demand,
+            demand: unshipped(demand, stock),
             on_short: policy.on_short,
         },
         Err(unknown) => StockAction::HoldUnknown(unknown),
@@ -460,6 +461,12 @@ pub(crate) async fn apply_action<T: AllocTx>(
                 kind: EventKind::Shipped,
                 data: json!({ "shipped": moved(&plan.moves) }),
             }),
+            PlanOutcome::PartlyShipped => (!plan.moves.is_empty()).then(|| NewEvent {
+                kind: EventKind::PartlyShipped,
+                data: json!({ "shipped": moved(&plan.moves), "still_reserved": allocations, "waiting": waiting }),
+            }),
+            // The caller's event names the warehouse and why; the movements say the rest.
+            PlanOutcome::ShippedShort => None,
             PlanOutcome::Returned => Some(NewEvent {
                 kind: EventKind::Returned,
                 data: json!({ "returned": moved(&plan.moves) }),
@@ -493,212 +500,6 @@ pub fn order_feed_event(state: &OrderState, event: &NewEvent) -> NewFeedEvent {
             "version": state.version,
             "data": event.data,
         }),
-    }
-}
-
-/// Applies a request (ship, return, cancel, expire, retry) to one order, inside an open
-/// transaction.
-pub async fn order_request<T: HoldTx>(
-    tx: &mut T,
-    tenant: &TenantId,
-    id: OrderId,
-    request: &OrderRequest,
-    policy: StockPolicy,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<Result<OrderRequestOutcome, OrderRequestError>> {
-    let Some(peek) = tx.peek_order(tenant, id).await? else {
-        return Ok(Err(OrderRequestError::NotFound));
-    };
-    let mut skus: BTreeSet<String> = tx.order_stock(tenant, id).await?.skus();
-    skus.extend(peek.order.lines.iter().map(|l| l.sku.as_str().to_owned()));
-    let mut ctx = TenantStock::load(tx, tenant, skus).await?;
-    let Some(locked) = tx
-        .lock_order(tenant, &peek.order.channel, &peek.order.external_id)
-        .await?
-    else {
-        return Ok(Err(OrderRequestError::NotFound));
-    };
-    let state = locked.state;
-    let current = tx.order_stock(tenant, id).await?;
-    let (action, allowed, target, event) = match request {
-        OrderRequest::Ship(_) => (StockAction::Ship, SHIPPABLE, OrderStatus::Shipped, None),
-        OrderRequest::Return(units) => (
-            StockAction::Return(units.clone()),
-            RETURNABLE,
-            OrderStatus::Returned,
-            None,
-        ),
-        OrderRequest::Cancel { reason } => (
-            StockAction::Release,
-            CANCELLABLE,
-            OrderStatus::Cancelled,
-            Some(NewEvent {
-                kind: EventKind::Cancelled,
-                data: json!({ "from": state.status.as_str(), "to": "cancelled", "reason": reason }),
-            }),
-        ),
-        OrderRequest::ExpireUnpaid => (
-            StockAction::Release,
-            &[OrderStatus::PendingPayment][..],
-            OrderStatus::Cancelled,
-            Some(NewEvent {
-                kind: EventKind::PaymentExpired,
-                data: json!({ "from": state.status.as_str(), "to": "cancelled", "placed_at": state.order.placed_at.to_rfc3339() }),
-            }),
-        ),
-        OrderRequest::Retry => (
-            reserve_action(&ctx, &state.order, policy),
-            RETRYABLE,
-            state.status,
-            None,
-        ),
-    };
-    let name = request_name(request);
-    if !allowed.contains(&state.status) || (matches!(request, OrderRequest::Retry) && current.shortages.is_empty()) {
-        let mut allowed: Vec<&'static str> = allowed.iter().map(|s| s.as_str()).collect();
-        if matches!(request, OrderRequest::Retry) {
-            allowed = vec!["on_hold (waiting for stock)", "paid (backordered)"];
-        }
-        return Ok(Err(OrderRequestError::IllegalState {
-            action: name,
-            status: state.status.as_str(),
-            allowed,
-        }));
-    }
-    let working = OrderState {
-        status: if matches!(request, OrderRequest::Retry) {
-            state.status
-        } else {
-            target
-        },
-        ..state.clone()
-    };
-    // Refused here it is the caller's request (e.g. returning more than shipped), and
-    // nothing was written.
-    let step = match apply_action(tx, tenant, &mut ctx, &working, &current, &action, name, actor, now).await? {
-        Ok(step) => step,
-        Err(refused) => return Ok(Err(OrderRequestError::Plan(refused))),
-    };
-    let mut events: Vec<NewEvent> = event.into_iter().collect();
-    events.extend(step.events);
-    let mut status = step.status;
-    // Stock that arrives for an order held by review or by a person does not release it.
-    if state.status == OrderStatus::OnHold
-        && status == OrderStatus::Allocated
-        && !tx.open_holds(tenant, id).await?.is_empty()
-    {
-        status = OrderStatus::OnHold;
-    }
-    if events.is_empty() && status == state.status {
-        // A retry that still finds too little changes nothing, not even the version.
-        ctx.finish(tx, tenant, now).await?;
-        return Ok(Ok(OrderRequestOutcome {
-            status: state.status,
-            stock: current,
-            version: state.version,
-        }));
-    }
-    let next = OrderState {
-        status,
-        version: state.version + 1,
-        ..state
-    };
-    tx.update_order(tenant, &next, locked.last_event_seq + events.len() as i64, now)
-        .await?;
-    tx.append_events(tenant, next.id, locked.last_event_seq + 1, &events, actor, now)
-        .await?;
-    for e in &events {
-        ctx.feed.push(order_feed_event(&next, e));
-    }
-    if let Some(message) = write_back(&next, request, now) {
-        tx.insert_outbox(tenant, &message, now).await?;
-    }
-    ctx.finish(tx, tenant, now).await?;
-    let stock = tx.order_stock(tenant, id).await?;
-    Ok(Ok(OrderRequestOutcome {
-        status: next.status,
-        stock,
-        version: next.version,
-    }))
-}
-
-/// What the order's channel must be told about a request Ordo carried out: the tracking
-/// of a shipment (`channel.tracking`) or a cancellation decided here (`channel.cancel`).
-/// Expiry is left out: the channel cancels its own unpaid orders.
-fn write_back(order: &OrderState, request: &OrderRequest, now: DateTime<Utc>) -> Option<NewOutbox> {
-    let o = &order.order;
-    let (topic, payload) = match request {
-        OrderRequest::Ship(shipment) => (
-            "channel.tracking",
-            json!({
-                "type": "tracking",
-                "order_id": order.id,
-                "external_order_id": o.external_id.as_str(),
-                "carrier": shipment.carrier,
-                "tracking_number": shipment.tracking_number,
-                "tracking_url": shipment.tracking_url,
-                "shipped_at": now.to_rfc3339(),
-                "lines": o.lines.iter().map(|l| json!({
-                    "line_id": l.line_id, "sku": l.sku.as_str(), "quantity": l.quantity.get()
-                })).collect::<Vec<_>>(),
-            }),
-        ),
-        OrderRequest::Cancel { reason } => return Some(cancel_message(order, reason)),
-        _ => return None,
-    };
-    Some(NewOutbox {
-        id: Uuid::now_v7(),
-        topic: topic.into(),
-        destination: o.channel.as_str().to_owned(),
-        payload,
-    })
-}
-
-/// The channel's `channel.cancel` message for a cancellation decided in Ordo.
-pub(crate) fn cancel_message(order: &OrderState, reason: &str) -> NewOutbox {
-    NewOutbox {
-        id: Uuid::now_v7(),
-        topic: "channel.cancel".into(),
-        destination: order.order.channel.as_str().to_owned(),
-        payload: json!({
-            "type": "cancel",
-            "order_id": order.id,
-            "external_order_id": order.order.external_id.as_str(),
-            "reason": reason,
-        }),
-    }
-}
-
-const SHIPPABLE: &[OrderStatus] = &[
-    OrderStatus::Allocated,
-    OrderStatus::SentToWarehouse,
-    OrderStatus::Picking,
-    OrderStatus::Packed,
-];
-const RETURNABLE: &[OrderStatus] = &[
-    OrderStatus::Shipped,
-    OrderStatus::InTransit,
-    OrderStatus::Delivered,
-    OrderStatus::Completed,
-    OrderStatus::ReturnRequested,
-];
-const CANCELLABLE: &[OrderStatus] = &[
-    OrderStatus::PendingPayment,
-    OrderStatus::Paid,
-    OrderStatus::OnHold,
-    OrderStatus::Allocated,
-    OrderStatus::SentToWarehouse,
-];
-const RETRYABLE: &[OrderStatus] = &[OrderStatus::OnHold, OrderStatus::Paid, OrderStatus::PendingPayment];
-
-fn request_name(request: &OrderRequest) -> &'static str {
-    match request {
-        OrderRequest::Ship(_) => "ship",
-        OrderRequest::Return(_) => "return",
-        OrderRequest::Cancel { .. } => "cancel",
-        OrderRequest::ExpireUnpaid => "expire",
-        OrderRequest::Retry => "retry",
     }
 }
 

@@ -420,7 +420,7 @@ pub async fn shipping_deducts_and_a_return_restocks<T: Store>(store: Arc<T>) {
     let shipment = crate::Shipment {
         carrier: Some("SF Express".into()),
         tracking_number: Some("SF1234567890".into()),
-        tracking_url: None,
+        ..Default::default()
     };
     let shipped = request(&store, id, OrderRequest::Ship(shipment)).await.unwrap();
     assert_eq!(shipped.status, OrderStatus::Shipped);

@@ -19,8 +19,10 @@ pub mod inventory;
 mod publish;
 pub mod push;
 pub mod records;
+pub mod request;
 pub mod review;
 pub mod review_records;
+pub mod shipments;
 pub mod sourcing;
 pub mod stock_records;
 pub mod subscription_records;
@@ -33,6 +35,8 @@ pub mod contract_channel;
 pub mod contract_inventory;
 #[cfg(feature = "contract")]
 pub mod contract_review;
+#[cfg(feature = "contract")]
+pub mod contract_shipments;
 #[cfg(feature = "contract")]
 mod contract_simulation;
 #[cfg(feature = "contract")]
@@ -84,6 +88,7 @@ pub trait Store:
     + ChannelStore
     + ReviewStore
     + subscription_records::SubscriptionStore
+    + shipments::ShipmentStore
     + Send
     + Sync
     + 'static

@@ -66,6 +66,32 @@ pub async fn push<T: HoldTx>(
     if by_warehouse.is_empty() || !by_warehouse.keys().all(|w| policy.warehouses.contains(*w)) {
         return Ok(Vec::new());
     }
+    let by_warehouse: BTreeMap<String, Vec<(String, i64)>> = by_warehouse
+        .into_iter()
+        .map(|(w, lines)| {
+            (
+                w.to_owned(),
+                lines.into_iter().map(|(s, q)| (s.to_owned(), q)).collect(),
+            )
+        })
+        .collect();
+    let requests = queue(tx, tenant, state, &by_warehouse, now).await?;
+    state.status = OrderStatus::SentToWarehouse;
+    Ok(vec![NewEvent {
+        kind: EventKind::Transitioned,
+        data: json!({ "transition": "push", "from": "allocated", "to": "sent_to_warehouse", "requests": requests }),
+    }])
+}
+
+/// Queues one fulfilment request per warehouse for these (SKU, units); returns
+/// `{warehouse, request_id}` of each.
+pub(crate) async fn queue<T: HoldTx>(
+    tx: &mut T,
+    tenant: &TenantId,
+    state: &OrderState,
+    by_warehouse: &BTreeMap<String, Vec<(String, i64)>>,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<serde_json::Value>> {
     let order = &state.order;
     let address = &order.shipping_address;
     let ship_to = json!({
@@ -93,15 +119,11 @@ pub async fn push<T: HoldTx>(
         let message = NewOutbox {
             id,
             topic: FULFIL_TOPIC.into(),
-            destination: warehouse.to_owned(),
+            destination: warehouse.clone(),
             payload,
         };
         tx.insert_outbox(tenant, &message, now).await?;
         requests.push(json!({ "warehouse": warehouse, "request_id": id }));
     }
-    state.status = OrderStatus::SentToWarehouse;
-    Ok(vec![NewEvent {
-        kind: EventKind::Transitioned,
-        data: json!({ "transition": "push", "from": "allocated", "to": "sent_to_warehouse", "requests": requests }),
-    }])
+    Ok(requests)
 }

@@ -232,6 +232,27 @@ pub trait HoldTx: crate::channel_records::ChannelTx {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> impl Future<Output = StoreResult<Vec<OrderId>>> + Send;
+
+    /// Records a parcel that left a warehouse.
+    fn insert_shipment(
+        &mut self,
+        tenant: &TenantId,
+        shipment: &crate::shipments::ShipmentRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// An order's parcels, oldest first.
+    fn order_shipments(
+        &mut self,
+        tenant: &TenantId,
+        order: OrderId,
+    ) -> impl Future<Output = StoreResult<Vec<crate::shipments::ShipmentRecord>>> + Send;
+
+    /// Writes a parcel's tracking status, delivery and acknowledgement.
+    fn update_shipment(
+        &mut self,
+        tenant: &TenantId,
+        shipment: &crate::shipments::ShipmentRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// What ingestion does besides storing an order: the repairs already made to it, and the

@@ -162,9 +162,24 @@ pub struct StockAlert {
 /// Something done to an order's stock from outside the channel feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderRequest {
-    /// It left the warehouse: reserved becomes a deduction; the tracking, if any, goes
-    /// back to the channel through the outbox (topic `channel.tracking`).
+    /// It left the warehouse, whole or one package at a time: reserved becomes a
+    /// deduction, each parcel is recorded as a shipment (found again by its tracking
+    /// number) and the tracking goes back to the channel through the outbox (topic
+    /// `channel.tracking`). The order is `shipped` once nothing is reserved or waiting.
     Ship(Shipment),
+    /// A warehouse shipped what `shipped` says (possibly nothing) and cannot ship
+    /// `short`: those units are written off there and the remainder is reserved again
+    /// elsewhere and sent to that warehouse, or waits on hold for stock.
+    ShortShip {
+        /// The warehouse.
+        warehouse: String,
+        /// What did ship.
+        shipped: Shipment,
+        /// SKU → units it will not ship.
+        short: BTreeMap<String, i64>,
+        /// Why, as the warehouse said.
+        reason: Option<String>,
+    },
     /// Goods came back: SKU → units, or all shipped units.
     Return(Option<BTreeMap<String, i64>>),
     /// Cancel it and release its stock.
@@ -190,6 +205,66 @@ pub struct Shipment {
     /// A tracking page.
     #[serde(default)]
     pub tracking_url: Option<String>,
+    /// The warehouse it left; `None` ships what is reserved anywhere.
+    #[serde(default)]
+    pub warehouse: Option<String>,
+    /// SKU → units in this parcel; empty when not said (with no units given anywhere in
+    /// the shipment, everything reserved in its warehouse ships).
+    #[serde(default)]
+    pub units: BTreeMap<String, i64>,
+    /// Further parcels of the same shipment, each with its own tracking.
+    #[serde(default)]
+    pub parcels: Vec<Parcel>,
+}
+
+/// One more parcel of a shipment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parcel {
+    /// Carrier name or code.
+    #[serde(default)]
+    pub carrier: Option<String>,
+    /// The carrier's tracking number.
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+    /// A tracking page.
+    #[serde(default)]
+    pub tracking_url: Option<String>,
+    /// SKU → units in it; empty when not said.
+    #[serde(default)]
+    pub units: BTreeMap<String, i64>,
+}
+
+impl Shipment {
+    /// Every parcel, the first one (this shipment's own fields) included.
+    pub fn all_parcels(&self) -> Vec<Parcel> {
+        let first = Parcel {
+            carrier: self.carrier.clone(),
+            tracking_number: self.tracking_number.clone(),
+            tracking_url: self.tracking_url.clone(),
+            units: self.units.clone(),
+        };
+        std::iter::once(first).chain(self.parcels.iter().cloned()).collect()
+    }
+
+    /// The units every parcel names together; empty when none names any.
+    pub fn units_named(&self) -> BTreeMap<String, i64> {
+        let mut total = BTreeMap::new();
+        for parcel in self.all_parcels() {
+            for (sku, units) in parcel.units {
+                *total.entry(sku).or_insert(0) += units;
+            }
+        }
+        total
+    }
+
+    /// Which reserved units it takes.
+    pub fn scope(&self) -> ordo_core::allocation::ShipScope {
+        let units = self.units_named();
+        ordo_core::allocation::ShipScope {
+            warehouse: self.warehouse.clone(),
+            units: (!units.is_empty()).then_some(units),
+        }
+    }
 }
 
 /// Why an order request was refused.

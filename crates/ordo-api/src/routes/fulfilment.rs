@@ -83,7 +83,8 @@ fn body_or_default<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Api
     }
 }
 
-/// Marks an allocated order shipped: its reserved units leave on hand.
+/// Marks an allocated order shipped, whole or one package at a time: the package's
+/// reserved units leave on hand and the order is `shipped` once nothing is left.
 #[utoipa::path(
     post, path = "/api/v1/orders/{id}/ship", tag = "fulfilment",
     params(("id" = String, Path, description = "Order id")),
@@ -107,6 +108,9 @@ pub async fn ship(
         carrier: body.carrier,
         tracking_number: body.tracking_number,
         tracking_url: body.tracking_url,
+        warehouse: body.warehouse,
+        units: body.units,
+        parcels: Vec::new(),
     };
     run(&state, &auth, &id, OrderRequest::Ship(shipment)).await
 }
@@ -124,6 +128,13 @@ pub struct ShipBody {
     /// A tracking page.
     #[serde(default)]
     pub tracking_url: Option<String>,
+    /// The warehouse the package left: only what the order holds there ships (one
+    /// package of a split order); without it, everything reserved ships.
+    #[serde(default)]
+    pub warehouse: Option<String>,
+    /// SKU → units in the package, when not everything in scope left.
+    #[serde(default)]
+    pub units: std::collections::BTreeMap<String, i64>,
 }
 
 /// Records returned goods and puts them back on hand where they shipped from.

@@ -14,6 +14,7 @@ pub mod stock;
 pub mod subscriptions;
 pub mod system;
 pub mod tokens;
+pub mod tracking;
 pub mod wms;
 
 use crate::error::ApiError;

@@ -484,6 +484,7 @@ pub async fn transition(
         carrier: body.carrier,
         tracking_number: body.tracking_number,
         tracking_url: body.tracking_url,
+        ..Default::default()
     });
     let done = state
         .actions

@@ -121,6 +121,111 @@ fn a_removed_line_is_released_and_a_changed_one_adjusted() {
 }
 
 #[test]
+fn a_split_order_ships_one_warehouse_at_a_time() {
+    let mut b = book(&[("x", "A", 3), ("x", "B", 2), ("y", "B", 5)]);
+    let reserved = plan(
+        &OrderStock::default(),
+        &reserve(&[("x", 4), ("y", 1)], ShortStock::Hold),
+        &wh(&["A", "B"]),
+        &mut b,
+    )
+    .unwrap();
+    assert_eq!(reserved.outcome, PlanOutcome::Reserved);
+    let from_a = plan(
+        &reserved.stock,
+        &StockAction::Ship(ShipScope::warehouse("A")),
+        &[],
+        &mut b,
+    )
+    .unwrap();
+    assert_eq!(from_a.outcome, PlanOutcome::PartlyShipped);
+    assert_eq!(b.level("x", "A").on_hand, 0);
+    assert_eq!(from_a.stock.reserved(), demand(&[("x", 1), ("y", 1)]));
+    assert_eq!(status_after(OrderStatus::Packed, &from_a.outcome), OrderStatus::Packed);
+    // Part of B's package, then the rest of it.
+    let scope = ShipScope {
+        warehouse: Some("B".into()),
+        units: Some(demand(&[("y", 1)])),
+    };
+    let part = plan(&from_a.stock, &StockAction::Ship(scope), &[], &mut b).unwrap();
+    assert_eq!(part.outcome, PlanOutcome::PartlyShipped);
+    let too_many = ShipScope {
+        warehouse: Some("B".into()),
+        units: Some(demand(&[("x", 3)])),
+    };
+    assert!(matches!(
+        plan(&part.stock, &StockAction::Ship(too_many), &[], &mut b),
+        Err(PlanError::NotShippable {
+            requested: 3,
+            reserved: 1,
+            ..
+        })
+    ));
+    let rest = plan(&part.stock, &StockAction::Ship(ShipScope::warehouse("B")), &[], &mut b).unwrap();
+    assert_eq!(rest.outcome, PlanOutcome::Shipped);
+    assert_eq!(status_after(OrderStatus::Packed, &rest.outcome), OrderStatus::Shipped);
+    assert!(rest.stock.reserved().is_empty());
+    assert_eq!(b.level("x", "B").on_hand, 1);
+    assert_eq!(b.level("y", "B").on_hand, 4);
+}
+
+#[test]
+fn a_short_shipped_remainder_is_written_off_and_reserved_elsewhere() {
+    let mut b = book(&[("x", "A", 5), ("x", "B", 5)]);
+    let reserved = plan(
+        &OrderStock::default(),
+        &reserve(&[("x", 3)], ShortStock::Hold),
+        &wh(&["A", "B"]),
+        &mut b,
+    )
+    .unwrap();
+    let shipped = StockAction::Ship(ShipScope {
+        warehouse: Some("A".into()),
+        units: Some(demand(&[("x", 1)])),
+    });
+    let part = plan(&reserved.stock, &shipped, &[], &mut b).unwrap();
+    let short = StockAction::ShortShip {
+        warehouse: "A".into(),
+        units: demand(&[("x", 2)]),
+    };
+    let written_off = plan(&part.stock, &short, &[], &mut b).unwrap();
+    assert_eq!(written_off.outcome, PlanOutcome::ShippedShort);
+    assert_eq!(
+        b.level("x", "A"),
+        StockLevel {
+            on_hand: 2,
+            reserved: 0,
+            safety_stock: 0
+        }
+    );
+    assert_eq!(
+        written_off.stock.shortages,
+        vec![Shortage {
+            sku: "x".into(),
+            waiting: 2
+        }]
+    );
+    // The rest is reserved again from what is left to ship, never the shipped unit.
+    let rest = unshipped(demand(&[("x", 3)]), &written_off.stock);
+    assert_eq!(rest, demand(&[("x", 2)]));
+    let rerouted = plan(
+        &written_off.stock,
+        &reserve(&[("x", 2)], ShortStock::Hold),
+        &wh(&["B"]),
+        &mut b,
+    )
+    .unwrap();
+    assert_eq!(rerouted.outcome, PlanOutcome::Reserved);
+    assert_eq!(b.level("x", "B").reserved, 2);
+    assert!(rerouted.stock.shortages.is_empty());
+    let more_than_reserved = StockAction::ShortShip {
+        warehouse: "B".into(),
+        units: demand(&[("x", 3)]),
+    };
+    assert!(plan(&rerouted.stock, &more_than_reserved, &[], &mut b).is_err());
+}
+
+#[test]
 fn ship_deducts_and_return_restocks_where_it_shipped_from() {
     let mut b = book(&[("x", "A", 10)]);
     let reserved = plan(
@@ -130,7 +235,13 @@ fn ship_deducts_and_return_restocks_where_it_shipped_from() {
         &mut b,
     )
     .unwrap();
-    let shipped = plan(&reserved.stock, &StockAction::Ship, &wh(&["A"]), &mut b).unwrap();
+    let shipped = plan(
+        &reserved.stock,
+        &StockAction::Ship(ShipScope::all()),
+        &wh(&["A"]),
+        &mut b,
+    )
+    .unwrap();
     assert_eq!(
         b.level("x", "A"),
         StockLevel {
@@ -220,7 +331,7 @@ proptest! {
             let action = match op {
                 0 | 1 => reserve(&[("x", x), ("y", y)], on_short),
                 2 => StockAction::Release,
-                _ => StockAction::Ship,
+                _ => StockAction::Ship(ShipScope::all()),
             };
             if let Ok(p) = plan(&orders[who], &action, &warehouses, &mut b) {
                 orders[who] = p.stock;
