@@ -57,7 +57,7 @@ pub async fn order_request<T: HoldTx>(
         } => (
             StockAction::Ship(ShipScope {
                 warehouse: Some(warehouse.clone()),
-                ..shipped.scope()
+                units: Some(short_shipped_units(&current, warehouse, shipped, short)),
             }),
             SHIPPABLE,
             state.status,
@@ -223,6 +223,32 @@ fn write_back(order: &OrderState, request: &OrderRequest) -> Option<NewOutbox> {
     }
 }
 
+/// What left in a short shipment: the units its parcels name or, when they name none,
+/// what the order holds at the warehouse less the short units (nothing, with no parcel).
+fn short_shipped_units(
+    current: &OrderStock,
+    warehouse: &str,
+    shipped: &Shipment,
+    short: &BTreeMap<String, i64>,
+) -> BTreeMap<String, i64> {
+    let named = shipped.units_named();
+    let any_parcel = shipped.all_parcels().iter().any(|p| p.tracking_number.is_some());
+    if !named.is_empty() || !any_parcel {
+        return named;
+    }
+    let mut left: BTreeMap<String, i64> = BTreeMap::new();
+    for a in current.allocations.iter().filter(|a| a.warehouse == warehouse) {
+        *left.entry(a.sku.clone()).or_insert(0) += a.reserved;
+    }
+    for (sku, units) in short {
+        if let Some(held) = left.get_mut(sku) {
+            *held -= units;
+        }
+    }
+    left.retain(|_, units| *units > 0);
+    left
+}
+
 /// Units per SKU that left a warehouse between two holdings.
 fn shipped_units(before: &OrderStock, after: Option<&OrderStock>) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
@@ -312,7 +338,13 @@ async fn reroute<T: HoldTx>(
         ..state.clone()
     };
     let again = reserve_action(ctx, &state.order, &after, policy);
-    let mut step = match apply_action(tx, tenant, ctx, &state, &after, &again, "rerouted", actor, now).await? {
+    // The warehouse that could not find the units is not asked for them again, whatever
+    // its book says now; the others are, best first.
+    let every = ctx.warehouses.clone();
+    ctx.warehouses.retain(|w| w.code != warehouse);
+    let rerouted = apply_action(tx, tenant, ctx, &state, &after, &again, "rerouted", actor, now).await;
+    ctx.warehouses = every;
+    let mut step = match rerouted? {
         Ok(step) => step,
         Err(refused) => return Ok(Err(refused)),
     };

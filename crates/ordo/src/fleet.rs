@@ -202,3 +202,6 @@ mod tests;
 
 #[cfg(test)]
 mod warehouse_tests;
+
+#[cfg(test)]
+mod shipment_tests;

@@ -1,18 +1,20 @@
-//! The demo's carrier and operator, acting through the public API. The simulated
+//! The demo's carrier, buyers and operator, acting through the public API. The simulated
 //! warehouses take each order from allocated to shipped (picking, packing, tracking) by
-//! their callbacks; each tick here moves shipped orders one step on (in transit →
-//! delivered → completed) and approves held orders once they have waited a few seconds,
-//! so every demo order runs the built-in workflow end to end and the exception queue is
-//! seen filling and emptying.
+//! their callbacks; each tick here the carrier sends tracking updates for the parcels
+//! (shipped → in transit → delivered, about one in ten through a delivery exception
+//! first), which move the orders; buyers confirm delivered orders (completed); and the
+//! operator approves held orders once they have waited a few seconds. Every demo order
+//! thus runs the built-in workflow end to end, and the exception queue and the delivery
+//! problems are seen filling and emptying.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-/// Each status and the next one the carrier moves orders to, latest first, so an order
+/// Each parcel status and the next one the carrier reports, latest first, so a parcel
 /// moves one step a tick.
-const STEPS: [(&str, &str); 3] = [
-    ("delivered", "completed"),
+const PARCEL_STEPS: [(&str, &str); 3] = [
+    ("exception", "delivered"),
     ("in_transit", "delivered"),
     ("shipped", "in_transit"),
 ];
@@ -24,23 +26,57 @@ const REVIEW_SECONDS: i64 = 5;
 pub async fn run(http: reqwest::Client, base: String, token: String, tick: Duration) {
     loop {
         tokio::time::sleep(tick).await;
-        for (from, to) in STEPS {
-            let url = format!("{base}/api/v1/orders?status={from}&limit=100");
-            let Ok(page) = get(&http, &url, &token).await else {
-                continue;
-            };
+        carry(&http, &base, &token).await;
+        let url = format!("{base}/api/v1/orders?status=delivered&limit=100");
+        if let Ok(page) = get(&http, &url, &token).await {
             for order in page["items"].as_array().into_iter().flatten() {
                 let Some(id) = order["id"].as_str() else { continue };
-                let body = json!({ "to": to });
                 let _ = http
                     .post(format!("{base}/api/v1/orders/{id}/transitions"))
                     .bearer_auth(&token)
-                    .json(&body)
+                    .json(&json!({ "to": "completed" }))
                     .send()
                     .await;
             }
         }
         approve_waiting(&http, &base, &token).await;
+    }
+}
+
+/// The carrier: one tracking update per parcel a tick, in Ordo's generic shape.
+async fn carry(http: &reqwest::Client, base: &str, token: &str) {
+    for (from, to) in PARCEL_STEPS {
+        let url = format!("{base}/api/v1/shipments?status={from}&limit=200");
+        let Ok(page) = get(http, &url, token).await else {
+            continue;
+        };
+        let checkpoints: Vec<Value> = page
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|parcel| {
+                let number = parcel["tracking_number"].as_str()?;
+                // About one parcel in ten meets a problem on the way.
+                let status = if from == "in_transit" && number.bytes().map(u32::from).sum::<u32>() % 10 == 0 {
+                    "exception"
+                } else {
+                    to
+                };
+                Some(json!({
+                    "tracking_number": number, "carrier": parcel["carrier"], "status": status,
+                    "at": chrono::Utc::now().to_rfc3339(), "message": format!("demo carrier: {status}"),
+                }))
+            })
+            .collect();
+        if checkpoints.is_empty() {
+            continue;
+        }
+        let _ = http
+            .post(format!("{base}/api/v1/tracking/generic"))
+            .bearer_auth(token)
+            .json(&checkpoints)
+            .send()
+            .await;
     }
 }
 

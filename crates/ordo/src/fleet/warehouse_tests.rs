@@ -15,7 +15,7 @@ use super::tests::stock_at;
 use super::*;
 use crate::config::Config;
 
-async fn status_of(store: &Arc<dyn Store>, id: &str) -> OrderStatus {
+pub(super) async fn status_of(store: &Arc<dyn Store>, id: &str) -> OrderStatus {
     let id = ordo_core::OrderId(uuid::Uuid::parse_str(id).unwrap());
     store
         .get_order(&TenantId::default_tenant(), id)
@@ -26,7 +26,7 @@ async fn status_of(store: &Arc<dyn Store>, id: &str) -> OrderStatus {
         .status
 }
 
-async fn wait_for(store: &Arc<dyn Store>, id: &str, wanted: OrderStatus, limit: Duration) -> Duration {
+pub(super) async fn wait_for(store: &Arc<dyn Store>, id: &str, wanted: OrderStatus, limit: Duration) -> Duration {
     let started = Instant::now();
     loop {
         let status = status_of(store, id).await;
@@ -41,54 +41,87 @@ async fn wait_for(store: &Arc<dyn Store>, id: &str, wanted: OrderStatus, limit: 
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    // Review is tested elsewhere; here every order goes straight through.
-    config.review.enabled = false;
-    let url = format!("sqlite://{}", dir.path().join("ordo.db").display());
-    let store = crate::server::open_store(&url, 4).await.unwrap();
-    let (node, fleet) = start_with_node(
-        config,
-        store.clone(),
-        None,
-        "127.0.0.1:0",
-        &["TEE-RED-M".to_owned()],
-        60_000,
-    )
-    .await
-    .unwrap();
-    stock_at(&store, "HZ-01", &["TEE-RED-M"], 100).await;
-    stock_at(&store, "SZ-01", &["MUG-01"], 100).await;
-    let token = ordo_app::TokenService::new(store.clone())
-        .create(&TenantId::default_tenant(), Role::Admin, "test", chrono::Utc::now())
+/// A node with the fleet's warehouse simulators, HZ-01 stocked with TEE-RED-M and SZ-01
+/// with MUG-01, and an admin token.
+pub(super) struct Harness {
+    pub node: crate::server::Node,
+    pub fleet: Fleet,
+    pub store: Arc<dyn Store>,
+    pub token: String,
+    pub base: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        // Review is tested elsewhere; here every order goes straight through.
+        config.review.enabled = false;
+        let url = format!("sqlite://{}", dir.path().join("ordo.db").display());
+        let store = crate::server::open_store(&url, 4).await.unwrap();
+        let (node, fleet) = start_with_node(
+            config,
+            store.clone(),
+            None,
+            "127.0.0.1:0",
+            &["TEE-RED-M".to_owned()],
+            60_000,
+        )
         .await
-        .unwrap()
-        .secret;
-    let http = reqwest::Client::new();
-    let base = format!("http://{}", node.addr);
-    let post = |external_id: &str, sku: &str| {
+        .unwrap();
+        stock_at(&store, "HZ-01", &["TEE-RED-M"], 100).await;
+        stock_at(&store, "SZ-01", &["MUG-01"], 100).await;
+        let token = ordo_app::TokenService::new(store.clone())
+            .create(&TenantId::default_tenant(), Role::Admin, "test", chrono::Utc::now())
+            .await
+            .unwrap()
+            .secret;
+        let base = format!("http://{}", node.addr);
+        Self {
+            node,
+            fleet,
+            store,
+            token,
+            base,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    /// Posts an order of one unit of each SKU; its id.
+    pub async fn post(&self, external_id: &str, skus: &[&str]) -> String {
         let mut order: serde_json::Value = serde_json::from_str(ordo_core::input::EXAMPLE_JSON).unwrap();
         order["external_id"] = json!(external_id);
         order["remark"] = serde_json::Value::Null;
-        order["lines"] = json!([{ "sku": sku, "quantity": 1, "unit_price": "79.00" }]);
-        let request = http
-            .post(format!("{base}/api/v1/orders"))
-            .bearer_auth(&token)
-            .json(&order);
-        async move {
-            let response = request.send().await.unwrap();
-            assert_eq!(response.status(), 201);
-            let body: serde_json::Value = response.json().await.unwrap();
-            body["id"].as_str().unwrap().to_owned()
-        }
-    };
+        order["lines"] = skus
+            .iter()
+            .map(|sku| json!({ "sku": sku, "quantity": 1, "unit_price": "79.00" }))
+            .collect();
+        let response = self
+            .http
+            .post(format!("{}/api/v1/orders", self.base))
+            .bearer_auth(&self.token)
+            .json(&order)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
+    let h = Harness::start().await;
+    let (store, fleet) = (&h.store, &h.fleet);
 
     // Both warehouses up: an order goes out, is picked, packed and shipped by callbacks,
     // and its tracking goes to the channel.
-    let first = post("WH-1", "TEE-RED-M").await;
-    wait_for(&store, &first, OrderStatus::Shipped, Duration::from_secs(10)).await;
+    let first = h.post("WH-1", &["TEE-RED-M"]).await;
+    wait_for(store, &first, OrderStatus::Shipped, Duration::from_secs(10)).await;
     assert_eq!(fleet.warehouse("HZ-01").received().len(), 1);
     let tracking = store
         .list_outbox(&TenantId::default_tenant(), Some("channel.tracking"), None, 10)
@@ -112,19 +145,19 @@ async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
 
     // Hangzhou down: its order waits, Shenzhen's is not slowed.
     fleet.warehouse("HZ-01").set_down(true);
-    let stalled = post("WH-2", "TEE-RED-M").await;
-    let healthy = post("WH-3", "MUG-01").await;
-    let took = wait_for(&store, &healthy, OrderStatus::Shipped, Duration::from_secs(10)).await;
+    let stalled = h.post("WH-2", &["TEE-RED-M"]).await;
+    let healthy = h.post("WH-3", &["MUG-01"]).await;
+    let took = wait_for(store, &healthy, OrderStatus::Shipped, Duration::from_secs(10)).await;
     assert!(
         took < Duration::from_secs(3),
         "the healthy warehouse's order took {took:?}"
     );
-    assert_eq!(status_of(&store, &stalled).await, OrderStatus::SentToWarehouse);
+    assert_eq!(status_of(store, &stalled).await, OrderStatus::SentToWarehouse);
     assert_eq!(fleet.warehouse("HZ-01").received().len(), 1);
 
     // Back up: the waiting request goes out (after the breaker's pause) and ships.
     fleet.warehouse("HZ-01").set_down(false);
-    wait_for(&store, &stalled, OrderStatus::Shipped, Duration::from_secs(45)).await;
+    wait_for(store, &stalled, OrderStatus::Shipped, Duration::from_secs(45)).await;
     let received: Vec<String> = fleet
         .warehouse("HZ-01")
         .received()
@@ -132,5 +165,5 @@ async fn a_warehouse_outage_delays_only_its_own_orders_and_loses_none() {
         .map(|r| r.order_id)
         .collect();
     assert_eq!(received, [first, stalled]);
-    node.stop().await.unwrap();
+    h.node.stop().await.unwrap();
 }
