@@ -59,6 +59,8 @@ use crate::error::ApiError;
         routes::stock::availability,
         routes::stock::list_movements,
         routes::stock::check,
+        routes::routing::routing,
+        routes::routing::what_if,
         routes::fulfilment::ship,
         routes::fulfilment::return_goods,
         routes::fulfilment::cancel,
@@ -246,6 +248,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/availability/{sku}", get(routes::stock::availability))
         .route("/api/v1/movements", get(routes::stock::list_movements))
         .route("/api/v1/inventory/check", get(routes::stock::check))
+        .route("/api/v1/routing", get(routes::routing::routing))
+        .route("/api/v1/routing/what-if", post(routes::routing::what_if))
         .route("/api/v1/openapi.json", get(routes::system::openapi))
         .route("/healthz", get(routes::system::healthz))
         .route("/metrics", get(routes::system::metrics));

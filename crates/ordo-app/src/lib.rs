@@ -10,6 +10,7 @@
 //! - [`webhooks`]: signed, retried delivery of alert messages from the outbox.
 //! - [`mappings`]: the platform mappings in force, reloaded while the node runs.
 //! - [`channel_hooks`]: platform webhook signatures (Shopify, WooCommerce).
+//! - [`whatif`]: a candidate routing configuration replayed over recent orders.
 //!
 //! Invariant: this crate decides nothing about orders itself (that is `ordo-core`) and
 //! speaks no SQL (that is the adapters); it orders IO and time around them.
@@ -32,6 +33,7 @@ pub mod subscriptions;
 pub mod tokens;
 pub mod tracking;
 pub mod webhooks;
+pub mod whatif;
 
 pub use feed::FeedHub;
 pub use jobs::{MatchSettings, StockSettings};

@@ -74,16 +74,29 @@ pub fn what_if_with(
 ) -> WhatIf {
     let before = replay(current, requests, warehouses, stock, mode);
     let after = replay(candidate, requests, warehouses, stock, mode);
-    let changed_orders = requests
-        .iter()
-        .zip(before.iter().zip(&after))
-        .filter(|(_, (a, b))| packages(a) != packages(b))
-        .map(|(request, _)| request.order_id.clone())
-        .collect();
-    WhatIf {
-        current: summarise(&before),
-        candidate: summarise(&after),
-        changed_orders,
+    WhatIf::compare(requests, &before, &after)
+}
+
+impl WhatIf {
+    /// The comparison of two [`replay`]s of the same `requests`, for a caller that also
+    /// wants the plans themselves (e.g. to show where changed orders would ship) without
+    /// routing everything twice more.
+    pub fn compare(
+        requests: &[RouteRequest],
+        before: &[Result<RoutePlan, Unroutable>],
+        after: &[Result<RoutePlan, Unroutable>],
+    ) -> Self {
+        let changed_orders = requests
+            .iter()
+            .zip(before.iter().zip(after))
+            .filter(|(_, (a, b))| packages(a) != packages(b))
+            .map(|(request, _)| request.order_id.clone())
+            .collect();
+        WhatIf {
+            current: summarise(before),
+            candidate: summarise(after),
+            changed_orders,
+        }
     }
 }
 

@@ -11,8 +11,11 @@ use ordo_core::Order;
 use ordo_routing::{Destination, GeoPoint, Line, RouteRequest, RoutingConfig, Stock, route};
 
 use crate::allocate::TenantStock;
+use crate::inventory::Warehouse;
 
-fn config() -> &'static RoutingConfig {
+/// The routing configuration orders are sourced with: the embedded default. Public so
+/// that reports comparing a candidate configuration compare it with this one.
+pub fn config() -> &'static RoutingConfig {
     static CONFIG: OnceLock<RoutingConfig> = OnceLock::new();
     CONFIG.get_or_init(RoutingConfig::embedded_default)
 }
@@ -26,49 +29,21 @@ pub fn ranked(ctx: &TenantStock, order: &Order, demand: &BTreeMap<String, i64>) 
     if serving.len() < 2 || demand.is_empty() {
         return by_priority;
     }
-    let warehouses: Vec<ordo_routing::Warehouse> = serving
-        .iter()
-        .map(|w| {
-            let mut r = ordo_routing::Warehouse::new(w.code.clone());
-            r.point = w.latitude.zip(w.longitude).map(|(lat, lng)| GeoPoint { lat, lng });
-            r.region = w.region.clone();
-            r.channels = w.channels.clone();
-            r.priority = w.priority;
-            r
-        })
-        .collect();
+    let warehouses: Vec<ordo_routing::Warehouse> = serving.iter().map(|w| routing_warehouse(w)).collect();
     let mut stock = Stock::new();
-    let mut lines = Vec::with_capacity(demand.len());
-    for (sku, units) in demand {
-        lines.push(Line::new(sku.clone(), u32::try_from(*units).unwrap_or(u32::MAX)));
+    for sku in demand.keys() {
         for w in &serving {
             let level = ctx.book.level(sku, &w.code);
-            let free = (level.on_hand - level.reserved).max(0);
-            stock.set_available(sku, &w.code, u32::try_from(free).unwrap_or(u32::MAX));
-            stock.set_safety(sku, &w.code, u32::try_from(level.safety_stock.max(0)).unwrap_or(0));
+            add_level(
+                &mut stock,
+                sku,
+                &w.code,
+                level.on_hand - level.reserved,
+                level.safety_stock,
+            );
         }
     }
-    let address = &order.shipping_address;
-    let point = ordo_geo::locate(
-        &address.country,
-        address.province.as_deref(),
-        address.city.as_deref(),
-        address.district.as_deref(),
-    )
-    .map(|l| GeoPoint {
-        lat: l.point.lat,
-        lng: l.point.lng,
-    });
-    let request = RouteRequest {
-        order_id: format!("{}/{}", order.channel, order.external_id),
-        channel: channel.to_owned(),
-        destination: Destination {
-            country: address.country.clone(),
-            region: None,
-            point,
-        },
-        lines,
-    };
+    let request = route_request(order, demand);
     let Ok(plan) = route(config(), &request, &warehouses, &stock) else {
         // Unroutable now: the stock plan holds or backorders by priority as before.
         return by_priority;
@@ -82,6 +57,56 @@ pub fn ranked(ctx: &TenantStock, order: &Order, demand: &BTreeMap<String, i64>) 
     let rest: Vec<String> = by_priority.into_iter().filter(|w| !ranked.contains(w)).collect();
     ranked.extend(rest);
     ranked
+}
+
+/// The engine's view of a warehouse. Daily capacity is not passed on: the store does not
+/// count the packages a warehouse handed over today, so the limit could not be checked.
+pub fn routing_warehouse(w: &Warehouse) -> ordo_routing::Warehouse {
+    let mut r = ordo_routing::Warehouse::new(w.code.clone());
+    r.point = w.latitude.zip(w.longitude).map(|(lat, lng)| GeoPoint { lat, lng });
+    r.region = w.region.clone();
+    r.channels = w.channels.clone();
+    r.priority = w.priority;
+    r.active = w.active;
+    r
+}
+
+/// Puts one stock level into the engine's stock: `available` units (none when negative)
+/// and its safety stock.
+pub fn add_level(stock: &mut Stock, sku: &str, warehouse: &str, available: i64, safety_stock: i64) {
+    stock.set_available(sku, warehouse, u32::try_from(available.max(0)).unwrap_or(u32::MAX));
+    stock.set_safety(sku, warehouse, u32::try_from(safety_stock.max(0)).unwrap_or(0));
+}
+
+/// The engine's request for an order: its demand (stocked SKU → units, aliases resolved
+/// and bundles expanded) to the centroid of its shipping address's region, named
+/// `channel/external id`.
+pub fn route_request(order: &Order, demand: &BTreeMap<String, i64>) -> RouteRequest {
+    let lines = demand
+        .iter()
+        .map(|(sku, units)| Line::new(sku.clone(), u32::try_from(*units).unwrap_or(u32::MAX)))
+        .collect();
+    let address = &order.shipping_address;
+    let point = ordo_geo::locate(
+        &address.country,
+        address.province.as_deref(),
+        address.city.as_deref(),
+        address.district.as_deref(),
+    )
+    .map(|l| GeoPoint {
+        lat: l.point.lat,
+        lng: l.point.lng,
+    });
+    RouteRequest {
+        order_id: format!("{}/{}", order.channel, order.external_id),
+        channel: order.channel.as_str().to_owned(),
+        destination: Destination {
+            country: address.country.clone(),
+            region: None,
+            point,
+        },
+        lines,
+    }
 }
 
 /// The carrier and service for an order's packages, from the sourcing configuration's

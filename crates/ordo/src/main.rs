@@ -7,6 +7,7 @@ mod demo;
 mod fleet;
 mod generator;
 mod mapping_cmd;
+mod routing_cmd;
 mod rules_cmd;
 mod server;
 
@@ -75,6 +76,12 @@ enum Command {
     Rules {
         #[command(subcommand)]
         command: rules_cmd::RulesCommand,
+    },
+    /// Check sourcing (routing) files and compare one with the configuration in force
+    /// over recent orders.
+    Routing {
+        #[command(subcommand)]
+        command: routing_cmd::RoutingCommand,
     },
     /// Check workflow files.
     Workflow {
@@ -234,6 +241,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Rules { command } => {
             if !rules_cmd::rules(command, config).await? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Routing { command } => {
+            if !routing_cmd::run(command, config).await? {
                 std::process::exit(1);
             }
             Ok(())

@@ -10,6 +10,7 @@ pub mod matching;
 pub mod orders;
 pub mod policies;
 pub mod review;
+pub mod routing;
 pub mod stock;
 pub mod subscriptions;
 pub mod system;
