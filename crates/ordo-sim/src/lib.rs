@@ -52,7 +52,7 @@ pub use sim::{Sim, Simulator};
 pub use webhook::WebhookDelivery;
 pub use wms::{
     FulfilmentState, WmsCallback, WmsFulfilment, WmsKind, WmsLine, WmsReceived, WmsShipment, WmsSim, WmsSimConfig,
-    WmsSimError, WmsSimulator, WmsStats, wms_callback_signature,
+    WmsSimError, WmsSimulator, WmsStats, wms_callback_signature, wms_standard_webhook_signature,
 };
 pub use writeback::{WriteBack, WriteBackKind};
 

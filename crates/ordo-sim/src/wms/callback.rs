@@ -50,12 +50,37 @@ pub fn wms_callback_signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// The `webhook-signature` of a ShipBob-shaped callback, as Standard Webhooks sign:
+/// `v1,<base64 HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`, the key being the base64
+/// after `whsec_` (the secret's own bytes when it is not base64).
+///
+/// ```
+/// let signature = ordo_sim::wms_standard_webhook_signature("whsec_c2VjcmV0", "msg_1", "1700000000", b"{}");
+/// assert!(signature.starts_with("v1,"));
+/// ```
+pub fn wms_standard_webhook_signature(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> String {
+    use base64::Engine as _;
+    let encoded = secret.strip_prefix("whsec_").unwrap_or(secret);
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap_or_else(|_| secret.as_bytes().to_vec());
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes any key length");
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
+}
+
 /// One signed callback.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
     pub event: String,
     pub body: Vec<u8>,
     pub signature: String,
+    /// ShipBob-shaped callbacks: the delivery's `webhook-id`, the same on every retry.
+    pub webhook_id: Option<String>,
 }
 
 /// The callbacks of the steps one fulfilment took at one moment.
@@ -150,7 +175,14 @@ pub(crate) fn batch(
             };
             let body = serde_json::to_vec(&body).unwrap_or_default();
             let signature = wms_callback_signature(&shared.config.secret, &body);
-            Some(Outgoing { event, body, signature })
+            let webhook_id =
+                (kind == WmsKind::ShipBob).then(|| format!("msg_{}_{}", public_id(kind, fulfilment.seq), event));
+            Some(Outgoing {
+                event,
+                body,
+                signature,
+                webhook_id,
+            })
         })
         .collect();
     (!items.is_empty()).then(|| Batch {
@@ -253,11 +285,22 @@ async fn deliver(client: &reqwest::Client, shared: &Shared, batch: Batch) {
                 tokio::time::sleep(RETRY_DELAYS[attempt - 1]).await;
             }
             result.attempts += 1;
-            let request = client
+            let mut request = client
                 .post(&batch.url)
                 .header("Content-Type", "application/json")
-                .header("X-Ordo-Signature", &item.signature)
                 .body(item.body.clone());
+            request = match &item.webhook_id {
+                // ShipBob signs as Standard Webhooks do, fresh timestamp on each attempt.
+                Some(id) => {
+                    let timestamp = Utc::now().timestamp().to_string();
+                    let signature = wms_standard_webhook_signature(&shared.config.secret, id, &timestamp, &item.body);
+                    request
+                        .header("webhook-id", id)
+                        .header("webhook-timestamp", timestamp)
+                        .header("webhook-signature", signature)
+                }
+                None => request.header("X-Ordo-Signature", &item.signature),
+            };
             match request.send().await {
                 Ok(response) => {
                     result.status = Some(response.status().as_u16());

@@ -86,7 +86,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use callback::wms_callback_signature;
+pub use callback::{wms_callback_signature, wms_standard_webhook_signature};
 pub use config::{WmsKind, WmsSimConfig};
 pub use handle::{WmsSim, WmsSimulator};
 

@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 pub const TEST_LIMIT: Duration = Duration::from_secs(60);
 pub const TOKEN: &str = "test-token";
 pub const SECRET: &str = "test-secret";
+/// A Standard Webhooks secret: `whsec_` and the base64 of `test-secret`.
+pub const WHSEC: &str = "whsec_dGVzdC1zZWNyZXQ=";
 /// Each warehouse step in the tests: short, but long enough to see the steps apart.
 pub const STEP: Duration = Duration::from_millis(20);
 
@@ -105,6 +107,31 @@ pub fn keys(value: &Value) -> BTreeSet<String> {
         .keys()
         .cloned()
         .collect()
+}
+
+/// Checks a ShipBob-shaped callback's Standard Webhooks headers: `webhook-signature:
+/// v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")>`, the key being
+/// what [`WHSEC`] encodes, computed apart from the simulator.
+pub fn standard_webhook_verifies(callback: &Callback) -> bool {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let header = |name: &str| {
+        callback
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (id, timestamp) = (header("webhook-id"), header("webhook-timestamp"));
+    if id.is_empty() || timestamp.parse::<i64>().is_err() {
+        return false;
+    }
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(&callback.body);
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    header("webhook-signature") == format!("v1,{expected}")
 }
 
 /// One received callback.

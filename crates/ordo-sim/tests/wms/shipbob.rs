@@ -6,7 +6,7 @@ use std::time::Duration;
 use ordo_sim::{WmsKind, WmsSim};
 use serde_json::{Value, json};
 
-use crate::common::{Receiver, TOKEN, bounded, client, config, keys, signature_verifies, start};
+use crate::common::{Receiver, TOKEN, WHSEC, bounded, client, config, keys, standard_webhook_verifies, start};
 
 fn fixture(name: &str) -> Value {
     let text = match name {
@@ -86,7 +86,9 @@ fn assert_shipment_shape(shipment: &Value) {
 async fn orders_are_created_and_read_in_shipbobs_shape_and_shipping_sends_order_shipped() {
     bounded(async {
         let receiver = Receiver::start().await;
-        let sim = start(config(WmsKind::ShipBob, Some(&receiver.url))).await;
+        let mut shipbob = config(WmsKind::ShipBob, Some(&receiver.url));
+        shipbob.secret = WHSEC.into();
+        let sim = start(shipbob).await;
         let http = client();
         let response = create(&http, &sim, &order_request("ref-1", 2)).await;
         assert_eq!(response.status(), 201);
@@ -115,7 +117,7 @@ async fn orders_are_created_and_read_in_shipbobs_shape_and_shipping_sends_order_
 
         let callbacks = receiver.wait_for(1).await;
         let envelope = callbacks[0].json();
-        assert!(signature_verifies(&callbacks[0].body, &callbacks[0].signature()));
+        assert!(standard_webhook_verifies(&callbacks[0]), "{:?}", callbacks[0].headers);
         assert_eq!(keys(&envelope), keys(&json!({"topic": 0, "data": 0})));
         assert_eq!(envelope["topic"], "order.shipped");
         let shipped = &envelope["data"];
