@@ -14,6 +14,8 @@
 pub mod allocate;
 pub mod channel;
 pub mod channel_records;
+pub mod consolidate;
+pub mod consolidate_records;
 pub mod flow;
 pub mod inventory;
 mod publish;
@@ -48,6 +50,7 @@ use ordo_core::{OrderId, TenantId};
 use uuid::Uuid;
 
 pub use channel_records::ChannelStore;
+pub use consolidate_records::ConsolidationStore;
 pub use inventory::InventoryStore;
 pub use records::*;
 pub use review_records::{Review, ReviewStore};
@@ -82,6 +85,7 @@ pub trait Store:
     InventoryStore
     + StockFlowStore
     + ChannelStore
+    + ConsolidationStore
     + ReviewStore
     + subscription_records::SubscriptionStore
     + Send
