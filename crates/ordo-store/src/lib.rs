@@ -32,6 +32,8 @@ pub mod contract;
 #[cfg(feature = "contract")]
 pub mod contract_channel;
 #[cfg(feature = "contract")]
+pub mod contract_consolidate;
+#[cfg(feature = "contract")]
 pub mod contract_inventory;
 #[cfg(feature = "contract")]
 pub mod contract_review;
