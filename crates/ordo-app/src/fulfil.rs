@@ -342,8 +342,31 @@ pub enum CallbackProblem {
 }
 
 /// Moves an order as a warehouse reports: picked, packed, shipped (tracking to the
-/// channel), or held for a person when the warehouse cancelled or shipped short.
+/// channel), or held for a person when the warehouse cancelled or shipped short. A
+/// consolidated request names its lead order: every member moves with it.
 pub async fn apply_event(
+    actions: &crate::actions::OrderActions,
+    tenant: &TenantId,
+    warehouse: &str,
+    event: ordo_connect::wms::WmsEvent,
+) -> Result<Applied, CallbackProblem> {
+    let named = event.order_ref.as_deref().and_then(|r| uuid::Uuid::parse_str(r).ok());
+    let named = named.map(ordo_core::OrderId).ok_or(CallbackProblem::NoOrder)?;
+    let members = crate::consolidation::members_of(actions.store(), tenant, named).await;
+    let mut applied = None;
+    for member in members.map_err(crate::actions::ActionError::from)? {
+        let event = ordo_connect::wms::WmsEvent {
+            order_ref: Some(member.to_string()),
+            ..event.clone()
+        };
+        let done = apply_to_order(actions, tenant, warehouse, event).await?;
+        applied.get_or_insert(done);
+    }
+    applied.ok_or(CallbackProblem::NoOrder)
+}
+
+/// [`apply_event`] for one order.
+async fn apply_to_order(
     actions: &crate::actions::OrderActions,
     tenant: &TenantId,
     warehouse: &str,
