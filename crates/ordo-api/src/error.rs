@@ -68,6 +68,14 @@ pub enum ApiError {
         /// Names the allowed moves.
         message: String,
     },
+    /// 409 with a code of its own (`not_mergeable`, `different_destination`,
+    /// `already_merged`): the orders named cannot do this together.
+    Refused {
+        /// The code.
+        code: &'static str,
+        /// Names the order and why.
+        message: String,
+    },
     /// 422 `invalid_config`: a workflow or rules file with errors, each with its location.
     InvalidConfig(Vec<String>),
     /// 422 `stock_refused`: the stock does not allow it (e.g. returning more than shipped).
@@ -125,7 +133,8 @@ impl ApiError {
             | Self::Conflict(m)
             | Self::IllegalTransition(m)
             | Self::StockRefused(m)
-            | Self::Workflow { message: m, .. } => m.clone(),
+            | Self::Workflow { message: m, .. }
+            | Self::Refused { message: m, .. } => m.clone(),
             Self::InvalidPayload { message, .. } => message.clone(),
             other => other.code_and_status().0.to_owned(),
         }
@@ -148,7 +157,7 @@ impl ApiError {
             Self::NotReplayable(_) => ("not_replayable", StatusCode::CONFLICT),
             Self::Conflict(_) => ("conflict", StatusCode::CONFLICT),
             Self::IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT),
-            Self::Workflow { code, .. } => (code, StatusCode::CONFLICT),
+            Self::Workflow { code, .. } | Self::Refused { code, .. } => (code, StatusCode::CONFLICT),
             Self::InvalidConfig(_) => ("invalid_config", StatusCode::UNPROCESSABLE_ENTITY),
             Self::StockRefused(_) => ("stock_refused", StatusCode::UNPROCESSABLE_ENTITY),
             Self::PayloadTooLarge(_) => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
@@ -180,7 +189,8 @@ impl IntoResponse for ApiError {
             | Self::Conflict(m)
             | Self::IllegalTransition(m)
             | Self::StockRefused(m)
-            | Self::Workflow { message: m, .. } => m,
+            | Self::Workflow { message: m, .. }
+            | Self::Refused { message: m, .. } => m,
             Self::InvalidConfig(errors) => {
                 detail.details = errors
                     .iter()

@@ -81,6 +81,9 @@ use crate::error::ApiError;
         routes::matching::list_merges,
         routes::matching::create_merge,
         routes::matching::undo_merge,
+        routes::consolidation::pool,
+        routes::consolidation::consolidate,
+        routes::consolidation::release,
         routes::review::list_exceptions,
         routes::review::approve,
         routes::review::rerun,
@@ -173,6 +176,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/merges/{id}",
             axum::routing::delete(routes::matching::undo_merge),
+        )
+        .route("/api/v1/consolidation", post(routes::consolidation::consolidate))
+        .route("/api/v1/consolidation/pool", get(routes::consolidation::pool))
+        .route(
+            "/api/v1/consolidation/{match_key}/release",
+            post(routes::consolidation::release),
         )
         .route("/api/v1/drift", get(routes::matching::list_drift))
         .route("/api/v1/channels", get(routes::channels::list_channels))

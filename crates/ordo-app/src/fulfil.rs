@@ -17,7 +17,7 @@ use ordo_connect::wms::{FulfilmentRequest, WmsClient, WmsConfig, WmsError};
 use ordo_core::{OrderStatus, TenantId};
 use ordo_store::push::{FULFIL_TOPIC, PushPolicy};
 use ordo_store::review_records::OrderAction;
-use ordo_store::{OrderQuery, OutboxMessage, OutboxStatus, Store, StoreResult};
+use ordo_store::{OutboxMessage, OutboxStatus, Store, StoreResult};
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -62,6 +62,7 @@ pub struct Health {
 pub struct Warehouses {
     links: Arc<BTreeMap<String, Arc<Link>>>,
     callback_base: Option<String>,
+    pool: Option<Arc<ordo_store::consolidate_records::PoolRule>>,
 }
 
 impl Warehouses {
@@ -88,7 +89,14 @@ impl Warehouses {
         Ok(Self {
             links: Arc::new(links),
             callback_base,
+            pool: None,
         })
+    }
+
+    /// The same, holding back the orders `rule` pools (see [`crate::consolidation`]).
+    pub fn with_pool(mut self, rule: Option<ordo_store::consolidate_records::PoolRule>) -> Self {
+        self.pool = PushPolicy::default().with_pool(rule).pool;
+        self
     }
 
     /// Whether none is configured.
@@ -96,9 +104,13 @@ impl Warehouses {
         self.links.is_empty()
     }
 
-    /// The push policy: orders go out by themselves to these warehouses.
+    /// The push policy: orders go out by themselves to these warehouses (pooled ones
+    /// together, when their pool is released).
     pub fn push_policy(&self) -> PushPolicy {
-        PushPolicy::to(self.links.keys().cloned())
+        PushPolicy {
+            pool: self.pool.clone(),
+            ..PushPolicy::to(self.links.keys().cloned())
+        }
     }
 
     /// A warehouse's connector configuration (for verifying its callbacks).
@@ -259,16 +271,13 @@ async fn send(link: &Link, callback_base: Option<&str>, message: &OutboxMessage)
 /// Sends orders allocated outside ingestion (approved, or stocked later) to their
 /// warehouses; returns how many went.
 pub async fn push_allocated(store: &Arc<dyn Store>, tenant: &TenantId, policy: &PushPolicy) -> StoreResult<usize> {
-    let query = OrderQuery {
-        status: Some(OrderStatus::Allocated),
-        limit: 200,
-        ..OrderQuery::default()
-    };
     let mut pushed = 0;
-    for order in store.search_orders(tenant, &query).await?.items {
+    // Merged and pooled orders go out together (see `consolidation`), so they are not
+    // even looked at here.
+    for id in store.allocated_alone(tenant, policy.pool.as_deref(), 200).await? {
         let action = OrderAction::Push(policy.clone());
         let done = store
-            .order_action(tenant, order.id, &action, Default::default(), "system:push", Utc::now())
+            .order_action(tenant, id, &action, Default::default(), "system:push", Utc::now())
             .await?;
         if matches!(done, Ok(ref o) if o.status == OrderStatus::SentToWarehouse) {
             pushed += 1;

@@ -7,6 +7,7 @@
 //! - [`tokens`]: API tokens: minting, hashing, and a short-lived lookup cache.
 //! - [`feed`]: wakes live-stream subscribers after commits.
 //! - [`jobs`]: the stock sweeper (unpaid timeouts, waiting orders, sales forecasts).
+//! - [`consolidation`]: merged and pooled (B2B) orders leave as one shipment.
 //! - [`webhooks`]: signed, retried delivery of alert messages from the outbox.
 //! - [`mappings`]: the platform mappings in force, reloaded while the node runs.
 //! - [`channel_hooks`]: platform webhook signatures (Shopify, WooCommerce).
@@ -18,6 +19,7 @@
 pub mod actions;
 pub mod channel_hooks;
 pub mod connectors;
+pub mod consolidation;
 pub mod drift;
 pub mod dry_run;
 pub mod feed;

@@ -14,6 +14,8 @@ fn request() -> FulfilmentRequest {
     FulfilmentRequest {
         request_id: REQUEST_ID.into(),
         order_id: "ord-42".into(),
+        order_ids: vec![],
+        consolidation_id: None,
         channel: "shopify-eu".into(),
         external_order_id: "#1042".into(),
         warehouse: "ams-1".into(),
@@ -34,11 +36,13 @@ fn request() -> FulfilmentRequest {
         lines: vec![
             FulfilmentLine {
                 line_id: Some("l-1".into()),
+                order_id: None,
                 sku: "MUG-RED".into(),
                 quantity: 2,
             },
             FulfilmentLine {
                 line_id: None,
+                order_id: None,
                 sku: "TEE-M".into(),
                 quantity: 1,
             },

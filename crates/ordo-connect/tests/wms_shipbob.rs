@@ -27,6 +27,8 @@ fn request() -> FulfilmentRequest {
     FulfilmentRequest {
         request_id: REQUEST_ID.into(),
         order_id: "ord-42".into(),
+        order_ids: vec![],
+        consolidation_id: None,
         channel: "shopify-us".into(),
         external_order_id: "#1042".into(),
         warehouse: "shipbob".into(),
@@ -46,6 +48,7 @@ fn request() -> FulfilmentRequest {
         service: None,
         lines: vec![FulfilmentLine {
             line_id: Some("l-1".into()),
+            order_id: None,
             sku: "TShirtBlueM".into(),
             quantity: 2,
         }],

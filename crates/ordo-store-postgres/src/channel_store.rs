@@ -22,7 +22,8 @@ use crate::tx::{PgTx, retrying};
 /// Statuses an order may be merged in (see `ordo_core::matching::mergeable`).
 const MERGEABLE: &str = "('paid', 'allocated', 'on_hold')";
 
-const MERGE_COLUMNS: &str = "id, order_ids::text AS order_ids, merged_by, created_at, dissolved_at, dissolved_by";
+pub(crate) const MERGE_COLUMNS: &str =
+    "id, order_ids::text AS order_ids, merged_by, created_at, dissolved_at, dissolved_by";
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Other(format!("stored JSON is unreadable: {e}"))
@@ -45,7 +46,7 @@ fn drift_from_row(row: &PgRow) -> StoreResult<DriftRecord> {
     })
 }
 
-fn merge_from_row(row: &PgRow) -> StoreResult<MergeGroup> {
+pub(crate) fn merge_from_row(row: &PgRow) -> StoreResult<MergeGroup> {
     let ids: String = row.try_get("order_ids").map_err(map)?;
     Ok(MergeGroup {
         id: row.try_get("id").map_err(map)?,

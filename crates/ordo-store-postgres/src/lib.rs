@@ -18,6 +18,7 @@
 mod alloc_tx;
 mod batch;
 mod channel_store;
+mod consolidate_store;
 mod errors;
 mod feed;
 mod ingest_tx;

@@ -37,7 +37,7 @@ fn drift_from_row(row: &SqliteRow) -> StoreResult<DriftRecord> {
     })
 }
 
-fn merge_from_row(row: &SqliteRow) -> StoreResult<MergeGroup> {
+pub(crate) fn merge_from_row(row: &SqliteRow) -> StoreResult<MergeGroup> {
     Ok(MergeGroup {
         id: get(row, "id")?,
         order_ids: serde_json::from_str(&get::<String>(row, "order_ids")?).map_err(json_err)?,

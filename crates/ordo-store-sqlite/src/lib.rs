@@ -10,6 +10,7 @@
 
 mod alloc_tx;
 mod channel_store;
+mod consolidate_store;
 mod inventory;
 mod read;
 mod review_store;

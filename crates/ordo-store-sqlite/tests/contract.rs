@@ -30,6 +30,7 @@ mod channel {
     use super::fresh_store;
 
     ordo_store::channel_contract_tests!(fresh_store);
+    ordo_store::consolidation_contract_tests!(fresh_store);
     ordo_store::review_contract_tests!(fresh_store);
     ordo_store::subscription_contract_tests!(fresh_store);
     ordo_store::shipment_contract_tests!(fresh_store);

@@ -14,6 +14,8 @@
 pub mod allocate;
 pub mod channel;
 pub mod channel_records;
+pub mod consolidate;
+pub mod consolidate_records;
 pub mod flow;
 pub mod inventory;
 mod publish;
@@ -31,6 +33,8 @@ pub mod subscription_records;
 pub mod contract;
 #[cfg(feature = "contract")]
 pub mod contract_channel;
+#[cfg(feature = "contract")]
+pub mod contract_consolidate;
 #[cfg(feature = "contract")]
 pub mod contract_inventory;
 #[cfg(feature = "contract")]
@@ -52,6 +56,7 @@ use ordo_core::{OrderId, TenantId};
 use uuid::Uuid;
 
 pub use channel_records::ChannelStore;
+pub use consolidate_records::ConsolidationStore;
 pub use inventory::InventoryStore;
 pub use records::*;
 pub use review_records::{Review, ReviewStore};
@@ -86,6 +91,7 @@ pub trait Store:
     InventoryStore
     + StockFlowStore
     + ChannelStore
+    + ConsolidationStore
     + ReviewStore
     + subscription_records::SubscriptionStore
     + shipments::ShipmentStore

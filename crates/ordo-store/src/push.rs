@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use ordo_core::allocation::OrderStock;
 use ordo_core::ingest::{EventKind, NewEvent, OrderState};
-use ordo_core::{OrderStatus, TenantId};
+use ordo_core::{Order, OrderStatus, TenantId};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -21,11 +21,14 @@ use crate::{NewOutbox, StoreResult};
 pub const FULFIL_TOPIC: &str = "wms.fulfil";
 
 /// Which warehouses take fulfilment requests from Ordo (those with a connector): an
-/// allocated order whose every reservation is at one of them goes out by itself.
+/// allocated order whose every reservation is at one of them goes out by itself, unless
+/// it ships with others (a merge, or the B2B pool; see [`crate::consolidate`]).
 #[derive(Debug, Clone, Default)]
 pub struct PushPolicy {
     /// Warehouse codes.
     pub warehouses: Arc<BTreeSet<String>>,
+    /// Orders this rule matches wait in their customer's pool instead of going alone.
+    pub pool: Option<Arc<crate::consolidate_records::PoolRule>>,
 }
 
 impl PushPolicy {
@@ -33,6 +36,21 @@ impl PushPolicy {
     pub fn to(warehouses: impl IntoIterator<Item = String>) -> Self {
         Self {
             warehouses: Arc::new(warehouses.into_iter().collect()),
+            pool: None,
+        }
+    }
+
+    /// The same, pooling the orders `rule` matches (an empty rule pools nothing).
+    pub fn with_pool(mut self, rule: Option<crate::consolidate_records::PoolRule>) -> Self {
+        self.pool = rule.filter(|r| !r.is_empty()).map(Arc::new);
+        self
+    }
+
+    /// The same without the pool: for sending a pooled order whose time has come.
+    pub fn without_pool(&self) -> Self {
+        Self {
+            warehouses: self.warehouses.clone(),
+            pool: None,
         }
     }
 
@@ -44,13 +62,15 @@ impl PushPolicy {
 
 /// Queues an allocated order's fulfilment requests and moves it to `sent_to_warehouse`;
 /// does nothing (no events) unless it is allocated, holds stock only at warehouses the
-/// policy pushes to, and `open_holds` is false.
+/// policy pushes to, and ships alone (in no merge, not pooled). `stored` says whether the
+/// order existed before this transaction (only such an order can be in a merge).
 pub async fn push<T: HoldTx>(
     tx: &mut T,
     tenant: &TenantId,
     state: &mut OrderState,
     stock: &OrderStock,
     policy: &PushPolicy,
+    stored: bool,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<NewEvent>> {
     if state.status != OrderStatus::Allocated || policy.is_empty() || !stock.shortages.is_empty() {
@@ -64,6 +84,9 @@ pub async fn push<T: HoldTx>(
             .push((a.sku.as_str(), a.reserved));
     }
     if by_warehouse.is_empty() || !by_warehouse.keys().all(|w| policy.warehouses.contains(*w)) {
+        return Ok(Vec::new());
+    }
+    if crate::consolidate::ships_with_others(tx, tenant, state, policy, stored).await? {
         return Ok(Vec::new());
     }
     let by_warehouse: BTreeMap<String, Vec<(String, i64)>> = by_warehouse
@@ -93,13 +116,7 @@ pub(crate) async fn queue<T: HoldTx>(
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<serde_json::Value>> {
     let order = &state.order;
-    let address = &order.shipping_address;
-    let ship_to = json!({
-        "name": address.name, "phone": address.phone, "email": order.buyer.email,
-        "country": address.country, "province": address.province, "city": address.city,
-        "district": address.district, "line1": address.line1, "line2": address.line2,
-        "postal_code": address.postal_code,
-    });
+    let ship_to = ship_to(order);
     let (carrier, service) = crate::sourcing::carrier_for(order).unzip();
     let mut requests = Vec::with_capacity(by_warehouse.len());
     for (warehouse, lines) in by_warehouse {
@@ -126,4 +143,15 @@ pub(crate) async fn queue<T: HoldTx>(
         requests.push(json!({ "warehouse": warehouse, "request_id": id }));
     }
     Ok(requests)
+}
+
+/// The `ship_to` of a fulfilment request for an order.
+pub(crate) fn ship_to(order: &Order) -> serde_json::Value {
+    let address = &order.shipping_address;
+    json!({
+        "name": address.name, "phone": address.phone, "email": order.buyer.email,
+        "country": address.country, "province": address.province, "city": address.city,
+        "district": address.district, "line1": address.line1, "line2": address.line2,
+        "postal_code": address.postal_code,
+    })
 }

@@ -38,6 +38,8 @@ pub struct Config {
     pub hooks: HooksConfig,
     /// Likely duplicates and merges.
     pub orders: OrdersConfig,
+    /// B2B consolidation: whose orders wait in a per-customer pool to ship together.
+    pub consolidation: ordo_app::consolidation::ConsolidationConfig,
     /// Channel connectors (`[[channels]]`), polling each platform into the default tenant.
     pub channels: Vec<ChannelConfig>,
     /// Workflow, review rules, repair and the exception queue.

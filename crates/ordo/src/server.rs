@@ -137,7 +137,9 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
         .await
         .with_context(|| format!("binding {}", config.server.listen))?;
     let addr = listener.local_addr()?;
-    let warehouses = Warehouses::new(&config.warehouses, Some(format!("http://{addr}"))).map_err(anyhow::Error::msg)?;
+    let warehouses = Warehouses::new(&config.warehouses, Some(format!("http://{addr}")))
+        .map_err(anyhow::Error::msg)?
+        .with_pool(config.consolidation.rule());
     if !warehouses.is_empty() {
         ingest = ingest.with_push(warehouses.push_policy());
         jobs.push(fulfil::spawn(
@@ -145,6 +147,13 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
             warehouses.clone(),
             feed.clone(),
             Duration::from_millis(50),
+            jobs_stopped.clone(),
+        ));
+        jobs.push(ordo_app::consolidation::spawn(
+            store.clone(),
+            warehouses.push_policy(),
+            feed.clone(),
+            Duration::from_secs(1),
             jobs_stopped.clone(),
         ));
     }

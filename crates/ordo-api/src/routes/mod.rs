@@ -3,6 +3,7 @@
 pub mod aliases;
 pub mod catalogue;
 pub mod channels;
+pub mod consolidation;
 pub mod fulfilment;
 pub mod inbox;
 pub mod live;

@@ -31,8 +31,65 @@ pub enum CallbackProblem {
 }
 
 /// Moves an order as a warehouse reports: picked, packed, shipped (tracking to the
-/// channel), or held for a person when the warehouse cancelled or shipped short.
+/// channel), or held for a person when the warehouse cancelled or shipped short. A
+/// consolidated request names its lead order: every member moves with it.
 pub async fn apply_event(
+    actions: &crate::actions::OrderActions,
+    tenant: &TenantId,
+    warehouse: &str,
+    event: ordo_connect::wms::WmsEvent,
+) -> Result<Applied, CallbackProblem> {
+    let named = event.order_ref.as_deref().and_then(|r| uuid::Uuid::parse_str(r).ok());
+    let named = named.map(ordo_core::OrderId).ok_or(CallbackProblem::NoOrder)?;
+    let members = crate::consolidation::members_of(actions.store(), tenant, named)
+        .await
+        .map_err(crate::actions::ActionError::from)?;
+    let event = if members.len() > 1 {
+        for_each_member(event)
+    } else {
+        event
+    };
+    let mut applied = None;
+    for member in members {
+        let event = ordo_connect::wms::WmsEvent {
+            order_ref: Some(member.to_string()),
+            ..event.clone()
+        };
+        let done = apply_to_order(actions, tenant, warehouse, event).await?;
+        applied.get_or_insert(done);
+    }
+    applied.ok_or(CallbackProblem::NoOrder)
+}
+
+/// A consolidated shipment's news as each of its orders takes it: its parcels carry every
+/// order's units, so each order ships what it holds at the warehouse; a short shipment of
+/// several orders is left to a person, who knows whose units are missing.
+fn for_each_member(mut event: ordo_connect::wms::WmsEvent) -> ordo_connect::wms::WmsEvent {
+    use ordo_connect::wms::WmsEventKind as K;
+    event.kind = match event.kind {
+        K::Shipped { mut shipments } => {
+            for parcel in &mut shipments {
+                parcel.lines.clear();
+            }
+            K::Shipped { shipments }
+        }
+        K::ShortShipped { short, reason, .. } => {
+            let lines: Vec<String> = short.iter().map(|(sku, q)| format!("{q} × {sku}")).collect();
+            K::Cancelled {
+                reason: Some(format!(
+                    "shipped short in a consolidated shipment ({}){}",
+                    lines.join(", "),
+                    reason.map(|r| format!(": {r}")).unwrap_or_default()
+                )),
+            }
+        }
+        other => other,
+    };
+    event
+}
+
+/// [`apply_event`] for one order.
+async fn apply_to_order(
     actions: &crate::actions::OrderActions,
     tenant: &TenantId,
     warehouse: &str,

@@ -5,7 +5,9 @@
 //! `Idempotency-Key: {request_id}` and the [`FulfilmentRequest`] as JSON, field for field
 //! (absent options are `null`). The warehouse answers `200` or `201` with
 //! `{"fulfilment_id": "…"}`. A second post with the same `request_id` answers the same id,
-//! with `200`, or with `409` and the same body; both are success.
+//! with `200`, or with `409` and the same body; both are success. A consolidated shipment
+//! (several orders of one customer in one parcel) adds `order_ids`, `consolidation_id` and
+//! an `order_id` on each line; `order_id` is then its lead order, which callbacks name.
 //!
 //! Cancel: `POST {base_url}/fulfilments/{fulfilment_id}/cancel` with no body; any `2xx` is
 //! done (cancelling a cancelled fulfilment answers `200`).

@@ -29,15 +29,22 @@ pub use callback::{
 };
 pub(crate) use fields::{FieldError, array, join, object, optional_text, optional_time, text};
 
-/// What Ordo asks a warehouse to ship: one order's lines (or some of them) to one address.
+/// What Ordo asks a warehouse to ship: one order's lines (or some of them) to one address,
+/// or, for a consolidated shipment, the lines of several orders of one customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FulfilmentRequest {
     /// The idempotency key (a UUID as text): the same request sent twice creates one
     /// fulfilment.
     pub request_id: String,
-    /// Ordo's order id.
+    /// Ordo's order id (of a consolidated shipment: its lead order, which callbacks name).
     pub order_id: String,
+    /// A consolidated shipment's orders, the lead first; absent for a single order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order_ids: Vec<String>,
+    /// A consolidated shipment's id (Ordo's merge id); absent for a single order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consolidation_id: Option<String>,
     /// The sales channel the order came from.
     pub channel: String,
     /// The channel's own order id (shown to warehouse staff and on packing slips).
@@ -99,6 +106,9 @@ pub struct FulfilmentLine {
     /// The order line this comes from, if the order has line ids.
     #[serde(default)]
     pub line_id: Option<String>,
+    /// The order it belongs to, in a consolidated shipment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
     /// The SKU as the warehouse knows it.
     pub sku: String,
     /// Units to ship.
