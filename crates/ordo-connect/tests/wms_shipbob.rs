@@ -128,6 +128,32 @@ fn the_service_names_the_ship_option_and_the_district_joins_the_second_line() {
     assert!(body["recipient"]["address"].get("zip_code").is_none());
 }
 
+#[test]
+fn a_consolidated_shipment_sends_one_product_per_sku() {
+    let mut request = request();
+    request.order_ids = vec!["ord-42".into(), "ord-43".into()];
+    request.lines.push(FulfilmentLine {
+        line_id: None,
+        order_id: Some("ord-43".into()),
+        sku: "TShirtBlueM".into(),
+        quantity: 3,
+    });
+    request.lines.push(FulfilmentLine {
+        line_id: None,
+        order_id: Some("ord-43".into()),
+        sku: "Mug".into(),
+        quantity: 1,
+    });
+    let config = WmsConfig::new("shipbob", WmsKind::Shipbob, "https://api.shipbob.com");
+
+    let body = ordo_connect::wms::shipbob::order_body(&config, &request).unwrap();
+
+    assert_eq!(
+        body["products"],
+        json!([{ "reference_id": "TShirtBlueM", "quantity": 5 }, { "reference_id": "Mug", "quantity": 1 }])
+    );
+}
+
 #[tokio::test]
 async fn an_address_without_a_city_is_refused_before_sending() {
     let server = MockServer::start().await;

@@ -312,14 +312,17 @@ pub enum StockAction {
     /// Reserved units leave their warehouse: everything, or what one warehouse shipped
     /// (a split order's packages leave one warehouse at a time).
     Ship(ShipScope),
-    /// A warehouse cannot ship these units (SKU → units): they are taken off its stock
-    /// (it does not have them, whatever the book said) and the order waits for them
-    /// again, to be reserved elsewhere.
+    /// A warehouse will not ship these units (SKU → units): they are released there and
+    /// the order waits for them again, to be reserved elsewhere. When it shipped short
+    /// they are also taken off its stock (`write_off`: it does not have them, whatever
+    /// the book said); when it cancelled, its stock stays as it is.
     ShortShip {
-        /// The warehouse that shipped short.
+        /// The warehouse.
         warehouse: String,
         /// Units it will not ship.
         units: BTreeMap<String, i64>,
+        /// Whether the units are missing there (a count correction).
+        write_off: bool,
     },
     /// Shipped units come back to stock: SKU → units, or every shipped unit.
     Return(Option<BTreeMap<String, i64>>),
@@ -444,7 +447,11 @@ pub fn plan(
             PlanOutcome::Released
         }
         StockAction::Ship(scope) => ship::ship(&mut stock, &mut moves, scope, book)?,
-        StockAction::ShortShip { warehouse, units } => ship::short(&mut stock, &mut moves, warehouse, units, book)?,
+        StockAction::ShortShip {
+            warehouse,
+            units,
+            write_off,
+        } => ship::short(&mut stock, &mut moves, warehouse, units, *write_off, book)?,
         StockAction::Return(units) => {
             let wanted: BTreeMap<String, i64> = match units {
                 Some(units) => units.clone(),

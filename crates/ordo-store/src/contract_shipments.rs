@@ -24,6 +24,7 @@ macro_rules! shipment_contract_tests {
             a_split_order_ships_one_package_at_a_time,
             a_short_shipment_writes_off_and_reroutes_the_rest,
             a_short_shipment_with_nowhere_to_go_waits_for_stock,
+            a_warehouse_that_cancels_has_the_order_sent_elsewhere,
             carrier_updates_move_parcels_and_raise_problems,
             tracking_updates_are_kept_before_they_are_applied
         );
@@ -157,6 +158,7 @@ pub async fn a_short_shipment_writes_off_and_reroutes_the_rest<T: Store>(store: 
         shipped: parcel("HZ-01", "SF-10", &[("A", 1)]),
         short: units(&[("A", 2)]),
         reason: Some("damaged".into()),
+        write_off: true,
     };
     assert_eq!(ask(&store, id, request).await, Ok(OrderStatus::Allocated));
     let hz = level(&store, "HZ-01", "A").await;
@@ -186,6 +188,7 @@ pub async fn a_short_shipment_with_nowhere_to_go_waits_for_stock<T: Store>(store
         shipped: parcel("HZ-01", "SF-20", &[("A", 1)]),
         short: units(&[("A", 1)]),
         reason: None,
+        write_off: true,
     };
     assert_eq!(ask(&store, id, request).await, Ok(OrderStatus::OnHold));
     let stock = store.get_order_stock(&acme(), id).await.unwrap();
@@ -198,6 +201,29 @@ pub async fn a_short_shipment_with_nowhere_to_go_waits_for_stock<T: Store>(store
         1,
         "only the unit that never shipped"
     );
+}
+
+/// A warehouse that cancels keeps its stock; what it held for the order is reserved and
+/// sent elsewhere.
+pub async fn a_warehouse_that_cancels_has_the_order_sent_elsewhere<T: Store>(store: Arc<T>) {
+    setup(&store).await;
+    receive(&store, "HZ-01", "A", 3).await;
+    receive(&store, "SZ-01", "A", 3).await;
+    let (id, _) = ingest(&store, order("C-1", &[("A", 2)], |_| {})).await;
+    assert_eq!(level(&store, "HZ-01", "A").await.reserved, 2);
+    let request = OrderRequest::ShortShip {
+        warehouse: "HZ-01".into(),
+        shipped: Shipment::default(),
+        short: BTreeMap::new(),
+        reason: Some("cancelled at the warehouse".into()),
+        write_off: false,
+    };
+    assert_eq!(ask(&store, id, request).await, Ok(OrderStatus::Allocated));
+    let hz = level(&store, "HZ-01", "A").await;
+    assert_eq!((hz.on_hand, hz.reserved), (3, 0), "released, not written off");
+    assert_eq!(level(&store, "SZ-01", "A").await.reserved, 2);
+    let requests = store.list_outbox(&acme(), Some(FULFIL_TOPIC), None, 10).await.unwrap();
+    assert_eq!(requests.iter().filter(|m| m.destination == "SZ-01").count(), 1);
 }
 
 fn update(tracking: &str, status: &str) -> TrackingChange {

@@ -54,6 +54,7 @@ pub async fn order_request<T: HoldTx>(
             shipped,
             short,
             reason,
+            write_off,
         } => (
             StockAction::Ship(ShipScope {
                 warehouse: Some(warehouse.clone()),
@@ -63,7 +64,9 @@ pub async fn order_request<T: HoldTx>(
             state.status,
             Some(NewEvent {
                 kind: EventKind::ShippedShort,
-                data: json!({ "warehouse": warehouse, "short": short, "reason": reason }),
+                data: json!({
+                    "warehouse": warehouse, "short": short, "reason": reason, "write_off": write_off,
+                }),
             }),
         ),
         OrderRequest::Return(units) => (
@@ -125,11 +128,22 @@ pub async fn order_request<T: HoldTx>(
         Err(refused) => return Ok(Err(OrderRequestError::Plan(refused))),
     };
     let shipped = shipped_units(&current, step.stock.as_ref());
-    if let OrderRequest::ShortShip { warehouse, short, .. } = request {
+    if let OrderRequest::ShortShip {
+        warehouse,
+        short,
+        write_off,
+        ..
+    } = request
+    {
         let after_ship = step.stock.clone().unwrap_or_else(|| current.clone());
         let working = OrderState {
             status: step.status,
             ..state.clone()
+        };
+        let short = if short.is_empty() {
+            held_at(&after_ship, warehouse)
+        } else {
+            short.clone()
         };
         let rest = match reroute(
             tx,
@@ -137,8 +151,7 @@ pub async fn order_request<T: HoldTx>(
             &mut ctx,
             &working,
             &after_ship,
-            warehouse,
-            short,
+            (warehouse, &short, *write_off),
             policy,
             actor,
             now,
@@ -249,6 +262,19 @@ fn short_shipped_units(
     left
 }
 
+/// Units per SKU an order still holds at a warehouse.
+fn held_at(stock: &OrderStock, warehouse: &str) -> BTreeMap<String, i64> {
+    let mut held = BTreeMap::new();
+    for a in stock
+        .allocations
+        .iter()
+        .filter(|a| a.warehouse == warehouse && a.reserved > 0)
+    {
+        *held.entry(a.sku.clone()).or_insert(0) += a.reserved;
+    }
+    held
+}
+
 /// Units per SKU that left a warehouse between two holdings.
 fn shipped_units(before: &OrderStock, after: Option<&OrderStock>) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
@@ -308,8 +334,9 @@ fn tracking_message(
     }
 }
 
-/// After a short shipment: writes the short units off at `warehouse` and reserves what is
-/// left to ship again, from the warehouses serving the order best first.
+/// After a short shipment or a warehouse's cancellation: releases the units at
+/// `warehouse` (writing them off when `write_off`) and reserves what is left to ship
+/// again, from the other warehouses serving the order, best first.
 #[allow(clippy::too_many_arguments)]
 async fn reroute<T: HoldTx>(
     tx: &mut T,
@@ -317,18 +344,22 @@ async fn reroute<T: HoldTx>(
     ctx: &mut TenantStock,
     state: &OrderState,
     current: &OrderStock,
-    warehouse: &str,
-    short: &BTreeMap<String, i64>,
+    (warehouse, short, write_off): (&str, &BTreeMap<String, i64>, bool),
     policy: StockPolicy,
     actor: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<StockStep, PlanError>> {
-    let write_off = StockAction::ShortShip {
+    let release = StockAction::ShortShip {
         warehouse: warehouse.to_owned(),
         units: short.clone(),
+        write_off,
     };
-    let reason = "shipped short";
-    let written = match apply_action(tx, tenant, ctx, state, current, &write_off, reason, actor, now).await? {
+    let reason = if write_off {
+        "shipped short"
+    } else {
+        "cancelled by the warehouse"
+    };
+    let written = match apply_action(tx, tenant, ctx, state, current, &release, reason, actor, now).await? {
         Ok(step) => step,
         Err(refused) => return Ok(Err(refused)),
     };

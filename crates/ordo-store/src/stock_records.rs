@@ -167,18 +167,22 @@ pub enum OrderRequest {
     /// number) and the tracking goes back to the channel through the outbox (topic
     /// `channel.tracking`). The order is `shipped` once nothing is reserved or waiting.
     Ship(Shipment),
-    /// A warehouse shipped what `shipped` says (possibly nothing) and cannot ship
-    /// `short`: those units are written off there and the remainder is reserved again
-    /// elsewhere and sent to that warehouse, or waits on hold for stock.
+    /// A warehouse shipped what `shipped` says (possibly nothing) and will not ship
+    /// `short` (empty: nothing it still holds for the order, as when it cancelled): those
+    /// units are released there, written off too when `write_off` (it shipped short: they
+    /// are missing), and reserved again at another warehouse, which is sent them, or the
+    /// order waits on hold for stock.
     ShortShip {
         /// The warehouse.
         warehouse: String,
         /// What did ship.
         shipped: Shipment,
-        /// SKU → units it will not ship.
+        /// SKU → units it will not ship; empty for everything it holds for the order.
         short: BTreeMap<String, i64>,
         /// Why, as the warehouse said.
         reason: Option<String>,
+        /// Whether the units are missing at the warehouse (a count correction).
+        write_off: bool,
     },
     /// Goods came back: SKU → units, or all shipped units.
     Return(Option<BTreeMap<String, i64>>),

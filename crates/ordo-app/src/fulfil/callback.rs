@@ -45,6 +45,9 @@ pub async fn apply_event(
         .await
         .map_err(crate::actions::ActionError::from)?;
     let event = if members.len() > 1 {
+        if let ordo_connect::wms::WmsEventKind::ShortShipped { short, reason, .. } = event.kind {
+            return hold_members(actions, tenant, warehouse, &members, &short, reason).await;
+        }
         for_each_member(event)
     } else {
         event
@@ -62,30 +65,53 @@ pub async fn apply_event(
 }
 
 /// A consolidated shipment's news as each of its orders takes it: its parcels carry every
-/// order's units, so each order ships what it holds at the warehouse; a short shipment of
-/// several orders is left to a person, who knows whose units are missing.
+/// order's units, so each order ships what it holds at the warehouse.
 fn for_each_member(mut event: ordo_connect::wms::WmsEvent) -> ordo_connect::wms::WmsEvent {
-    use ordo_connect::wms::WmsEventKind as K;
-    event.kind = match event.kind {
-        K::Shipped { mut shipments } => {
-            for parcel in &mut shipments {
-                parcel.lines.clear();
-            }
-            K::Shipped { shipments }
+    if let ordo_connect::wms::WmsEventKind::Shipped { shipments } = &mut event.kind {
+        for parcel in shipments {
+            parcel.lines.clear();
         }
-        K::ShortShipped { short, reason, .. } => {
-            let lines: Vec<String> = short.iter().map(|(sku, q)| format!("{q} × {sku}")).collect();
-            K::Cancelled {
-                reason: Some(format!(
-                    "shipped short in a consolidated shipment ({}){}",
-                    lines.join(", "),
-                    reason.map(|r| format!(": {r}")).unwrap_or_default()
-                )),
-            }
-        }
-        other => other,
-    };
+    }
     event
+}
+
+/// A short shipment of several orders is left to a person, who knows whose units are
+/// missing: every order in it is held with the reason.
+async fn hold_members(
+    actions: &crate::actions::OrderActions,
+    tenant: &TenantId,
+    warehouse: &str,
+    members: &[ordo_core::OrderId],
+    short: &[(String, u32)],
+    reason: Option<String>,
+) -> Result<Applied, CallbackProblem> {
+    let lines: Vec<String> = short.iter().map(|(sku, q)| format!("{q} × {sku}")).collect();
+    let why = format!(
+        "warehouse {warehouse} shipped a consolidated shipment short ({}){}",
+        lines.join(", "),
+        reason.map(|r| format!(": {r}")).unwrap_or_default()
+    );
+    let actor = format!("warehouse:{warehouse}");
+    let mut applied = None;
+    for member in members {
+        let done = actions
+            .transition(
+                tenant,
+                *member,
+                OrderStatus::OnHold,
+                ordo_workflow::Actor::Connector,
+                &actor,
+                Some(why.clone()),
+                None,
+                Utc::now(),
+            )
+            .await?;
+        applied.get_or_insert(Applied {
+            order_id: member.to_string(),
+            status: done.status,
+        });
+    }
+    applied.ok_or(CallbackProblem::NoOrder)
 }
 
 /// [`apply_event`] for one order.
@@ -119,14 +145,37 @@ async fn apply_to_order(
             }
             (OrderStatus::Shipped, None, Some(shipment))
         }
-        K::Cancelled { reason } => (
-            OrderStatus::OnHold,
-            Some(format!(
-                "warehouse {warehouse} cancelled: {}",
-                reason.unwrap_or_default()
-            )),
-            None,
-        ),
+        K::Cancelled { reason } => {
+            let record = actions
+                .store()
+                .get_order(tenant, id)
+                .await
+                .map_err(crate::actions::ActionError::from)?
+                .ok_or(crate::actions::ActionError::NotFound(id))?;
+            if !matches!(
+                record.state.status,
+                OrderStatus::SentToWarehouse | OrderStatus::Picking | OrderStatus::Packed | OrderStatus::Allocated
+            ) {
+                // Cancelled here first (the channel cancelled), or already handled.
+                return current(actions, tenant, id).await;
+            }
+            // The warehouse will not ship what it holds for the order: it goes to another.
+            let request = OrderRequest::ShortShip {
+                warehouse: warehouse.to_owned(),
+                shipped: Shipment::default(),
+                short: BTreeMap::new(),
+                reason: Some(format!(
+                    "warehouse {warehouse} cancelled: {}",
+                    reason.unwrap_or_default()
+                )),
+                write_off: false,
+            };
+            let done = actions.ship_short(tenant, id, &request, &actor, now).await?;
+            return Ok(Applied {
+                order_id: id.to_string(),
+                status: done.status,
+            });
+        }
         K::ShortShipped { shipped, short, reason } => {
             let shipment = shipment_of(warehouse, &shipped);
             if !shipped.is_empty() && already_recorded(actions, tenant, id, &shipment).await? {
@@ -137,6 +186,7 @@ async fn apply_to_order(
                 shipped: shipment,
                 short: short.iter().map(|(sku, q)| (sku.clone(), i64::from(*q))).collect(),
                 reason,
+                write_off: true,
             };
             let done = actions.ship_short(tenant, id, &request, &actor, now).await?;
             metrics::counter!("ordo_wms_short_shipped_total", "warehouse" => warehouse.to_owned()).increment(1);

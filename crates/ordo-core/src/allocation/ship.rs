@@ -91,6 +91,7 @@ pub(super) fn short(
     moves: &mut Vec<PlannedMove>,
     warehouse: &str,
     units: &BTreeMap<String, i64>,
+    write_off: bool,
     book: &mut Book,
 ) -> Result<PlanOutcome, PlanError> {
     for (sku, short) in units.iter().filter(|(_, units)| **units != 0) {
@@ -108,8 +109,10 @@ pub(super) fn short(
             });
         }
         moves.push(movement(book, sku, warehouse, MovementKind::Release, *short)?);
-        // The warehouse does not have them, whatever the book said: a count correction.
-        moves.push(movement(book, sku, warehouse, MovementKind::Adjustment, -*short)?);
+        if write_off {
+            // The warehouse does not have them, whatever the book said: a count correction.
+            moves.push(movement(book, sku, warehouse, MovementKind::Adjustment, -*short)?);
+        }
         stock.allocation(sku, warehouse).reserved -= short;
         match stock.shortages.iter_mut().find(|s| &s.sku == sku) {
             Some(s) => s.waiting += short,

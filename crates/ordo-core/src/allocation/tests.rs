@@ -187,6 +187,7 @@ fn a_short_shipped_remainder_is_written_off_and_reserved_elsewhere() {
     let short = StockAction::ShortShip {
         warehouse: "A".into(),
         units: demand(&[("x", 2)]),
+        write_off: true,
     };
     let written_off = plan(&part.stock, &short, &[], &mut b).unwrap();
     assert_eq!(written_off.outcome, PlanOutcome::ShippedShort);
@@ -221,8 +222,31 @@ fn a_short_shipped_remainder_is_written_off_and_reserved_elsewhere() {
     let more_than_reserved = StockAction::ShortShip {
         warehouse: "B".into(),
         units: demand(&[("x", 3)]),
+        write_off: true,
     };
     assert!(plan(&rerouted.stock, &more_than_reserved, &[], &mut b).is_err());
+    // A cancelling warehouse keeps its stock: the units are only released there.
+    let cancelled = StockAction::ShortShip {
+        warehouse: "B".into(),
+        units: demand(&[("x", 2)]),
+        write_off: false,
+    };
+    let released = plan(&rerouted.stock, &cancelled, &[], &mut b).unwrap();
+    assert_eq!(
+        b.level("x", "B"),
+        StockLevel {
+            on_hand: 5,
+            reserved: 0,
+            safety_stock: 0
+        }
+    );
+    assert_eq!(
+        released.stock.shortages,
+        vec![Shortage {
+            sku: "x".into(),
+            waiting: 2
+        }]
+    );
 }
 
 #[test]

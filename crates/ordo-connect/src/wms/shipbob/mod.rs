@@ -73,10 +73,18 @@ pub fn order_body(config: &WmsConfig, request: &FulfilmentRequest) -> Result<Val
     let mut recipient = json!({ "name": to.name, "address": address });
     put(&mut recipient, "email", to.email.as_deref());
     put(&mut recipient, "phone_number", to.phone.as_deref());
-    let products: Vec<Value> = request
-        .lines
-        .iter()
-        .map(|line| json!({ "reference_id": line.sku, "quantity": line.quantity }))
+    // One product per SKU: a consolidated shipment can carry a SKU for several orders.
+    let mut units: Vec<(&str, u64)> = Vec::new();
+    for line in &request.lines {
+        let quantity = u64::from(line.quantity);
+        match units.iter_mut().find(|(sku, _)| *sku == line.sku) {
+            Some((_, total)) => *total += quantity,
+            None => units.push((line.sku.as_str(), quantity)),
+        }
+    }
+    let products: Vec<Value> = units
+        .into_iter()
+        .map(|(sku, quantity)| json!({ "reference_id": sku, "quantity": quantity }))
         .collect();
     let shipping_method = request
         .service
