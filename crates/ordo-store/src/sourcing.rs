@@ -13,11 +13,46 @@ use ordo_routing::{Destination, GeoPoint, Line, RouteRequest, RoutingConfig, Sto
 use crate::allocate::TenantStock;
 use crate::inventory::Warehouse;
 
-/// The routing configuration orders are sourced with: the embedded default. Public so
-/// that reports comparing a candidate configuration compare it with this one.
+/// The routing configuration in force: checked, where it came from, and its text.
+#[derive(Debug)]
+pub struct Installed {
+    /// The configuration.
+    pub config: RoutingConfig,
+    /// `built-in`, or the file it was read from.
+    pub source: String,
+    /// Its TOML.
+    pub toml: String,
+}
+
+static INSTALLED: OnceLock<Installed> = OnceLock::new();
+
+/// Sources this process's orders with `config` (read from the node's `routing.file` at
+/// start); refused once orders have been sourced with another, since a node keeps one
+/// configuration while it runs.
+pub fn install(config: RoutingConfig, source: String, toml: String) -> Result<(), String> {
+    let wanted = toml.clone();
+    match INSTALLED.set(Installed { config, source, toml }) {
+        Ok(()) => Ok(()),
+        // The same configuration again (a second node in one process) is fine.
+        Err(_) if INSTALLED.get().is_some_and(|i| i.toml == wanted) => Ok(()),
+        Err(_) => Err("another routing configuration is in force and cannot change while the node runs".into()),
+    }
+}
+
+/// The routing configuration in force: the one installed at start, else the embedded
+/// default.
+pub fn installed() -> &'static Installed {
+    INSTALLED.get_or_init(|| Installed {
+        config: RoutingConfig::embedded_default(),
+        source: "built-in".into(),
+        toml: ordo_routing::DEFAULT_TOML.into(),
+    })
+}
+
+/// The routing configuration orders are sourced with. Public so that reports comparing a
+/// candidate configuration compare it with this one.
 pub fn config() -> &'static RoutingConfig {
-    static CONFIG: OnceLock<RoutingConfig> = OnceLock::new();
-    CONFIG.get_or_init(RoutingConfig::embedded_default)
+    &installed().config
 }
 
 /// The warehouses serving the order's channel, best first for this demand.

@@ -40,6 +40,8 @@ pub struct Config {
     pub orders: OrdersConfig,
     /// B2B consolidation: whose orders wait in a per-customer pool to ship together.
     pub consolidation: ordo_app::consolidation::ConsolidationConfig,
+    /// Sourcing: which warehouses ship an order, and with which carrier.
+    pub routing: RoutingFileConfig,
     /// Channel connectors (`[[channels]]`), polling each platform into the default tenant.
     pub channels: Vec<ChannelConfig>,
     /// Workflow, review rules, repair and the exception queue.
@@ -47,6 +49,34 @@ pub struct Config {
     /// Warehouse connectors (`[[warehouses]]`: code, kind `generic` | `shipbob`,
     /// base_url, token, secret); allocated orders of these warehouses are sent to them.
     pub warehouses: Vec<ordo_connect::wms::WmsConfig>,
+}
+
+/// Where the sourcing configuration comes from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingFileConfig {
+    /// A routing file (rules, cost lanes, carrier rules) replacing the built-in one; read
+    /// at start (`ordo routing check FILE` first, `ordo routing what-if FILE` to see what it
+    /// would change). A file with errors stops the node with their locations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<std::path::PathBuf>,
+}
+
+impl RoutingFileConfig {
+    /// Puts the configured file in force for this process; nothing without one.
+    pub fn install(&self) -> anyhow::Result<()> {
+        let Some(path) = &self.file else {
+            return Ok(());
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("routing.file {}: {e}", path.display()))?;
+        let source = path.display().to_string();
+        let config = ordo_app::whatif::RoutingConfig::from_toml(&text, &source).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!("routing configuration:\n{}", lines.join("\n"))
+        })?;
+        ordo_store::sourcing::install(config, source, text).map_err(anyhow::Error::msg)
+    }
 }
 
 /// How orders are repaired, reviewed and moved along.
@@ -442,5 +472,26 @@ mod tests {
             ..Config::default()
         };
         assert!(!format!("{config:?}").contains("ordo_secret"));
+    }
+
+    #[test]
+    fn a_routing_file_is_checked_then_put_in_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("routing.toml");
+        std::fs::write(&path, "[[rule]]\nname = \"r\"\nrank = [\"nonsense\"]\n").unwrap();
+        let routing = RoutingFileConfig {
+            file: Some(path.clone()),
+        };
+        let refused = format!("{:#}", routing.install().unwrap_err());
+        assert!(refused.contains("routing.toml:3:"), "{refused}");
+        // The built-in text from a file: in force, named by its file, routing as before.
+        std::fs::write(&path, ordo_app::whatif::DEFAULT_TOML).unwrap();
+        routing.install().unwrap();
+        let installed = ordo_store::sourcing::installed();
+        assert_eq!(installed.source, path.display().to_string());
+        assert_eq!(installed.config, ordo_app::whatif::RoutingConfig::embedded_default());
+        // Another configuration cannot replace it while the process runs.
+        std::fs::write(&path, ordo_app::whatif::DEFAULT_TOML.replace("\n", "\n\n")).unwrap();
+        assert!(routing.install().is_err());
     }
 }

@@ -104,6 +104,8 @@ pub async fn run(command: RoutingCommand, config: Config) -> anyhow::Result<bool
                 }
             };
             let tenant = TenantId::parse(&args.tenant).map_err(anyhow::Error::msg)?;
+            // The configuration in force: the node's `routing.file`, else the built-in one.
+            config.routing.install()?;
             let store = server::open_store(&args.db.unwrap_or(config.store.url), 2).await?;
             let current = current_config();
             let report =

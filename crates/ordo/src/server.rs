@@ -120,6 +120,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
     let mappings = MappingRegistry::load(config.mappings.dir.clone()).map_err(anyhow::Error::msg)?;
     let mut jobs = jobs;
     jobs.extend(mappings.spawn_reloader(Duration::from_secs(1), jobs_stopped.clone()));
+    config.routing.install()?;
     let policies = Policies::load(config.review.workflow_file.clone(), config.review.rules_file.clone())
         .map_err(|errors| anyhow::anyhow!("workflow/rules configuration:\n{}", errors.join("\n")))?;
     jobs.extend(policies.spawn_reloader(Duration::from_secs(1), jobs_stopped.clone()));

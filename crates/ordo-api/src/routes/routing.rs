@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use ordo_app::whatif::{DEFAULT_LAST, DEFAULT_TOML, MAX_LAST, Report, RoutingConfig, StockMode, current_config};
+use ordo_app::whatif::{DEFAULT_LAST, MAX_LAST, Report, RoutingConfig, StockMode, current_config};
 use ordo_core::auth::Permission;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -17,7 +17,8 @@ use crate::state::AppState;
 /// The routing configuration in force.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoutingView {
-    /// Where it comes from: `built-in` (the configuration Ordo ships with).
+    /// Where it comes from: `built-in` (the configuration Ordo ships with) or the file
+    /// named by `routing.file`.
     pub source: String,
     /// Its TOML text, to start a candidate from.
     pub toml: String,
@@ -34,10 +35,11 @@ pub struct RoutingView {
 )]
 pub async fn routing(auth: Auth) -> ApiResult<Json<RoutingView>> {
     auth.require(Permission::Read)?;
+    let installed = ordo_store::sourcing::installed();
     let config = serde_json::to_value(current_config()).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(RoutingView {
-        source: "built-in".into(),
-        toml: DEFAULT_TOML.to_owned(),
+        source: installed.source.clone(),
+        toml: installed.toml.clone(),
         config,
     }))
 }
