@@ -15,6 +15,7 @@ use crate::errors::map;
 /// Catalogue facts with the components in one statement (so a concurrent `upsert_sku`
 /// cannot pair a new row with old components); the arrays are both by component SKU.
 pub(crate) const CATALOGUE_SELECT: &str = "SELECT s.code, s.low_stock_threshold, s.forecast_threshold,
+        s.weight_g, s.length_mm, s.width_mm, s.height_mm, s.attributes,
         ARRAY(SELECT c.component_sku FROM bundle_components c
               WHERE c.tenant_id = s.tenant_id AND c.bundle_sku = s.code ORDER BY c.component_sku) AS component_skus,
         ARRAY(SELECT c.quantity FROM bundle_components c
@@ -33,6 +34,16 @@ pub(crate) fn catalogue_from_row(row: &PgRow) -> StoreResult<CatalogueRow> {
             .collect(),
         low_stock_threshold: row.try_get("low_stock_threshold").map_err(map)?,
         forecast_threshold: row.try_get("forecast_threshold").map_err(map)?,
+        weight_g: row.try_get("weight_g").map_err(map)?,
+        dims_mm: {
+            let side = |c: &str| row.try_get::<Option<i64>, _>(c).map_err(map);
+            let (l, w, h) = (side("length_mm")?, side("width_mm")?, side("height_mm")?);
+            l.zip(w).zip(h).map(|((l, w), h)| [l, w, h])
+        },
+        attributes: row
+            .try_get::<Json<Vec<String>>, _>("attributes")
+            .map(|Json(a)| a)
+            .unwrap_or_default(),
     })
 }
 

@@ -17,7 +17,8 @@ use rusqlite::params;
 
 use crate::micros;
 use crate::stock_rows::{
-    OrderStockRow, catalogue_join_row, channel_rule, group_catalogue, json_array, json_err, order_stock_from_rows,
+    OrderStockRow, PARCEL_COLUMNS, catalogue_join_row, channel_rule, group_catalogue, json_array, json_err,
+    order_stock_from_rows,
 };
 use crate::writer::{WriteTx, status};
 
@@ -49,9 +50,12 @@ impl AllocTx for WriteTx<'_> {
             return Ok(Vec::new());
         }
         let rows = self.query_all(
-            "SELECT s.code, s.low_stock_threshold, s.forecast_threshold, b.component_sku, b.quantity FROM skus s \
+            &format!(
+                "SELECT s.code, s.low_stock_threshold, s.forecast_threshold, b.component_sku, b.quantity, \
+             {PARCEL_COLUMNS} FROM skus s \
              LEFT JOIN bundle_components b ON b.tenant_id = s.tenant_id AND b.bundle_sku = s.code \
-             WHERE s.tenant_id = ?1 AND s.code IN (SELECT value FROM json_each(?2)) ORDER BY s.code, b.component_sku",
+             WHERE s.tenant_id = ?1 AND s.code IN (SELECT value FROM json_each(?2)) ORDER BY s.code, b.component_sku"
+            ),
             params![tenant.as_str(), json_array(skus)],
             catalogue_join_row,
         )?;
@@ -81,11 +85,14 @@ impl AllocTx for WriteTx<'_> {
             return Ok(Vec::new());
         }
         let rows = self.query_all(
-            "SELECT s.code, s.low_stock_threshold, s.forecast_threshold, b.component_sku, b.quantity FROM skus s \
+            &format!(
+                "SELECT s.code, s.low_stock_threshold, s.forecast_threshold, b.component_sku, b.quantity, \
+             {PARCEL_COLUMNS} FROM skus s \
              JOIN bundle_components b ON b.tenant_id = s.tenant_id AND b.bundle_sku = s.code \
              WHERE s.tenant_id = ?1 AND s.code IN (SELECT bundle_sku FROM bundle_components \
                WHERE tenant_id = ?1 AND component_sku IN (SELECT value FROM json_each(?2))) \
-             ORDER BY s.code, b.component_sku",
+             ORDER BY s.code, b.component_sku"
+            ),
             params![tenant.as_str(), json_array(skus)],
             catalogue_join_row,
         )?;

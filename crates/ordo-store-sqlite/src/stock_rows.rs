@@ -64,20 +64,35 @@ pub(crate) fn channel_rule(
     })
 }
 
-/// A skus row left-joined with one of its bundle components:
-/// (code, low, forecast, component, quantity).
-pub(crate) type CatalogueJoinRow = (String, Option<i64>, Option<i64>, Option<String>, Option<i64>);
+/// A skus row left-joined with one of its bundle components: (code, low, forecast,
+/// component, quantity, (weight, length, width, height), attributes JSON).
+pub(crate) type CatalogueJoinRow = (
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    (Option<i64>, Option<i64>, Option<i64>, Option<i64>),
+    String,
+);
+
+/// The columns [`catalogue_join_row`] reads, after the join's five.
+pub(crate) const PARCEL_COLUMNS: &str = "s.weight_g, s.length_mm, s.width_mm, s.height_mm, s.attributes";
 
 /// Groups catalogue join rows, ordered by code then component, into catalogue rows.
 pub(crate) fn group_catalogue(rows: Vec<CatalogueJoinRow>) -> Vec<CatalogueRow> {
     let mut out: Vec<CatalogueRow> = Vec::new();
-    for (code, low, forecast, component, quantity) in rows {
+    for (code, low, forecast, component, quantity, (weight, length, width, height), attributes) in rows {
         if out.last().is_none_or(|last| last.code != code) {
             out.push(CatalogueRow {
                 code,
                 components: Vec::new(),
                 low_stock_threshold: low,
                 forecast_threshold: forecast,
+                weight_g: weight,
+                dims_mm: length.zip(width).zip(height).map(|((l, w), h)| [l, w, h]),
+                // A row this store wrote always holds a JSON array; anything else is no attribute.
+                attributes: serde_json::from_str(&attributes).unwrap_or_default(),
             });
         }
         if let (Some(sku), Some(quantity), Some(last)) = (component, quantity, out.last_mut()) {
@@ -88,5 +103,13 @@ pub(crate) fn group_catalogue(rows: Vec<CatalogueJoinRow>) -> Vec<CatalogueRow> 
 }
 
 pub(crate) fn catalogue_join_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CatalogueJoinRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?),
+        r.get(9)?,
+    ))
 }

@@ -221,7 +221,8 @@ async fn queue_requests<T: HoldTx>(
             ));
         }
     }
-    let (carrier, service) = crate::sourcing::carrier_for(&lead.order).unzip();
+    // The consolidated package's catalogue facts are not loaded here: chosen by destination.
+    let (carrier, service) = crate::sourcing::carrier_for(&lead.order, &Default::default()).unzip();
     let ship_to = ship_to(&lead.order);
     let order_ids: Vec<String> = open.iter().map(ToString::to_string).collect();
     let mut requests = Vec::with_capacity(by_warehouse.len());

@@ -25,6 +25,7 @@ macro_rules! shipment_contract_tests {
             a_short_shipment_writes_off_and_reroutes_the_rest,
             a_short_shipment_with_nowhere_to_go_waits_for_stock,
             a_warehouse_that_cancels_has_the_order_sent_elsewhere,
+            each_package_names_the_carrier_its_weight_size_and_goods_call_for,
             carrier_updates_move_parcels_and_raise_problems,
             tracking_updates_are_kept_before_they_are_applied
         );
@@ -224,6 +225,67 @@ pub async fn a_warehouse_that_cancels_has_the_order_sent_elsewhere<T: Store>(sto
     assert_eq!(level(&store, "SZ-01", "A").await.reserved, 2);
     let requests = store.list_outbox(&acme(), Some(FULFIL_TOPIC), None, 10).await.unwrap();
     assert_eq!(requests.iter().filter(|m| m.destination == "SZ-01").count(), 1);
+}
+
+fn goods(code: &str, weight_g: i64, dims_mm: [i64; 3], attributes: &[&str]) -> crate::inventory::SkuRecord {
+    crate::inventory::SkuRecord {
+        code: code.into(),
+        barcode: None,
+        name: code.into(),
+        weight_g: Some(weight_g),
+        dimensions_mm: Some(dims_mm),
+        attributes: attributes.iter().map(|a| (*a).to_owned()).collect(),
+        cost_price_minor: None,
+        cost_currency: None,
+        low_stock_threshold: None,
+        components: Vec::new(),
+    }
+}
+
+/// The fulfilment request of each package names the carrier the built-in carrier rules
+/// pick for its destination, weight, size and goods: a light small parcel goes YTO, a
+/// heavy one SF, chilled goods SF cold chain.
+pub async fn each_package_names_the_carrier_its_weight_size_and_goods_call_for<T: Store>(store: Arc<T>) {
+    setup(&store).await;
+    for sku in [
+        goods("LIGHT", 400, [300, 200, 50], &[]),
+        goods("HEAVY", 2500, [400, 300, 300], &[]),
+        goods("FISH", 500, [200, 200, 100], &["cold_chain"]),
+    ] {
+        store.upsert_sku(&acme(), &sku, now()).await.unwrap().unwrap();
+    }
+    for (sku, warehouse) in [("LIGHT", "HZ-01"), ("HEAVY", "HZ-01"), ("FISH", "SZ-01")] {
+        receive(&store, warehouse, sku, 10).await;
+    }
+    let policy = crate::push::PushPolicy::to(["HZ-01".to_owned(), "SZ-01".to_owned()]);
+    let pushed = |id: &str, lines: &[(&str, u32)]| {
+        let mut item = order(id, lines, |_| {});
+        if let crate::IngestItem::Order { review, .. } = &mut item {
+            review.push = policy.clone();
+        }
+        item
+    };
+    let carrier_of = |request: &crate::OutboxMessage| {
+        (
+            request.payload["carrier"].as_str().unwrap_or_default().to_owned(),
+            request.payload["service"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    ingest(&store, pushed("P-1", &[("LIGHT", 2)])).await;
+    // 2 × 2.5 kg is over the light service's 3 kg.
+    ingest(&store, pushed("P-2", &[("HEAVY", 2)])).await;
+    ingest(&store, pushed("P-3", &[("FISH", 1)])).await;
+    let requests = store.list_outbox(&acme(), Some(FULFIL_TOPIC), None, 10).await.unwrap();
+    let by_order = |external: &str| {
+        let request = requests
+            .iter()
+            .find(|r| r.payload["external_order_id"] == external)
+            .unwrap_or_else(|| panic!("no request for {external}: {requests:?}"));
+        carrier_of(request)
+    };
+    assert_eq!(by_order("P-1"), ("YTO".into(), "standard".into()));
+    assert_eq!(by_order("P-2"), ("SF".into(), "standard".into()));
+    assert_eq!(by_order("P-3"), ("SF".into(), "cold-chain".into()));
 }
 
 fn update(tracking: &str, status: &str) -> TrackingChange {

@@ -468,7 +468,17 @@ async fn apply_order<T: HoldTx>(
         }
         // Allocated now by this arrival: straight to the warehouse.
         if let Some(stock) = stock.as_ref().filter(|_| state.status == OrderStatus::Allocated) {
-            let pushed = push::push(tx, tenant, &mut state, stock, &review.push, locked.is_some(), now).await?;
+            let pushed = push::push(
+                tx,
+                tenant,
+                &mut state,
+                stock,
+                &review.push,
+                locked.is_some(),
+                &ctx.catalogue,
+                now,
+            )
+            .await?;
             decision.events.extend(pushed);
         }
         decision.status = state.status;

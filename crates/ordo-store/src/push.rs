@@ -64,6 +64,7 @@ impl PushPolicy {
 /// does nothing (no events) unless it is allocated, holds stock only at warehouses the
 /// policy pushes to, and ships alone (in no merge, not pooled). `stored` says whether the
 /// order existed before this transaction (only such an order can be in a merge).
+#[allow(clippy::too_many_arguments)]
 pub async fn push<T: HoldTx>(
     tx: &mut T,
     tenant: &TenantId,
@@ -71,6 +72,7 @@ pub async fn push<T: HoldTx>(
     stock: &OrderStock,
     policy: &PushPolicy,
     stored: bool,
+    catalogue: &BTreeMap<String, crate::CatalogueRow>,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<NewEvent>> {
     if state.status != OrderStatus::Allocated || policy.is_empty() || !stock.shortages.is_empty() {
@@ -98,7 +100,7 @@ pub async fn push<T: HoldTx>(
             )
         })
         .collect();
-    let requests = queue(tx, tenant, state, &by_warehouse, now).await?;
+    let requests = queue(tx, tenant, state, &by_warehouse, catalogue, now).await?;
     state.status = OrderStatus::SentToWarehouse;
     Ok(vec![NewEvent {
         kind: EventKind::Transitioned,
@@ -106,20 +108,23 @@ pub async fn push<T: HoldTx>(
     }])
 }
 
-/// Queues one fulfilment request per warehouse for these (SKU, units); returns
+/// Queues one fulfilment request per warehouse for these (SKU, units), each naming the
+/// carrier its package's destination, weight, size and attributes call for; returns
 /// `{warehouse, request_id}` of each.
 pub(crate) async fn queue<T: HoldTx>(
     tx: &mut T,
     tenant: &TenantId,
     state: &OrderState,
     by_warehouse: &BTreeMap<String, Vec<(String, i64)>>,
+    catalogue: &BTreeMap<String, crate::CatalogueRow>,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<serde_json::Value>> {
     let order = &state.order;
     let ship_to = ship_to(order);
-    let (carrier, service) = crate::sourcing::carrier_for(order).unzip();
     let mut requests = Vec::with_capacity(by_warehouse.len());
     for (warehouse, lines) in by_warehouse {
+        let package = crate::sourcing::Package::of(catalogue, lines);
+        let (carrier, service) = crate::sourcing::carrier_for(order, &package).unzip();
         let id = Uuid::now_v7();
         let payload = json!({
             "request_id": id.to_string(),

@@ -211,7 +211,7 @@ pub async fn order_request<T: HoldTx>(
                 .await?;
         }
         if let Some(step_stock) = &step.stock {
-            queue_rerouted(tx, tenant, &next, &current, step_stock, request, now).await?;
+            queue_rerouted(tx, tenant, &next, (&current, step_stock), request, &ctx.catalogue, now).await?;
         }
     }
     if let Some(message) = write_back(&next, request) {
@@ -394,9 +394,9 @@ async fn queue_rerouted<T: HoldTx>(
     tx: &mut T,
     tenant: &TenantId,
     order: &OrderState,
-    before: &OrderStock,
-    after: &OrderStock,
+    (before, after): (&OrderStock, &OrderStock),
     request: &OrderRequest,
+    catalogue: &BTreeMap<String, crate::CatalogueRow>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     if !matches!(request, OrderRequest::ShortShip { .. }) {
@@ -417,7 +417,7 @@ async fn queue_rerouted<T: HoldTx>(
                 .push((a.sku.clone(), new.min(a.reserved)));
         }
     }
-    crate::push::queue(tx, tenant, order, &by_warehouse, now).await?;
+    crate::push::queue(tx, tenant, order, &by_warehouse, catalogue, now).await?;
     Ok(())
 }
 

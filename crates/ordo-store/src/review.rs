@@ -323,7 +323,7 @@ pub async fn order_action<T: HoldTx>(
                 return illegal(vec!["allocated (no open hold)"]);
             }
             let stock = tx.order_stock(tenant, id).await?;
-            events.extend(push(tx, tenant, &mut state, &stock, policy, true, now).await?);
+            events.extend(push(tx, tenant, &mut state, &stock, policy, true, &ctx.catalogue, now).await?);
         }
         OrderAction::Edit { order, changes } => {
             if state.status.is_past_shipment() || state.status == OrderStatus::Cancelled {

@@ -4,7 +4,7 @@
 //! its channel in priority order. The stock plan then takes the first warehouse that can
 //! ship everything, or fills in that order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use ordo_core::Order;
@@ -144,16 +144,54 @@ pub fn route_request(order: &Order, demand: &BTreeMap<String, i64>) -> RouteRequ
     }
 }
 
-/// The carrier and service for an order's packages, from the sourcing configuration's
-/// carrier rules by destination and required attributes. Package weights are not known
-/// here yet, so rules are matched as for a light parcel.
-pub fn carrier_for(order: &Order) -> Option<(String, String)> {
+/// What a package is to a carrier: its weight, the size of its largest item (the box is
+/// at least that big) and the attributes of what it holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Package {
+    /// Grams; items of unknown weight count as nothing.
+    pub weight_g: u32,
+    /// Length × width × height of its largest item, millimetres, when known.
+    pub dims_mm: Option<[u32; 3]>,
+    /// Every attribute of its items (`cold_chain`, `hazmat` …).
+    pub attributes: BTreeSet<String>,
+}
+
+impl Package {
+    /// The package of these (SKU, units), from the catalogue facts at hand.
+    pub fn of(catalogue: &BTreeMap<String, crate::CatalogueRow>, lines: &[(String, i64)]) -> Self {
+        let clamp = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+        let mut package = Package::default();
+        for (sku, units) in lines {
+            let Some(row) = catalogue.get(sku) else { continue };
+            let weight = row.weight_g.unwrap_or(0).saturating_mul((*units).max(0));
+            package.weight_g = package.weight_g.saturating_add(clamp(weight));
+            if let Some(dims) = row.dims_mm.map(|d| d.map(clamp)) {
+                let longest = |d: &[u32; 3]| d.iter().copied().max().unwrap_or(0);
+                if package.dims_mm.is_none_or(|have| longest(&dims) > longest(&have)) {
+                    package.dims_mm = Some(dims);
+                }
+            }
+            package.attributes.extend(row.attributes.iter().cloned());
+        }
+        package
+    }
+}
+
+/// The carrier and service for a package of an order, from the sourcing configuration's
+/// carrier rules by destination, weight, size and attributes.
+pub fn carrier_for(order: &Order, package: &Package) -> Option<(String, String)> {
     let address = &order.shipping_address;
     let destination = Destination {
         country: address.country.clone(),
         region: None,
         point: None,
     };
-    ordo_routing::select_carrier(&config().carriers, &destination, 0, None, &Default::default())
-        .map(|c| (c.carrier, c.service))
+    ordo_routing::select_carrier(
+        &config().carriers,
+        &destination,
+        package.weight_g,
+        package.dims_mm,
+        &package.attributes,
+    )
+    .map(|c| (c.carrier, c.service))
 }

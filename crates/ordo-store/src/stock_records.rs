@@ -23,6 +23,12 @@ pub struct CatalogueRow {
     pub low_stock_threshold: Option<i64>,
     /// Alert below this many (N days of average sales, refreshed by Ordo).
     pub forecast_threshold: Option<i64>,
+    /// Weight of one unit, grams: what a package weighs, for the carrier rules.
+    pub weight_g: Option<i64>,
+    /// Length × width × height of one unit, millimetres, when all three are known.
+    pub dims_mm: Option<[i64; 3]>,
+    /// Attributes such as `cold_chain`, `hazmat`: a package needs a carrier that takes them.
+    pub attributes: Vec<String>,
 }
 
 /// Another name a channel uses for a catalogue SKU (a listing id, an old code).
