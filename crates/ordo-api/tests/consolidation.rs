@@ -12,7 +12,7 @@ use ordo_app::actions::OrderActions;
 use ordo_app::consolidation::{SweepReport, Sweeper};
 use ordo_app::fulfil::Warehouses;
 use ordo_app::{FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, TokenService};
-use ordo_connect::wms::{FulfilmentRequest, WmsConfig, WmsEvent, WmsEventKind, WmsKind};
+use ordo_connect::wms::{FulfilmentRequest, ShipmentInfo, WmsConfig, WmsEvent, WmsEventKind, WmsKind};
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
 use ordo_store::consolidate_records::PoolRule;
@@ -250,6 +250,49 @@ async fn a_customers_pool_waits_and_ships_as_one_request(app: TestApp, node: Nod
         "sent_to_warehouse",
         "not in the consolidation"
     );
+
+    // One parcel for both orders, its lines naming both orders' goods: each order ships
+    // what it holds; the same callback again changes nothing.
+    let shipped = || WmsEvent {
+        request_id: None,
+        remote_id: None,
+        order_ref: Some(po1.clone()),
+        kind: WmsEventKind::Shipped {
+            shipments: vec![ShipmentInfo {
+                carrier: "SF".into(),
+                tracking_number: "SF-CONSOLIDATED-1".into(),
+                tracking_url: None,
+                lines: request.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect(),
+                shipped_at: None,
+            }],
+        },
+        at: None,
+    };
+    ordo_app::fulfil::apply_event(&node.actions, &tenant, "HZ-01", shipped())
+        .await
+        .unwrap();
+    let mut versions = Vec::new();
+    for id in [&po1, &po2] {
+        assert_eq!(status(&app, id).await, "shipped");
+        let (_, order) = app.get_json(&app.admin, &format!("/api/v1/orders/{id}")).await;
+        versions.push(order["version"].clone());
+    }
+    assert!(versions.iter().all(Value::is_i64), "{versions:?}");
+    let (_, parcels) = app.get_json(&app.admin, "/api/v1/shipments").await;
+    assert_eq!(
+        parcels.as_array().map(Vec::len),
+        Some(2),
+        "one parcel row per order: {parcels}"
+    );
+    ordo_app::fulfil::apply_event(&node.actions, &tenant, "HZ-01", shipped())
+        .await
+        .unwrap();
+    for (id, version) in [&po1, &po2].into_iter().zip(&versions) {
+        let (_, order) = app.get_json(&app.admin, &format!("/api/v1/orders/{id}")).await;
+        assert_eq!(&order["version"], version, "a repeated callback changes nothing");
+    }
+    let (_, parcels) = app.get_json(&app.admin, "/api/v1/shipments").await;
+    assert_eq!(parcels.as_array().map(Vec::len), Some(2));
 }
 
 async fn orders_merge_by_hand_and_ship_now_and_bad_requests_have_codes(app: TestApp, _node: Node) {

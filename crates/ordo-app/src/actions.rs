@@ -79,6 +79,14 @@ impl OrderActions {
         &self.policies
     }
 
+    /// The statuses an order passes through on the workflow's shortest way from `from` to
+    /// `to` (`to` last); `None` when the workflow has no way. Warehouses and carriers
+    /// report where an order is, not each move, and may skip some.
+    pub fn steps(&self, from: OrderStatus, to: OrderStatus) -> Option<Vec<OrderStatus>> {
+        let workflow = self.policies.current().workflow.clone();
+        workflow.path(from, to).map(|path| path.iter().map(|t| t.to).collect())
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use ordo_connect::tracking::{TrackingError, TrackingStatus, TrackingUpdate};
 use ordo_core::{OrderId, OrderStatus, TenantId};
 use ordo_store::StoreError;
-use ordo_store::shipments::{TrackingChange, TrackingInbound};
+use ordo_store::shipments::{PROBLEMS, TrackingChange, TrackingInbound};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -181,7 +181,9 @@ async fn process(
             });
             continue;
         }
+        // One parcel number on several orders: a consolidated shipment.
         let mut orders: Vec<OrderId> = known.iter().map(|s| s.order_id).collect();
+        orders.sort_by_key(|o| o.0);
         orders.dedup();
         for order in orders {
             parcels.push(apply(actions, tenant, order, &change, update.status, now).await?);
@@ -226,11 +228,7 @@ async fn apply(
     };
     result.changed = outcome.changed;
     result.order_status = Some(outcome.order_status);
-    if matches!(
-        change.status.as_str(),
-        "exception" | "failed_attempt" | "return_to_sender"
-    ) && outcome.changed
-    {
+    if PROBLEMS.contains(&change.status.as_str()) && outcome.changed {
         metrics::counter!("ordo_delivery_problems_total", "status" => change.status.clone()).increment(1);
         tracing::warn!(order = %order, tracking = %change.tracking_number, status = %change.status, "delivery problem");
     }
@@ -253,11 +251,7 @@ async fn apply(
     let Some(target) = target.filter(|t| *t != outcome.order_status) else {
         return Ok(result);
     };
-    let workflow = actions.policies().current().workflow.clone();
-    let steps: Vec<OrderStatus> = workflow
-        .path(outcome.order_status, target)
-        .map(|p| p.iter().map(|t| t.to).collect())
-        .unwrap_or_default();
+    let steps = actions.steps(outcome.order_status, target).unwrap_or_default();
     if steps.is_empty() {
         result.problem = Some(format!(
             "the workflow has no way from {} to {}",

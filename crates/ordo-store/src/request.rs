@@ -210,8 +210,8 @@ pub async fn order_request<T: HoldTx>(
             tx.insert_outbox(tenant, &tracking_message(&next, &shipment, &shipped, now), now)
                 .await?;
         }
-        if let Some(step_stock) = &step.stock {
-            queue_rerouted(tx, tenant, &next, (&current, step_stock), request, &ctx.catalogue, now).await?;
+        if let (OrderRequest::ShortShip { .. }, Some(step_stock)) = (request, &step.stock) {
+            queue_rerouted(tx, tenant, &next, (&current, step_stock), &ctx.catalogue, now).await?;
         }
     }
     if let Some(message) = write_back(&next, request) {
@@ -249,10 +249,7 @@ fn short_shipped_units(
     if !named.is_empty() || !any_parcel {
         return named;
     }
-    let mut left: BTreeMap<String, i64> = BTreeMap::new();
-    for a in current.allocations.iter().filter(|a| a.warehouse == warehouse) {
-        *left.entry(a.sku.clone()).or_insert(0) += a.reserved;
-    }
+    let mut left = held_at(current, warehouse);
     for (sku, units) in short {
         if let Some(held) = left.get_mut(sku) {
             *held -= units;
@@ -395,13 +392,9 @@ async fn queue_rerouted<T: HoldTx>(
     tenant: &TenantId,
     order: &OrderState,
     (before, after): (&OrderStock, &OrderStock),
-    request: &OrderRequest,
     catalogue: &BTreeMap<String, crate::CatalogueRow>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    if !matches!(request, OrderRequest::ShortShip { .. }) {
-        return Ok(());
-    }
     let mut by_warehouse: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     for a in &after.allocations {
         let had = before

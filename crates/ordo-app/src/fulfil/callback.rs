@@ -208,12 +208,11 @@ async fn apply_to_order(
     if from == target {
         return current(actions, tenant, id).await;
     }
-    let workflow = actions.policies().current().workflow.clone();
     let steps: Vec<OrderStatus> = if target == OrderStatus::OnHold {
         vec![target]
     } else {
-        match workflow.path(from, target) {
-            Some(path) => path.iter().map(|t| t.to).collect(),
+        match actions.steps(from, target) {
+            Some(steps) => steps,
             // Picked or packed news about an order already further along (another
             // warehouse's package of it went first): nothing to do.
             None if matches!(target, OrderStatus::Picking | OrderStatus::Packed) => {
