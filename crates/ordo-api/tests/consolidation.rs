@@ -15,8 +15,8 @@ use ordo_app::{FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig
 use ordo_connect::wms::{FulfilmentRequest, ShipmentInfo, WmsConfig, WmsEvent, WmsEventKind, WmsKind};
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
-use ordo_store::consolidate_records::PoolRule;
-use ordo_store::push::PushPolicy;
+use ordo_store::fulfilment::consolidate_records::PoolRule;
+use ordo_store::fulfilment::push::PushPolicy;
 use serde_json::{Value, json};
 
 macro_rules! consolidating_on_both_stores {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use ordo_core::allocation::{OrderStock, StockPolicy};
 use ordo_core::{OrderId, OrderStatus, TenantId};
-use ordo_store::review_records::OrderAction;
+use ordo_store::OrderAction;
 use ordo_store::{OrderRequest, OrderRequestError, Shipment, Store, StoreError};
 use ordo_workflow::{Action, Actor, Guard, GuardContext, TransitionError};
 

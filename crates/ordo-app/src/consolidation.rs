@@ -3,7 +3,7 @@
 //!
 //! - Merged orders (by hand, by the merge rule, or below) are never pushed alone: once
 //!   every open member is allocated, the sweeper sends the merge as one fulfilment request
-//!   per warehouse ([`ordo_store::consolidate::push_group`]).
+//!   per warehouse ([`ordo_store::fulfilment::consolidate::push_group`]).
 //! - Orders the pool rule (`[consolidation]`) matches wait, once allocated, in their
 //!   customer's pool (one per buyer + destination key) until the window since the
 //!   customer's earliest waiting order has passed, or someone releases the pool; then its
@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, OrderStatus, TenantId};
-use ordo_store::channel_records::{MergeError, MergeGroup};
-use ordo_store::consolidate_records::{GroupPush, PoolRule, PushedRequest};
-use ordo_store::push::PushPolicy;
-use ordo_store::review_records::OrderAction;
+use ordo_store::OrderAction;
+use ordo_store::channels::records::{MergeError, MergeGroup};
+use ordo_store::fulfilment::consolidate_records::{GroupPush, PoolRule, PushedRequest};
+use ordo_store::fulfilment::push::PushPolicy;
 use ordo_store::{OrderSummary, Store, StoreResult};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;

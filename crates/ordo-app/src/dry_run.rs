@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use ordo_core::{OrderStatus, TenantId};
-use ordo_store::review_records::{ReviewDecision, ReviewFacts, Reviewer};
+use ordo_store::review::records::{ReviewDecision, ReviewFacts, Reviewer};
 use ordo_store::{OrderQuery, Store, StoreError};
 use ordo_workflow::RuleSet;
 use serde::Serialize;

@@ -15,8 +15,8 @@ use chrono::Utc;
 use ordo_connect::breaker::{Breaker, BreakerConfig, BreakerState};
 use ordo_connect::wms::{FulfilmentRequest, WmsClient, WmsConfig, WmsError};
 use ordo_core::{OrderStatus, TenantId};
-use ordo_store::push::{FULFIL_TOPIC, PushPolicy};
-use ordo_store::review_records::OrderAction;
+use ordo_store::OrderAction;
+use ordo_store::fulfilment::push::{FULFIL_TOPIC, PushPolicy};
 use ordo_store::{OutboxMessage, OutboxStatus, Store, StoreResult};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -62,7 +62,7 @@ pub struct Health {
 pub struct Warehouses {
     links: Arc<BTreeMap<String, Arc<Link>>>,
     callback_base: Option<String>,
-    pool: Option<Arc<ordo_store::consolidate_records::PoolRule>>,
+    pool: Option<Arc<ordo_store::fulfilment::consolidate_records::PoolRule>>,
 }
 
 impl Warehouses {
@@ -94,7 +94,7 @@ impl Warehouses {
     }
 
     /// The same, holding back the orders `rule` pools (see [`crate::consolidation`]).
-    pub fn with_pool(mut self, rule: Option<ordo_store::consolidate_records::PoolRule>) -> Self {
+    pub fn with_pool(mut self, rule: Option<ordo_store::fulfilment::consolidate_records::PoolRule>) -> Self {
         self.pool = PushPolicy::default().with_pool(rule).pool;
         self
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use ordo_core::Order;
-use ordo_store::review_records::{ReviewDecision, ReviewFacts, ReviewVerdict, Reviewer};
+use ordo_store::review::records::{ReviewDecision, ReviewFacts, ReviewVerdict, Reviewer};
 use ordo_workflow::rules::RuleKind;
 use ordo_workflow::{Decision, RuleContext, RuleSet, Workflow};
 use serde::Serialize;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use ordo_core::Order;
 use ordo_core::input::OrderInput;
 use ordo_store::Review;
-use ordo_store::review_records::Reviewer;
+use ordo_store::review::records::Reviewer;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -31,7 +31,7 @@ pub struct Prepare {
     /// The review rules in force, if orders are reviewed.
     pub reviewer: Option<Arc<dyn Reviewer>>,
     /// Warehouses allocated orders go to by themselves.
-    pub push: ordo_store::push::PushPolicy,
+    pub push: ordo_store::fulfilment::push::PushPolicy,
 }
 
 /// Repairs (if configured) and validates an input, and says how the store reviews it.

@@ -7,7 +7,7 @@ use chrono::Utc;
 use ordo_core::allocation::StockPolicy;
 use ordo_core::auth::Role;
 use ordo_core::{OrderId, TenantId};
-use ordo_store::channel_records::DriftSighting;
+use ordo_store::channels::records::DriftSighting;
 use ordo_store::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, Store, StoreError};
 use uuid::Uuid;
 
@@ -77,7 +77,7 @@ pub struct IngestService {
     drift: DriftWatch,
     policies: Option<Policies>,
     repair: Option<RepairSettings>,
-    push: ordo_store::push::PushPolicy,
+    push: ordo_store::fulfilment::push::PushPolicy,
 }
 
 /// What became of a platform webhook.
@@ -137,7 +137,7 @@ impl IngestService {
     }
 
     /// Sends allocated orders to these warehouses in the transaction that allocates them.
-    pub fn with_push(mut self, push: ordo_store::push::PushPolicy) -> Self {
+    pub fn with_push(mut self, push: ordo_store::fulfilment::push::PushPolicy) -> Self {
         self.push = push;
         self
     }

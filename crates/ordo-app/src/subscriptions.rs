@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
-use ordo_store::subscription_records::{SUBSCRIPTION_TOPIC, Subscription, check_pattern};
+use ordo_store::delivery::subscriptions::{SUBSCRIPTION_TOPIC, Subscription, check_pattern};
 use ordo_store::{FeedEvent, NewOutbox, Store, StoreError, StoreResult};
 use rand::RngCore;
 use tokio::sync::watch;

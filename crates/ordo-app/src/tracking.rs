@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use ordo_connect::tracking::{TrackingError, TrackingStatus, TrackingUpdate};
 use ordo_core::{OrderId, OrderStatus, TenantId};
 use ordo_store::StoreError;
-use ordo_store::shipments::{PROBLEMS, TrackingChange, TrackingInbound};
+use ordo_store::fulfilment::shipments::{PROBLEMS, TrackingChange, TrackingInbound};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;

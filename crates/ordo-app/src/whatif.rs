@@ -3,7 +3,7 @@
 //! far and at what cost, and where the orders that change would ship.
 //!
 //! The replay sees the orders as the store's sourcing does (same requests, warehouses and
-//! stock levels, built by `ordo_store::sourcing`), so the current side is what the store
+//! stock levels, built by `ordo_store::stock::sourcing`), so the current side is what the store
 //! would decide today, and the only difference between the sides is the configuration.
 
 use std::collections::{BTreeMap, HashSet};
@@ -13,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use ordo_core::allocation::{Aliases, CatalogueEntry, demand};
 use ordo_core::{OrderId, OrderStatus, TenantId};
 use ordo_routing::{RoutePlan, RouteRequest, Stock, Unroutable, replay};
-use ordo_store::sourcing::{add_level, route_request, routing_warehouse};
+use ordo_store::stock::sourcing::{add_level, route_request, routing_warehouse};
 use ordo_store::{MAX_PAGE, OrderQuery, OrderSummary, Store, StoreError};
 use serde::Serialize;
 
@@ -31,7 +31,7 @@ const READS_IN_FLIGHT: usize = 4;
 /// The routing configuration the store sources orders with, which a candidate is
 /// compared against.
 pub fn current_config() -> &'static RoutingConfig {
-    ordo_store::sourcing::config()
+    ordo_store::stock::sourcing::config()
 }
 
 /// The report: the engine's comparison, the candidate's change on every total, and where

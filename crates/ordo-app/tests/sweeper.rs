@@ -10,7 +10,7 @@ use ordo_app::payload::parse_canonical;
 use ordo_core::allocation::{ReserveWhen, ShortStock, StockPolicy};
 use ordo_core::input::EXAMPLE_JSON;
 use ordo_core::{OrderId, OrderStatus, TenantId};
-use ordo_store::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
+use ordo_store::stock::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
 use ordo_store::{InboxWrite, IngestItem, IngestResult, NewInbox, Store};
 use ordo_store_sqlite::SqliteStore;
 use serde_json::json;

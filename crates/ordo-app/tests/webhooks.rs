@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use ordo_app::webhooks::{WebhookSettings, deliver_due, sign};
 use ordo_core::TenantId;
-use ordo_store::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
+use ordo_store::stock::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
 use ordo_store::{OutboxStatus, Store};
 use ordo_store_sqlite::SqliteStore;
 

@@ -1,5 +1,5 @@
 //! Ordo's PostgreSQL store: the [`Store`],
-//! [`InventoryStore`](ordo_store::inventory::InventoryStore) and
+//! [`InventoryStore`](ordo_store::stock::inventory::InventoryStore) and
 //! [`StockFlowStore`](ordo_store::StockFlowStore) ports implemented over a `sqlx` pool,
 //! and the schema migrations (`migrations/`) it runs.
 //!
@@ -15,22 +15,15 @@
 //! Queries are checked at run time (`sqlx::query` with binds), so building needs no
 //! database; the contract suite in `tests/contract.rs` is what checks them.
 
-mod alloc_tx;
-mod batch;
-mod channel_store;
-mod consolidate_store;
+mod channels;
+mod delivery;
 mod errors;
-mod feed;
-mod ingest_tx;
-mod inventory;
-mod query;
-mod review_store;
-mod rows;
-mod shipment_store;
-mod stock_flow;
-mod stock_tx;
-mod subscription_store;
+mod fulfilment;
+mod orders;
+mod review;
+mod stock;
 mod tx;
+mod workflow;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -42,14 +35,14 @@ use ordo_core::auth::Role;
 use ordo_core::{OrderId, TenantId};
 use ordo_store::{
     InboxEntry, InboxQuery, InboxStatus, IngestItem, IngestResult, OrderQuery, OrderRecord, OrderSummary, Page, Store,
-    StoreError, StoreResult, Tenant, TokenRecord, flow,
+    StoreError, StoreResult, Tenant, TokenRecord,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Connection, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
+use crate::delivery::feed::FeedListener;
 use crate::errors::{map, map_fk};
-use crate::feed::FeedListener;
 use crate::tx::PgTx;
 
 /// How long a call waits for a free pooled connection before failing as `Unavailable`.
@@ -281,29 +274,29 @@ impl Store for PgStore {
         // locks are held only as long as the writes take. Dropping `tx` on an error rolls
         // back, so a batch either commits whole or not at all.
         let mut tx = PgTx::begin(&self.pool).await?;
-        let results = flow::ingest_batch(&mut tx, &items, now).await?;
+        let results = ordo_store::workflow::ingest::ingest_batch(&mut tx, &items, now).await?;
         tx.commit().await?;
         Ok(results)
     }
 
     async fn get_order(&self, tenant: &TenantId, id: OrderId) -> StoreResult<Option<OrderRecord>> {
-        query::get_order(&self.pool, tenant, id).await
+        orders::query::get_order(&self.pool, tenant, id).await
     }
 
     async fn search_orders(&self, tenant: &TenantId, query: &OrderQuery) -> StoreResult<Page<OrderSummary>> {
-        query::search_orders(&self.pool, tenant, query).await
+        orders::query::search_orders(&self.pool, tenant, query).await
     }
 
     async fn list_inbox(&self, tenant: &TenantId, query: &InboxQuery) -> StoreResult<Page<InboxEntry, Uuid>> {
-        query::list_inbox(&self.pool, tenant, query).await
+        orders::query::list_inbox(&self.pool, tenant, query).await
     }
 
     async fn get_inbox(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<InboxEntry>> {
-        query::get_inbox(&self.pool, tenant, id).await
+        orders::query::get_inbox(&self.pool, tenant, id).await
     }
 
     async fn count_inbox(&self, tenant: &TenantId, status: InboxStatus) -> StoreResult<i64> {
-        query::count_inbox(&self.pool, tenant, status).await
+        orders::query::count_inbox(&self.pool, tenant, status).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`PgTx`]: the one transaction type the shared algorithms run over. It implements
-//! [`IngestTx`](ordo_store::flow::IngestTx) (`ingest_tx.rs`),
-//! [`StockTx`](ordo_store::inventory::StockTx) (`stock_tx.rs`) and
-//! [`AllocTx`](ordo_store::allocate::AllocTx) (`alloc_tx.rs`), because ingestion, stock
+//! [`IngestTx`](ordo_store::orders::rows::IngestTx) (`ingest_tx.rs`),
+//! [`StockTx`](ordo_store::stock::inventory::StockTx) (`stock_tx.rs`) and
+//! [`AllocTx`](ordo_store::stock::allocate::AllocTx) (`alloc_tx.rs`), because ingestion, stock
 //! changes and order requests all reserve, publish and append to the feed in one
 //! transaction.
 //!
@@ -23,13 +23,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ordo_core::inventory::StockLevel;
-use ordo_store::inventory::MovementRecord;
+use ordo_store::stock::inventory::MovementRecord;
 use ordo_store::{NewOutbox, StoreError, StoreResult};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::batch::BatchCache;
 use crate::errors::map;
+use crate::orders::batch::BatchCache;
 
 /// A level's key: tenant, warehouse, SKU.
 pub(crate) type LevelKey = (String, String, String);
@@ -94,6 +94,17 @@ impl PgTx {
     /// Rolls back (also what dropping does; this says so and waits for it).
     pub(crate) async fn rollback(self) -> StoreResult<()> {
         self.tx.rollback().await.map_err(map)
+    }
+
+    /// Commits an accepted request and rolls back a refused one: a refusal is decided
+    /// before anything is written, and rolling back makes sure.
+    pub(crate) async fn finish<T, E>(self, outcome: Result<T, E>) -> StoreResult<Result<T, E>> {
+        if outcome.is_ok() {
+            self.commit().await?;
+        } else {
+            self.rollback().await?;
+        }
+        Ok(outcome)
     }
 
     /// Buffers a level write; the caller holds the row's lock (or creates the row).

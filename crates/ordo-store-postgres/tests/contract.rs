@@ -1,4 +1,4 @@
-//! The storage contract (`ordo_store::contract`) run against PostgreSQL.
+//! The storage contract (`ordo_store::orders::contract`) run against PostgreSQL.
 //!
 //! Needs a running server: `ORDO_TEST_POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/test`. An unreachable server fails every test with

@@ -1,4 +1,4 @@
-//! What the inventory contract (`ordo_store::contract_inventory`) does not show: several
+//! What the inventory contract (`ordo_store::stock::contract_inventory`) does not show: several
 //! Ordo nodes (separate pools) changing the same stock levels, and the zero placeholder a
 //! new level is locked through leaving no trace when the change is refused. Same server
 //! and schema-per-test setup as `contract.rs`.
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use ordo_core::TenantId;
 use ordo_core::inventory::StockLevel;
-use ordo_store::inventory::{InventoryStore, SkuRecord, StockChange, StockChangeError, StockOp, Warehouse};
+use ordo_store::stock::inventory::{InventoryStore, SkuRecord, StockChange, StockChangeError, StockOp, Warehouse};
 use ordo_store::{Store, StoreError};
 use ordo_store_postgres::PgStore;
 use uuid::Uuid;

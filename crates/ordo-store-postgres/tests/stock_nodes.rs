@@ -12,10 +12,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use ordo_core::allocation::{ReserveWhen, ShortStock, StockPolicy};
 use ordo_core::input::{EXAMPLE_JSON, OrderInput};
 use ordo_core::{OrderId, OrderStatus, TenantId};
-use ordo_store::inventory::{InventoryStore, SkuRecord, StockChange, StockOp, Warehouse};
+use ordo_store::stock::inventory::{InventoryStore, SkuRecord, StockChange, StockOp, Warehouse};
 use ordo_store::{
     InboxWrite, IngestItem, IngestResult, NewInbox, OrderRequest, StockFlowStore, Store, StoreError, StoreResult,
 };
+use ordo_store::{OutboxStore, WorkflowStore};
 use ordo_store_postgres::PgStore;
 use serde_json::json;
 use uuid::Uuid;

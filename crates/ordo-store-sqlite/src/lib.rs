@@ -8,16 +8,13 @@
 //! Durability: `synchronous = FULL`, so a transaction that returned from commit survives a
 //! crash or power loss.
 
-mod alloc_tx;
-mod channel_store;
-mod consolidate_store;
-mod inventory;
-mod read;
-mod review_store;
-mod shipment_store;
-mod stock_flow;
-mod stock_rows;
-mod subscription_store;
+mod channels;
+mod delivery;
+mod fulfilment;
+mod orders;
+mod review;
+mod stock;
+mod workflow;
 mod writer;
 
 use std::str::FromStr;
@@ -265,24 +262,26 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<IngestResult>> {
         self.rw
-            .transaction(move |tx| writer::run_to_completion(ordo_store::flow::ingest_batch(tx, &items, now)))
+            .transaction(move |tx| {
+                writer::run_to_completion(ordo_store::workflow::ingest::ingest_batch(tx, &items, now))
+            })
             .await
     }
 
     async fn get_order(&self, tenant: &TenantId, id: OrderId) -> StoreResult<Option<OrderRecord>> {
-        read::get_order(&self.reader, tenant, id).await
+        orders::query::get_order(&self.reader, tenant, id).await
     }
 
     async fn search_orders(&self, tenant: &TenantId, query: &OrderQuery) -> StoreResult<Page<OrderSummary>> {
-        read::search_orders(&self.reader, tenant, query).await
+        orders::query::search_orders(&self.reader, tenant, query).await
     }
 
     async fn list_inbox(&self, tenant: &TenantId, query: &InboxQuery) -> StoreResult<Page<InboxEntry, Uuid>> {
-        read::list_inbox(&self.reader, tenant, query).await
+        orders::query::list_inbox(&self.reader, tenant, query).await
     }
 
     async fn get_inbox(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<InboxEntry>> {
-        read::get_inbox(&self.reader, tenant, id).await
+        orders::query::get_inbox(&self.reader, tenant, id).await
     }
 
     async fn count_inbox(&self, tenant: &TenantId, status: InboxStatus) -> StoreResult<i64> {

@@ -2,51 +2,24 @@
 //!
 //! [`Store`] is everything the application asks of a database. Adapters
 //! (`ordo-store-sqlite`, `ordo-store-postgres`) implement it and own their SQL and
-//! migrations; [`flow::ingest_batch`] is the one ingestion algorithm they all run, over
-//! the small per-transaction [`flow::IngestTx`] each provides; [`contract`] (feature
-//! `contract`) is the test suite every adapter must pass.
+//! migrations; [`workflow::ingest::ingest_batch`] is the one ingestion algorithm they all
+//! run, over the small per-transaction [`orders::rows::IngestTx`] each provides; each
+//! domain's `contract` module (feature `contract`) is the suite every adapter must pass.
 //!
 //! Invariants every adapter keeps:
 //! - every row carries its tenant, and every query is scoped by it;
 //! - an inbound payload's inbox row commits in the same transaction as its effect;
 //! - (tenant, channel, external id) names at most one order, under any concurrency.
 
-pub mod allocate;
-pub mod channel;
-pub mod channel_records;
-pub mod consolidate;
-pub mod consolidate_records;
-pub mod flow;
-pub mod inventory;
-mod publish;
-pub mod push;
-pub mod records;
-pub mod request;
+// The domains, lowest first: each depends only on those above it in this list (checked
+// by `tests/layers.rs`); ARCHITECTURE.md has the map.
+pub mod channels;
+pub mod delivery;
+pub mod fulfilment;
+pub mod orders;
 pub mod review;
-pub mod review_records;
-pub mod shipments;
-pub mod sourcing;
-pub mod stock_records;
-pub mod subscription_records;
-
-#[cfg(feature = "contract")]
-pub mod contract;
-#[cfg(feature = "contract")]
-pub mod contract_channel;
-#[cfg(feature = "contract")]
-pub mod contract_consolidate;
-#[cfg(feature = "contract")]
-pub mod contract_inventory;
-#[cfg(feature = "contract")]
-pub mod contract_review;
-#[cfg(feature = "contract")]
-pub mod contract_shipments;
-#[cfg(feature = "contract")]
-mod contract_simulation;
-#[cfg(feature = "contract")]
-pub mod contract_stock;
-#[cfg(feature = "contract")]
-pub mod contract_subscriptions;
+pub mod stock;
+pub mod workflow;
 
 use std::sync::Arc;
 
@@ -55,12 +28,18 @@ use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
 use uuid::Uuid;
 
-pub use channel_records::ChannelStore;
-pub use consolidate_records::ConsolidationStore;
-pub use inventory::InventoryStore;
-pub use records::*;
-pub use review_records::{Review, ReviewStore};
-pub use stock_records::*;
+pub use channels::records::ChannelStore;
+pub use delivery::records::{FeedEvent, NewFeedEvent, NewOutbox, OutboxMessage, OutboxStatus, OutboxStore};
+pub use delivery::subscriptions::SubscriptionStore;
+pub use fulfilment::consolidate_records::ConsolidationStore;
+pub use fulfilment::shipments::{Parcel, Shipment, ShipmentStore};
+pub use orders::records::*;
+pub use review::records::ReviewStore;
+pub use stock::inventory::InventoryStore;
+pub use stock::records::*;
+pub use workflow::{
+    IngestItem, IngestResult, OrderAction, OrderActionOutcome, OrderRequest, OrderRequestOutcome, Review, WorkflowStore,
+};
 
 /// A store failure, in the port's own terms; no driver type leaks out.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -93,8 +72,10 @@ pub trait Store:
     + ChannelStore
     + ConsolidationStore
     + ReviewStore
-    + subscription_records::SubscriptionStore
-    + shipments::ShipmentStore
+    + SubscriptionStore
+    + ShipmentStore
+    + OutboxStore
+    + WorkflowStore
     + Send
     + Sync
     + 'static

@@ -75,7 +75,7 @@ impl RoutingFileConfig {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             anyhow::anyhow!("routing configuration:\n{}", lines.join("\n"))
         })?;
-        ordo_store::sourcing::install(config, source, text).map_err(anyhow::Error::msg)
+        ordo_store::stock::sourcing::install(config, source, text).map_err(anyhow::Error::msg)
     }
 }
 
@@ -487,7 +487,7 @@ mod tests {
         // The built-in text from a file: in force, named by its file, routing as before.
         std::fs::write(&path, ordo_app::whatif::DEFAULT_TOML).unwrap();
         routing.install().unwrap();
-        let installed = ordo_store::sourcing::installed();
+        let installed = ordo_store::stock::sourcing::installed();
         assert_eq!(installed.source, path.display().to_string());
         assert_eq!(installed.config, ordo_app::whatif::RoutingConfig::embedded_default());
         // Another configuration cannot replace it while the process runs.

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use chrono::Utc;
 use ordo_core::auth::{Permission, Role};
 use ordo_core::inventory::Component;
-use ordo_store::inventory::{SkuRecord, StockChangeError, Warehouse};
+use ordo_store::stock::inventory::{SkuRecord, StockChangeError, Warehouse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

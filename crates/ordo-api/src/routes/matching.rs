@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use ordo_core::OrderId;
 use ordo_core::auth::Permission;
-use ordo_store::channel_records::{DriftRecord, MergeError, MergeGroup};
+use ordo_store::channels::records::{DriftRecord, MergeError, MergeGroup};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

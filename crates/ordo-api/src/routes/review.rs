@@ -9,7 +9,7 @@ use ordo_app::actions::{ActionError, Done, actor_of};
 use ordo_core::auth::Permission;
 use ordo_core::{OrderId, OrderStatus};
 use ordo_store::Shipment;
-use ordo_store::review_records::{ExceptionQuery, HoldRecord};
+use ordo_store::review::records::{ExceptionQuery, HoldRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

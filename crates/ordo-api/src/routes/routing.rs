@@ -35,7 +35,7 @@ pub struct RoutingView {
 )]
 pub async fn routing(auth: Auth) -> ApiResult<Json<RoutingView>> {
     auth.require(Permission::Read)?;
-    let installed = ordo_store::sourcing::installed();
+    let installed = ordo_store::stock::sourcing::installed();
     let config = serde_json::to_value(current_config()).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(RoutingView {
         source: installed.source.clone(),

@@ -8,7 +8,9 @@ use axum::extract::{Path, State};
 use chrono::Utc;
 use ordo_core::auth::Permission;
 use ordo_core::inventory::{ChannelPolicy, StockLevel, bundle_available, channel_sellable, is_low_stock};
-use ordo_store::inventory::{Discrepancy, MovementQuery, MovementRecord, StockChange, StockChangeError, StockOp};
+use ordo_store::stock::inventory::{
+    Discrepancy, MovementQuery, MovementRecord, StockChange, StockChangeError, StockOp,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use ordo_app::subscriptions::{self, NewSubscription, SubscriptionError};
 use ordo_core::auth::Permission;
 use ordo_store::OutboxStatus;
-use ordo_store::subscription_records::Subscription;
+use ordo_store::delivery::subscriptions::Subscription;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

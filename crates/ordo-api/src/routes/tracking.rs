@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use ordo_app::tracking::{self, Received, Source};
 use ordo_core::OrderId;
 use ordo_core::auth::Permission;
-use ordo_store::shipments::{ShipmentQuery, ShipmentRecord, TrackingInbound};
+use ordo_store::fulfilment::shipments::{ShipmentQuery, ShipmentRecord, TrackingInbound};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

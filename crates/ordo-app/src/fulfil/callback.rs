@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use ordo_core::{OrderStatus, TenantId};
-use ordo_store::shipments::ShipmentQuery;
+use ordo_store::fulfilment::shipments::ShipmentQuery;
 use ordo_store::{OrderRequest, Parcel, Shipment};
 use serde::Serialize;
 

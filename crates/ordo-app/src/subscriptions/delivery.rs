@@ -9,7 +9,7 @@ use std::collections::hash_map::Entry;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use ordo_core::TenantId;
-use ordo_store::subscription_records::{SUBSCRIPTION_TOPIC, Subscription};
+use ordo_store::delivery::subscriptions::{SUBSCRIPTION_TOPIC, Subscription};
 use ordo_store::{OutboxMessage, OutboxStatus, Store, StoreResult};
 use uuid::Uuid;
 

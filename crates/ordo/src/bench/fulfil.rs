@@ -13,7 +13,7 @@ use ordo_app::TokenService;
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
 use ordo_sim::{WmsKind, WmsSim, WmsSimConfig, WmsSimulator};
-use ordo_store::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
+use ordo_store::stock::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 

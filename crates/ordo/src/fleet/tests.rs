@@ -53,7 +53,7 @@ async fn stock_up(store: &Arc<dyn Store>) {
 /// A warehouse serving every channel, these SKUs in the catalogue, and `quantity` of each
 /// received there.
 pub(super) async fn stock_at(store: &Arc<dyn Store>, warehouse: &str, skus: &[&str], quantity: i64) {
-    use ordo_store::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
+    use ordo_store::stock::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
     let tenant = TenantId::default_tenant();
     let record = Warehouse {
         code: warehouse.into(),

@@ -1,0 +1,5 @@
+//! Delivery: the outbox, the feed and webhook subscriptions. Mirrors `ordo_store::delivery`.
+
+pub(crate) mod feed;
+pub(crate) mod outbox;
+pub(crate) mod subscriptions;

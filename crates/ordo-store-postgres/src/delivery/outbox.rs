@@ -1,0 +1,176 @@
+//! The outbox and the feed: reading, delivering and pruning them.
+
+use chrono::{DateTime, Utc};
+use ordo_core::TenantId;
+use ordo_store::{FeedEvent, OutboxMessage, OutboxStatus, OutboxStore, StoreError, StoreResult, page_limit as page};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::errors::map;
+
+const OUTBOX_COLUMNS: &str =
+    "tenant_id, id, topic, destination, payload, status, attempts, next_attempt_at, last_error, created_at";
+
+fn outbox_from_row(row: &PgRow) -> StoreResult<OutboxMessage> {
+    let status: String = row.try_get("status").map_err(map)?;
+    Ok(OutboxMessage {
+        id: row.try_get("id").map_err(map)?,
+        tenant: row.try_get("tenant_id").map_err(map)?,
+        topic: row.try_get("topic").map_err(map)?,
+        destination: row.try_get("destination").map_err(map)?,
+        payload: row.try_get("payload").map_err(map)?,
+        status: OutboxStatus::parse(&status)
+            .ok_or_else(|| StoreError::Other(format!("unknown stored outbox status {status:?}")))?,
+        attempts: row.try_get("attempts").map_err(map)?,
+        next_attempt_at: row.try_get("next_attempt_at").map_err(map)?,
+        last_error: row.try_get("last_error").map_err(map)?,
+        created_at: row.try_get("created_at").map_err(map)?,
+    })
+}
+
+#[async_trait::async_trait]
+impl OutboxStore for PgStore {
+    async fn read_feed(&self, tenant: &TenantId, after: i64, limit: u32) -> StoreResult<Vec<FeedEvent>> {
+        self.number_staged_feed(tenant).await?;
+        sqlx::query("SELECT seq, kind, data, at FROM feed WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            .bind(tenant.as_str())
+            .bind(after)
+            .bind(page(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(|row| {
+                Ok(FeedEvent {
+                    seq: row.try_get("seq").map_err(map)?,
+                    kind: row.try_get("kind").map_err(map)?,
+                    data: row.try_get("data").map_err(map)?,
+                    at: row.try_get("at").map_err(map)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn feed_head(&self, tenant: &TenantId) -> StoreResult<i64> {
+        // The counter commits with the events it numbers, so it is never ahead of them.
+        self.number_staged_feed(tenant).await?;
+        let head: Option<i64> = sqlx::query_scalar("SELECT last_seq FROM feed_heads WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(head.unwrap_or(0))
+    }
+
+    async fn feed_wakeups(&self) -> StoreResult<Option<tokio::sync::broadcast::Receiver<String>>> {
+        self.listen_feed().await.map(Some)
+    }
+
+    async fn prune_feed(&self, tenant: &TenantId, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM feed WHERE tenant_id = $1 AND at < $2")
+            .bind(tenant.as_str())
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(map)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn list_outbox(
+        &self,
+        tenant: &TenantId,
+        topic: Option<&str>,
+        status: Option<OutboxStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        let mut sql = QueryBuilder::<Postgres>::new(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = "));
+        sql.push_bind(tenant.as_str());
+        if let Some(topic) = topic {
+            sql.push(" AND topic = ").push_bind(topic);
+        }
+        if let Some(status) = status {
+            sql.push(" AND status = ").push_bind(status.as_str());
+        }
+        // Ids are UUIDv7: id order is creation order.
+        sql.push(" ORDER BY id DESC LIMIT ").push_bind(page(limit));
+        sql.build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map)?
+            .iter()
+            .map(outbox_from_row)
+            .collect()
+    }
+
+    async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox
+             WHERE topic = $1 AND status = $2 AND next_attempt_at <= $3
+             ORDER BY next_attempt_at, id LIMIT $4"
+        ))
+        .bind(topic)
+        .bind(OutboxStatus::Pending.as_str())
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(outbox_from_row)
+        .collect()
+    }
+
+    async fn finish_outbox(
+        &self,
+        id: Uuid,
+        status: OutboxStatus,
+        next_attempt_at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE outbox SET status = $2, next_attempt_at = $3, last_error = $4, attempts = attempts + 1,
+                 updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .bind(next_attempt_at)
+        .bind(error)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("outbox message {id}")));
+        }
+        Ok(())
+    }
+
+    async fn finish_outbox_many(
+        &self,
+        outcomes: &[(Uuid, OutboxStatus, DateTime<Utc>, Option<String>)],
+    ) -> StoreResult<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = outcomes.iter().map(|o| o.0).collect();
+        let statuses: Vec<&str> = outcomes.iter().map(|o| o.1.as_str()).collect();
+        let next: Vec<DateTime<Utc>> = outcomes.iter().map(|o| o.2).collect();
+        let errors: Vec<Option<String>> = outcomes.iter().map(|o| o.3.clone()).collect();
+        sqlx::query(
+            "UPDATE outbox o SET status = n.status, next_attempt_at = n.next, last_error = n.error,
+                 attempts = o.attempts + 1, updated_at = now()
+             FROM UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS n(id, status, next, error)
+             WHERE o.id = n.id",
+        )
+        .bind(ids)
+        .bind(statuses)
+        .bind(next)
+        .bind(errors)
+        .execute(&self.pool)
+        .await
+        .map_err(map)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,4 @@
+//! Fulfilment: shipments, tracking and consolidation. Mirrors `ordo_store::fulfilment`.
+
+pub(crate) mod consolidation;
+pub(crate) mod shipments;

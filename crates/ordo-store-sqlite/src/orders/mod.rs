@@ -1,0 +1,4 @@
+//! Orders: tenants' orders and inbox rows, read and written. Mirrors `ordo_store::orders`.
+
+pub(crate) mod ingest_tx;
+pub(crate) mod query;

@@ -1,0 +1,182 @@
+//! The outbox and the live feed: messages for outside systems, written in the
+//! transaction that caused them, and the per-tenant feed of what happened.
+
+use chrono::{DateTime, Utc};
+use ordo_core::TenantId;
+use ordo_core::ingest::OrderState;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::StoreResult;
+
+/// An event for the live feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFeedEvent {
+    /// e.g. `availability.changed`, `order.created`, `stock.low`.
+    pub kind: String,
+    /// Details.
+    pub data: serde_json::Value,
+}
+
+/// An event of the live feed, numbered per tenant in commit order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedEvent {
+    /// Sequence number; resume after it.
+    pub seq: i64,
+    /// Kind.
+    pub kind: String,
+    /// Details.
+    pub data: serde_json::Value,
+    /// Commit time.
+    pub at: DateTime<Utc>,
+}
+
+/// A message for an outside system, written in the transaction that caused it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutbox {
+    /// Its id.
+    pub id: Uuid,
+    /// `channel.stock` (for a channel connector) or `webhook` (for alert subscribers).
+    pub topic: String,
+    /// Who it is for, e.g. the channel code.
+    pub destination: String,
+    /// The message.
+    pub payload: serde_json::Value,
+}
+
+/// Where an outbox message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting to be sent (or retried).
+    Pending,
+    /// Sent and acknowledged.
+    Delivered,
+    /// Gave up after the last retry.
+    Dead,
+    /// Nobody is configured to receive it.
+    Dropped,
+}
+
+impl OutboxStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+            Self::Dropped => "dropped",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Delivered, Self::Dead, Self::Dropped]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// A stored outbox message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxMessage {
+    /// Its id.
+    pub id: Uuid,
+    /// Tenant.
+    pub tenant: String,
+    /// Topic.
+    pub topic: String,
+    /// Destination.
+    pub destination: String,
+    /// The message.
+    pub payload: serde_json::Value,
+    /// Where it is.
+    pub status: OutboxStatus,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Not before this time.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// Written at.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The channel's `channel.cancel` message for a cancellation decided in Ordo.
+pub fn cancel_message(order: &OrderState, reason: &str) -> NewOutbox {
+    NewOutbox {
+        id: Uuid::now_v7(),
+        topic: "channel.cancel".into(),
+        destination: order.order.channel.as_str().to_owned(),
+        payload: json!({
+            "type": "cancel",
+            "order_id": order.id,
+            "external_order_id": order.order.external_id.as_str(),
+            "reason": reason,
+        }),
+    }
+}
+
+/// The outbox and feed operations of a store.
+#[async_trait::async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Feed events after `after`, oldest first.
+    async fn read_feed(&self, tenant: &TenantId, after: i64, limit: u32) -> StoreResult<Vec<FeedEvent>>;
+
+    /// The number of the tenant's newest feed event (0 when none). Stores override this
+    /// paging default with one query.
+    async fn feed_head(&self, tenant: &TenantId) -> StoreResult<i64> {
+        let mut head = 0;
+        loop {
+            match self.read_feed(tenant, head, 500).await?.last() {
+                Some(event) => head = event.seq,
+                None => return Ok(head),
+            }
+        }
+    }
+
+    /// Hints that another node sharing the database appended to a tenant's feed (each
+    /// message a tenant id; an empty one or a lag means "re-read everything"). `None` for
+    /// a store only one node uses.
+    async fn feed_wakeups(&self) -> StoreResult<Option<tokio::sync::broadcast::Receiver<String>>> {
+        Ok(None)
+    }
+
+    /// Deletes feed events committed before `before` (the feed is for live subscribers
+    /// and short outages, not an archive); returns how many went.
+    async fn prune_feed(&self, tenant: &TenantId, before: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// A tenant's outbox messages, newest first.
+    async fn list_outbox(
+        &self,
+        tenant: &TenantId,
+        topic: Option<&str>,
+        status: Option<OutboxStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>>;
+
+    /// Pending messages of a topic, over every tenant, due by `now`, oldest first.
+    async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+
+    /// Records a delivery attempt.
+    async fn finish_outbox(
+        &self,
+        id: Uuid,
+        status: OutboxStatus,
+        next_attempt_at: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> StoreResult<()>;
+
+    /// Records many attempts at once: (id, status, next attempt, error). A store may do it
+    /// in one transaction, which is what lets a busy warehouse connector keep up.
+    async fn finish_outbox_many(
+        &self,
+        outcomes: &[(Uuid, OutboxStatus, DateTime<Utc>, Option<String>)],
+    ) -> StoreResult<()> {
+        for (id, status, next, error) in outcomes {
+            self.finish_outbox(*id, *status, *next, error.as_deref()).await?;
+        }
+        Ok(())
+    }
+}

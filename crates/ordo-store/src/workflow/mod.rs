@@ -1,0 +1,48 @@
+//! The workflow: how an order moves through the other domains. Arrivals (the ingestion
+//! algorithm), a person's or a rule's actions on one order, and the requests that ship,
+//! return, cancel, expire or retry it are written here once, over the transaction traits
+//! the lower domains define, and run by every store.
+//!
+//! Depends on every other domain; none depends on it.
+
+pub mod actions;
+pub mod ingest;
+pub mod requests;
+
+use chrono::{DateTime, Utc};
+use ordo_core::allocation::StockPolicy;
+use ordo_core::{OrderId, TenantId};
+
+use crate::StoreResult;
+use crate::orders::records::OrderRequestError;
+pub use actions::{OrderAction, OrderActionOutcome};
+pub use ingest::{IngestItem, IngestResult, Review};
+pub use requests::{OrderRequest, OrderRequestOutcome};
+
+/// The workflow operations of a store: each runs one algorithm of this module in one
+/// transaction.
+#[async_trait::async_trait]
+pub trait WorkflowStore: Send + Sync {
+    /// Ships, returns, cancels, expires or retries one order, with its stock, in one
+    /// transaction.
+    async fn order_request(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        request: &OrderRequest,
+        policy: StockPolicy,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<OrderRequestOutcome, OrderRequestError>>;
+
+    /// Applies an action to one order in one transaction.
+    async fn order_action(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        action: &OrderAction,
+        policy: ordo_core::allocation::StockPolicy,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<OrderActionOutcome, OrderRequestError>>;
+}
