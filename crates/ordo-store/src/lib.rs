@@ -132,3 +132,42 @@ pub trait Store:
     /// Counts inbox entries by status (for metrics and health).
     async fn count_inbox(&self, tenant: &TenantId, status: InboxStatus) -> StoreResult<i64>;
 }
+
+/// What a driver's `fetch_all` / `fetch_optional` returned, decoded: the adapter's error
+/// mapping, then each row read by the operation's own function. Written once for every
+/// adapter.
+pub trait Decode<R, E> {
+    /// The decoded rows (or row).
+    type Out<T>;
+
+    /// Maps the error with `map_error` and reads each row with `read`.
+    fn rows<T>(
+        self,
+        map_error: impl FnOnce(E) -> StoreError,
+        read: impl Fn(&R) -> StoreResult<T>,
+    ) -> StoreResult<Self::Out<T>>;
+}
+
+impl<R, E> Decode<R, E> for Result<Vec<R>, E> {
+    type Out<T> = Vec<T>;
+
+    fn rows<T>(
+        self,
+        map_error: impl FnOnce(E) -> StoreError,
+        read: impl Fn(&R) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        self.map_err(map_error)?.iter().map(read).collect()
+    }
+}
+
+impl<R, E> Decode<R, E> for Result<Option<R>, E> {
+    type Out<T> = Option<T>;
+
+    fn rows<T>(
+        self,
+        map_error: impl FnOnce(E) -> StoreError,
+        read: impl Fn(&R) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        self.map_err(map_error)?.as_ref().map(read).transpose()
+    }
+}

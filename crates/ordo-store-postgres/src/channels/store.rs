@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
+use ordo_store::Decode;
 use ordo_store::channels::records::{
     ChannelTx, DriftChange, DriftRecord, DriftSighting, MergeError, MergeGroup, MergeRow, OrderFlag, OrderMatches,
 };
@@ -121,10 +122,7 @@ impl ChannelStore for PgStore {
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(drift_from_row)
-        .collect()
+        .rows(map, drift_from_row)
     }
 
     async fn order_flags(&self, tenant: &TenantId, order: OrderId) -> StoreResult<Vec<OrderFlag>> {
@@ -291,10 +289,7 @@ impl ChannelStore for PgStore {
         .bind(i64::from(limit.clamp(1, MAX_PAGE)))
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(merge_from_row)
-        .collect()
+        .rows(map, merge_from_row)
     }
 }
 

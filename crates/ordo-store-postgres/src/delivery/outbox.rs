@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
+use ordo_store::Decode;
 use ordo_store::{FeedEvent, OutboxMessage, OutboxStatus, OutboxStore, StoreError, StoreResult, page_limit as page};
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
@@ -95,13 +96,7 @@ impl OutboxStore for PgStore {
         }
         // Ids are UUIDv7: id order is creation order.
         sql.push(" ORDER BY id DESC LIMIT ").push_bind(page(limit));
-        sql.build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map)?
-            .iter()
-            .map(outbox_from_row)
-            .collect()
+        sql.build().fetch_all(&self.pool).await.rows(map, outbox_from_row)
     }
 
     async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
@@ -116,10 +111,7 @@ impl OutboxStore for PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(outbox_from_row)
-        .collect()
+        .rows(map, outbox_from_row)
     }
 
     async fn finish_outbox(

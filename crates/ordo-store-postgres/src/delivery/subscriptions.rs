@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
+use ordo_store::Decode;
 use ordo_store::delivery::subscriptions::{SUBSCRIPTION_TOPIC, Subscription, SubscriptionStore};
 use ordo_store::{MAX_PAGE, NewOutbox, OutboxMessage, OutboxStatus, StoreError, StoreResult};
 use sqlx::Row;
@@ -84,10 +85,7 @@ impl SubscriptionStore for PgStore {
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(subscription_from_row)
-        .collect()
+        .rows(map, subscription_from_row)
     }
 
     async fn get_subscription(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<Subscription>> {
@@ -98,10 +96,7 @@ impl SubscriptionStore for PgStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await
-        .map_err(map)?
-        .as_ref()
-        .map(subscription_from_row)
-        .transpose()
+        .rows(map, subscription_from_row)
     }
 
     async fn deactivate_subscription(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
@@ -202,9 +197,6 @@ impl SubscriptionStore for PgStore {
         .bind(i64::from(limit.clamp(1, MAX_PAGE)))
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(delivery_from_row)
-        .collect()
+        .rows(map, delivery_from_row)
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
+use ordo_store::Decode;
 use ordo_store::fulfilment::shipments::ShipmentTx;
 use ordo_store::fulfilment::shipments::{
     PROBLEMS, ShipmentQuery, ShipmentRecord, ShipmentStore, TrackingChange, TrackingInbound, TrackingOutcome,
@@ -102,10 +103,7 @@ pub(crate) async fn order_shipments(
     .bind(order.0)
     .fetch_all(conn)
     .await
-    .map_err(map)?
-    .iter()
-    .map(shipment_from_row)
-    .collect()
+    .rows(map, shipment_from_row)
 }
 
 pub(crate) async fn update_shipment(conn: &mut PgConnection, tenant: &TenantId, s: &ShipmentRecord) -> StoreResult<()> {
@@ -159,10 +157,7 @@ impl ShipmentStore for PgStore {
         .bind(i64::from(query.limit.clamp(1, MAX_PAGE)))
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(shipment_from_row)
-        .collect()
+        .rows(map, shipment_from_row)
     }
 
     async fn shipments_by_tracking(
@@ -177,10 +172,7 @@ impl ShipmentStore for PgStore {
         .bind(tracking_number)
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(shipment_from_row)
-        .collect()
+        .rows(map, shipment_from_row)
     }
 
     async fn record_tracking(
@@ -264,10 +256,7 @@ impl ShipmentStore for PgStore {
         .bind(i64::from(limit.clamp(1, MAX_PAGE)))
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(inbound_from_row)
-        .collect()
+        .rows(map, inbound_from_row)
     }
 
     async fn get_tracking_inbound(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<TrackingInbound>> {
@@ -279,10 +268,7 @@ impl ShipmentStore for PgStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await
-        .map_err(map)?
-        .as_ref()
-        .map(inbound_from_row)
-        .transpose()
+        .rows(map, inbound_from_row)
     }
 }
 

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
+use ordo_store::Decode;
 use ordo_store::review::records::{ExceptionQuery, ExceptionRow, HoldRecord, HoldTx, ReviewStore};
 use ordo_store::{MAX_PAGE, StoreError, StoreResult};
 use sqlx::Row;
@@ -46,10 +47,7 @@ impl PgStore {
         .bind(order.0)
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(hold_from_row)
-        .collect()
+        .rows(map, hold_from_row)
     }
 }
 
@@ -138,10 +136,7 @@ impl HoldTx for PgTx {
         .bind(order.0)
         .fetch_all(self.conn())
         .await
-        .map_err(map)?
-        .iter()
-        .map(hold_from_row)
-        .collect()
+        .rows(map, hold_from_row)
     }
 
     async fn close_holds(

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use ordo_core::allocation::OrderStock;
 use ordo_core::ingest::OrderState;
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
+use ordo_store::Decode;
 use ordo_store::stock::allocate::AllocTx;
 use ordo_store::stock::inventory::{StockRow, Warehouse};
 use ordo_store::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, SkuAlias, StockAlert, StoreResult};
@@ -83,10 +84,7 @@ impl AllocTx for PgTx {
         .bind(skus)
         .fetch_all(self.conn())
         .await
-        .map_err(map)?
-        .iter()
-        .map(catalogue_from_row)
-        .collect()
+        .rows(map, catalogue_from_row)
     }
 
     async fn aliases(&mut self, tenant: &TenantId, names: &[String]) -> StoreResult<Vec<SkuAlias>> {
@@ -119,10 +117,7 @@ impl AllocTx for PgTx {
         .bind(skus)
         .fetch_all(self.conn())
         .await
-        .map_err(map)?
-        .iter()
-        .map(catalogue_from_row)
-        .collect()
+        .rows(map, catalogue_from_row)
     }
 
     async fn warehouses(&mut self, tenant: &TenantId) -> StoreResult<Vec<Warehouse>> {
@@ -132,10 +127,7 @@ impl AllocTx for PgTx {
         .bind(tenant.as_str())
         .fetch_all(self.conn())
         .await
-        .map_err(map)?
-        .iter()
-        .map(warehouse_from_row)
-        .collect()
+        .rows(map, warehouse_from_row)
     }
 
     async fn all_skus(&mut self, tenant: &TenantId) -> StoreResult<Vec<String>> {
@@ -178,10 +170,7 @@ impl AllocTx for PgTx {
         .bind(tenant.as_str())
         .fetch_all(self.conn())
         .await
-        .map_err(map)?
-        .iter()
-        .map(channel_rule_from_row)
-        .collect()
+        .rows(map, channel_rule_from_row)
     }
 
     async fn held_skus(

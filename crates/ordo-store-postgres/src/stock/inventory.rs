@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
 use ordo_core::inventory::{Component, MovementKind, StockLevel};
+use ordo_store::Decode;
 use ordo_store::stock::inventory::{
     self, Discrepancy, InventoryStore, MovementQuery, MovementRecord, SkuKind, SkuRecord, StockChange,
     StockChangeError, StockRow, Warehouse,
@@ -232,10 +233,7 @@ impl InventoryStore for PgStore {
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(warehouse_from_row)
-        .collect()
+        .rows(map, warehouse_from_row)
     }
 
     async fn upsert_sku(
@@ -274,13 +272,7 @@ impl InventoryStore for PgStore {
         }
         sql.push(" ORDER BY s.code LIMIT ")
             .push_bind(i64::from(limit.clamp(1, MAX_PAGE)));
-        sql.build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map)?
-            .iter()
-            .map(sku_from_row)
-            .collect()
+        sql.build().fetch_all(&self.pool).await.rows(map, sku_from_row)
     }
 
     async fn change_stock(
@@ -341,13 +333,7 @@ impl InventoryStore for PgStore {
         }
         sql.push(" ORDER BY id DESC LIMIT ")
             .push_bind(i64::from(query.limit.clamp(1, MAX_PAGE)));
-        sql.build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map)?
-            .iter()
-            .map(movement_from_row)
-            .collect()
+        sql.build().fetch_all(&self.pool).await.rows(map, movement_from_row)
     }
 
     async fn check_inventory(&self, tenant: &TenantId) -> StoreResult<Vec<Discrepancy>> {

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use ordo_core::allocation::OrderStock;
 use ordo_core::{OrderId, OrderStatus, TenantId};
+use ordo_store::Decode;
 use ordo_store::stock::allocate;
 use ordo_store::{ChannelRule, SkuAlias, StockAlert, StockFlowStore, StoreResult};
 use sqlx::postgres::PgRow;
@@ -69,10 +70,7 @@ impl StockFlowStore for PgStore {
             .bind(tenant.as_str())
             .fetch_all(&self.pool)
             .await
-            .map_err(map)?
-            .iter()
-            .map(alias_from_row)
-            .collect()
+            .rows(map, alias_from_row)
     }
 
     async fn delete_sku_alias(&self, tenant: &TenantId, channel: &str, alias: &str) -> StoreResult<bool> {
@@ -159,10 +157,7 @@ impl StockFlowStore for PgStore {
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(channel_rule_from_row)
-        .collect()
+        .rows(map, channel_rule_from_row)
     }
 
     async fn list_published(&self, tenant: &TenantId, sku: Option<&str>) -> StoreResult<Vec<(String, String, i64)>> {
@@ -198,10 +193,7 @@ impl StockFlowStore for PgStore {
         .bind(open_only)
         .fetch_all(&self.pool)
         .await
-        .map_err(map)?
-        .iter()
-        .map(alert_from_row)
-        .collect()
+        .rows(map, alert_from_row)
     }
 
     async fn refresh_forecasts(

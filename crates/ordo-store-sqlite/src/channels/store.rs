@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
+use ordo_store::Decode;
 use ordo_store::channels::records::{
     ChannelTx, DriftChange, DriftRecord, DriftSighting, MergeError, MergeGroup, MergeRow, OrderFlag, OrderMatches,
 };
@@ -123,10 +124,7 @@ impl ChannelStore for SqliteStore {
         .bind(tenant.as_str())
         .fetch_all(&self.reader)
         .await
-        .map_err(map_err)?
-        .iter()
-        .map(drift_from_row)
-        .collect()
+        .rows(map_err, drift_from_row)
     }
 
     async fn order_flags(&self, tenant: &TenantId, order: OrderId) -> StoreResult<Vec<OrderFlag>> {
@@ -275,10 +273,7 @@ impl ChannelStore for SqliteStore {
             .bind(i64::from(limit.clamp(1, MAX_PAGE)))
             .fetch_all(&self.reader)
             .await
-            .map_err(map_err)?
-            .iter()
-            .map(merge_from_row)
-            .collect()
+            .rows(map_err, merge_from_row)
     }
 }
 

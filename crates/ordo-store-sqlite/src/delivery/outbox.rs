@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
+use ordo_store::Decode;
 use ordo_store::{FeedEvent, OutboxMessage, OutboxStatus, OutboxStore, StoreError, StoreResult, page_limit as limit};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
@@ -96,13 +97,7 @@ impl OutboxStore for SqliteStore {
         }
         // Ids are UUIDv7: newest first is id order, along the primary key.
         sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit(limit_));
-        sql.build()
-            .fetch_all(&self.reader)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(outbox_from_row)
-            .collect()
+        sql.build().fetch_all(&self.reader).await.rows(map_err, outbox_from_row)
     }
 
     async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit_: u32) -> StoreResult<Vec<OutboxMessage>> {
@@ -115,10 +110,7 @@ impl OutboxStore for SqliteStore {
         .bind(limit(limit_))
         .fetch_all(&self.reader)
         .await
-        .map_err(map_err)?
-        .iter()
-        .map(outbox_from_row)
-        .collect()
+        .rows(map_err, outbox_from_row)
     }
 
     async fn finish_outbox(

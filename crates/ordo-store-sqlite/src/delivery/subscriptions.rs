@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
+use ordo_store::Decode;
 use ordo_store::delivery::subscriptions::{SUBSCRIPTION_TOPIC, Subscription, SubscriptionStore};
 use ordo_store::{MAX_PAGE, NewOutbox, OutboxMessage, OutboxStatus, StoreError, StoreResult};
 use rusqlite::params;
@@ -85,10 +86,7 @@ impl SubscriptionStore for SqliteStore {
         .bind(tenant.as_str())
         .fetch_all(&self.reader)
         .await
-        .map_err(map_err)?
-        .iter()
-        .map(subscription_from_row)
-        .collect()
+        .rows(map_err, subscription_from_row)
     }
 
     async fn get_subscription(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<Subscription>> {
@@ -99,10 +97,7 @@ impl SubscriptionStore for SqliteStore {
         .bind(id)
         .fetch_optional(&self.reader)
         .await
-        .map_err(map_err)?
-        .as_ref()
-        .map(subscription_from_row)
-        .transpose()
+        .rows(map_err, subscription_from_row)
     }
 
     async fn deactivate_subscription(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
@@ -187,9 +182,6 @@ impl SubscriptionStore for SqliteStore {
         .bind(i64::from(limit.clamp(1, MAX_PAGE)))
         .fetch_all(&self.reader)
         .await
-        .map_err(map_err)?
-        .iter()
-        .map(delivery_from_row)
-        .collect()
+        .rows(map_err, delivery_from_row)
     }
 }

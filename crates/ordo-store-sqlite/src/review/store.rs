@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
+use ordo_store::Decode;
 use ordo_store::review::records::{ExceptionQuery, ExceptionRow, HoldRecord, HoldTx, ReviewStore};
 use ordo_store::{MAX_PAGE, StoreError, StoreResult};
 use rusqlite::params;
@@ -61,10 +62,7 @@ impl SqliteStore {
         .bind(order.0)
         .fetch_all(&self.reader)
         .await
-        .map_err(map_err)?
-        .iter()
-        .map(hold_from_row)
-        .collect()
+        .rows(map_err, hold_from_row)
     }
 }
 

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
 use ordo_core::inventory::{Component, MovementKind, StockLevel};
+use ordo_store::Decode;
 use ordo_store::stock::inventory::{
     Discrepancy, InventoryStore, MovementQuery, MovementRecord, SkuKind, SkuRecord, StockChange, StockChangeError,
     StockRow, StockTx, Warehouse, change_stock, validate_components,
@@ -195,10 +196,7 @@ impl InventoryStore for SqliteStore {
             .bind(tenant.as_str())
             .fetch_all(&self.reader)
             .await
-            .map_err(map_err)?
-            .iter()
-            .map(warehouse_from_row)
-            .collect()
+            .rows(map_err, warehouse_from_row)
     }
 
     async fn upsert_sku(
@@ -296,10 +294,7 @@ impl InventoryStore for SqliteStore {
         sql.build()
             .fetch_all(&self.reader)
             .await
-            .map_err(map_err)?
-            .iter()
-            .map(movement_from_row)
-            .collect()
+            .rows(map_err, movement_from_row)
     }
 
     async fn check_inventory(&self, tenant: &TenantId) -> StoreResult<Vec<Discrepancy>> {
