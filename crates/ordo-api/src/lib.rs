@@ -37,78 +37,78 @@ use crate::error::ApiError;
 #[openapi(
     info(title = "Ordo API", description = "Multi-channel order hub: orders, inbox, tokens."),
     paths(
-        routes::orders::create_order,
-        routes::orders::ingest_mapped,
-        routes::orders::platform_hook,
-        routes::orders::list_mappings,
-        routes::orders::get_order,
-        routes::orders::search_orders,
-        routes::inbox::list_inbox,
-        routes::inbox::get_inbox,
-        routes::inbox::replay_inbox,
-        routes::catalogue::put_warehouse,
-        routes::catalogue::list_warehouses,
-        routes::catalogue::put_sku,
-        routes::catalogue::get_sku,
-        routes::catalogue::list_skus,
-        routes::aliases::put_alias,
-        routes::aliases::list_aliases,
-        routes::aliases::delete_alias,
-        routes::stock::change_stock,
-        routes::stock::import_stock_csv,
-        routes::stock::availability,
-        routes::stock::list_movements,
-        routes::stock::check,
-        routes::routing::routing,
-        routes::routing::what_if,
-        routes::fulfilment::ship,
-        routes::fulfilment::return_goods,
-        routes::fulfilment::cancel,
-        routes::fulfilment::retry,
-        routes::fulfilment::order_stock,
-        routes::live::stream,
-        routes::live::feed,
-        routes::live::put_channel_rule,
-        routes::live::list_channel_rules,
-        routes::live::channel_stock,
-        routes::live::alerts,
-        routes::live::outbox,
-        routes::matching::list_drift,
-        routes::channels::list_channels,
-        routes::channels::poll_channel,
-        routes::matching::duplicates,
-        routes::matching::merge_candidates,
-        routes::matching::list_merges,
-        routes::matching::create_merge,
-        routes::matching::undo_merge,
-        routes::consolidation::pool,
-        routes::consolidation::consolidate,
-        routes::consolidation::release,
-        routes::review::list_exceptions,
-        routes::review::approve,
-        routes::review::rerun,
-        routes::review::hold,
-        routes::review::bulk,
-        routes::review::transition,
-        routes::policies::workflow,
-        routes::policies::rules,
-        routes::policies::rules_dry_run,
-        routes::policies::reload,
-        routes::policies::edit_order,
-        routes::wms::health,
-        routes::wms::callback,
-        routes::subscriptions::create_subscription,
-        routes::subscriptions::list_subscriptions,
-        routes::subscriptions::delete_subscription,
-        routes::subscriptions::list_deliveries,
-        routes::tracking::receive,
-        routes::tracking::list_inbound,
-        routes::tracking::replay_inbound,
-        routes::tracking::list_shipments,
-        routes::tracking::acknowledge,
-        routes::tokens::create_token,
-        routes::tokens::list_tokens,
-        routes::tokens::revoke_token,
+        routes::orders::order::create_order,
+        routes::orders::order::ingest_mapped,
+        routes::orders::order::platform_hook,
+        routes::orders::order::list_mappings,
+        routes::orders::order::get_order,
+        routes::orders::order::search_orders,
+        routes::orders::inbox::list_inbox,
+        routes::orders::inbox::get_inbox,
+        routes::orders::inbox::replay_inbox,
+        routes::stock::catalogue::put_warehouse,
+        routes::stock::catalogue::list_warehouses,
+        routes::stock::catalogue::put_sku,
+        routes::stock::catalogue::get_sku,
+        routes::stock::catalogue::list_skus,
+        routes::stock::aliases::put_alias,
+        routes::stock::aliases::list_aliases,
+        routes::stock::aliases::delete_alias,
+        routes::stock::levels::change_stock,
+        routes::stock::levels::import_stock_csv,
+        routes::stock::levels::availability,
+        routes::stock::levels::list_movements,
+        routes::stock::levels::check,
+        routes::stock::routing::routing,
+        routes::stock::routing::what_if,
+        routes::fulfilment::requests::ship,
+        routes::fulfilment::requests::return_goods,
+        routes::fulfilment::requests::cancel,
+        routes::fulfilment::requests::retry,
+        routes::fulfilment::requests::order_stock,
+        routes::delivery::live::stream,
+        routes::delivery::live::feed,
+        routes::delivery::live::put_channel_rule,
+        routes::delivery::live::list_channel_rules,
+        routes::delivery::live::channel_stock,
+        routes::delivery::live::alerts,
+        routes::delivery::live::outbox,
+        routes::channels::matching::list_drift,
+        routes::channels::connectors::list_channels,
+        routes::channels::connectors::poll_channel,
+        routes::channels::matching::duplicates,
+        routes::channels::matching::merge_candidates,
+        routes::channels::matching::list_merges,
+        routes::channels::matching::create_merge,
+        routes::channels::matching::undo_merge,
+        routes::fulfilment::consolidation::pool,
+        routes::fulfilment::consolidation::consolidate,
+        routes::fulfilment::consolidation::release,
+        routes::review::exceptions::list_exceptions,
+        routes::review::exceptions::approve,
+        routes::review::exceptions::rerun,
+        routes::review::exceptions::hold,
+        routes::review::exceptions::bulk,
+        routes::review::exceptions::transition,
+        routes::review::policies::workflow,
+        routes::review::policies::rules,
+        routes::review::policies::rules_dry_run,
+        routes::review::policies::reload,
+        routes::review::policies::edit_order,
+        routes::fulfilment::wms::health,
+        routes::fulfilment::wms::callback,
+        routes::delivery::subscriptions::create_subscription,
+        routes::delivery::subscriptions::list_subscriptions,
+        routes::delivery::subscriptions::delete_subscription,
+        routes::delivery::subscriptions::list_deliveries,
+        routes::fulfilment::tracking::receive,
+        routes::fulfilment::tracking::list_inbound,
+        routes::fulfilment::tracking::replay_inbound,
+        routes::fulfilment::tracking::list_shipments,
+        routes::fulfilment::tracking::acknowledge,
+        routes::orders::tokens::create_token,
+        routes::orders::tokens::list_tokens,
+        routes::orders::tokens::revoke_token,
         routes::system::healthz,
         routes::system::metrics,
         routes::system::openapi,
@@ -148,117 +148,157 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route(
             "/api/v1/orders",
-            post(routes::orders::create_order).get(routes::orders::search_orders),
+            post(routes::orders::order::create_order).get(routes::orders::order::search_orders),
         )
-        .route("/api/v1/ingest/{mapping}", post(routes::orders::ingest_mapped))
-        .route("/api/v1/hooks/{platform}/{tenant}", post(routes::orders::platform_hook))
-        .route("/api/v1/mappings", get(routes::orders::list_mappings))
-        .route("/api/v1/orders/duplicates", get(routes::matching::duplicates))
+        .route("/api/v1/ingest/{mapping}", post(routes::orders::order::ingest_mapped))
+        .route(
+            "/api/v1/hooks/{platform}/{tenant}",
+            post(routes::orders::order::platform_hook),
+        )
+        .route("/api/v1/mappings", get(routes::orders::order::list_mappings))
+        .route("/api/v1/orders/duplicates", get(routes::channels::matching::duplicates))
         .route(
             "/api/v1/orders/{id}",
-            get(routes::orders::get_order).patch(routes::policies::edit_order),
+            get(routes::orders::order::get_order).patch(routes::review::policies::edit_order),
         )
-        .route("/api/v1/orders/{id}/transitions", post(routes::review::transition))
-        .route("/api/v1/orders/{id}/hold", post(routes::review::hold))
-        .route("/api/v1/exceptions", get(routes::review::list_exceptions))
-        .route("/api/v1/exceptions/bulk", post(routes::review::bulk))
-        .route("/api/v1/exceptions/{id}/approve", post(routes::review::approve))
-        .route("/api/v1/exceptions/{id}/rerun", post(routes::review::rerun))
-        .route("/api/v1/workflow", get(routes::policies::workflow))
-        .route("/api/v1/rules", get(routes::policies::rules))
-        .route("/api/v1/rules/dry-run", post(routes::policies::rules_dry_run))
-        .route("/api/v1/policies/reload", post(routes::policies::reload))
+        .route(
+            "/api/v1/orders/{id}/transitions",
+            post(routes::review::exceptions::transition),
+        )
+        .route("/api/v1/orders/{id}/hold", post(routes::review::exceptions::hold))
+        .route("/api/v1/exceptions", get(routes::review::exceptions::list_exceptions))
+        .route("/api/v1/exceptions/bulk", post(routes::review::exceptions::bulk))
+        .route(
+            "/api/v1/exceptions/{id}/approve",
+            post(routes::review::exceptions::approve),
+        )
+        .route("/api/v1/exceptions/{id}/rerun", post(routes::review::exceptions::rerun))
+        .route("/api/v1/workflow", get(routes::review::policies::workflow))
+        .route("/api/v1/rules", get(routes::review::policies::rules))
+        .route("/api/v1/rules/dry-run", post(routes::review::policies::rules_dry_run))
+        .route("/api/v1/policies/reload", post(routes::review::policies::reload))
         .route(
             "/api/v1/merges",
-            get(routes::matching::list_merges).post(routes::matching::create_merge),
+            get(routes::channels::matching::list_merges).post(routes::channels::matching::create_merge),
         )
-        .route("/api/v1/merges/candidates", get(routes::matching::merge_candidates))
+        .route(
+            "/api/v1/merges/candidates",
+            get(routes::channels::matching::merge_candidates),
+        )
         .route(
             "/api/v1/merges/{id}",
-            axum::routing::delete(routes::matching::undo_merge),
+            axum::routing::delete(routes::channels::matching::undo_merge),
         )
-        .route("/api/v1/consolidation", post(routes::consolidation::consolidate))
-        .route("/api/v1/consolidation/pool", get(routes::consolidation::pool))
+        .route(
+            "/api/v1/consolidation",
+            post(routes::fulfilment::consolidation::consolidate),
+        )
+        .route(
+            "/api/v1/consolidation/pool",
+            get(routes::fulfilment::consolidation::pool),
+        )
         .route(
             "/api/v1/consolidation/{match_key}/release",
-            post(routes::consolidation::release),
+            post(routes::fulfilment::consolidation::release),
         )
-        .route("/api/v1/drift", get(routes::matching::list_drift))
-        .route("/api/v1/channels", get(routes::channels::list_channels))
-        .route("/api/v1/channels/{channel}/poll", post(routes::channels::poll_channel))
-        .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::ship))
-        .route("/api/v1/orders/{id}/return", post(routes::fulfilment::return_goods))
-        .route("/api/v1/orders/{id}/cancel", post(routes::fulfilment::cancel))
-        .route("/api/v1/orders/{id}/retry", post(routes::fulfilment::retry))
-        .route("/api/v1/orders/{id}/stock", get(routes::fulfilment::order_stock))
-        .route("/api/v1/stream", get(routes::live::stream))
-        .route("/api/v1/feed", get(routes::live::feed))
-        .route("/api/v1/channels/stock-rules", get(routes::live::list_channel_rules))
+        .route("/api/v1/drift", get(routes::channels::matching::list_drift))
+        .route("/api/v1/channels", get(routes::channels::connectors::list_channels))
+        .route(
+            "/api/v1/channels/{channel}/poll",
+            post(routes::channels::connectors::poll_channel),
+        )
+        .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::requests::ship))
+        .route(
+            "/api/v1/orders/{id}/return",
+            post(routes::fulfilment::requests::return_goods),
+        )
+        .route("/api/v1/orders/{id}/cancel", post(routes::fulfilment::requests::cancel))
+        .route("/api/v1/orders/{id}/retry", post(routes::fulfilment::requests::retry))
+        .route(
+            "/api/v1/orders/{id}/stock",
+            get(routes::fulfilment::requests::order_stock),
+        )
+        .route("/api/v1/stream", get(routes::delivery::live::stream))
+        .route("/api/v1/feed", get(routes::delivery::live::feed))
+        .route(
+            "/api/v1/channels/stock-rules",
+            get(routes::delivery::live::list_channel_rules),
+        )
         .route(
             "/api/v1/channels/{channel}/stock-rule",
-            axum::routing::put(routes::live::put_channel_rule),
+            axum::routing::put(routes::delivery::live::put_channel_rule),
         )
-        .route("/api/v1/channels/{channel}/stock", get(routes::live::channel_stock))
-        .route("/api/v1/alerts", get(routes::live::alerts))
-        .route("/api/v1/outbox", get(routes::live::outbox))
-        .route("/api/v1/inbox", get(routes::inbox::list_inbox))
-        .route("/api/v1/inbox/{id}", get(routes::inbox::get_inbox))
-        .route("/api/v1/inbox/{id}/replay", post(routes::inbox::replay_inbox))
+        .route(
+            "/api/v1/channels/{channel}/stock",
+            get(routes::delivery::live::channel_stock),
+        )
+        .route("/api/v1/alerts", get(routes::delivery::live::alerts))
+        .route("/api/v1/outbox", get(routes::delivery::live::outbox))
+        .route("/api/v1/inbox", get(routes::orders::inbox::list_inbox))
+        .route("/api/v1/inbox/{id}", get(routes::orders::inbox::get_inbox))
+        .route("/api/v1/inbox/{id}/replay", post(routes::orders::inbox::replay_inbox))
         .route(
             "/api/v1/subscriptions",
-            post(routes::subscriptions::create_subscription).get(routes::subscriptions::list_subscriptions),
+            post(routes::delivery::subscriptions::create_subscription)
+                .get(routes::delivery::subscriptions::list_subscriptions),
         )
         .route(
             "/api/v1/subscriptions/{id}",
-            axum::routing::delete(routes::subscriptions::delete_subscription),
+            axum::routing::delete(routes::delivery::subscriptions::delete_subscription),
         )
         .route(
             "/api/v1/subscriptions/{id}/deliveries",
-            get(routes::subscriptions::list_deliveries),
+            get(routes::delivery::subscriptions::list_deliveries),
         )
-        .route("/api/v1/tracking/inbound", get(routes::tracking::list_inbound))
+        .route(
+            "/api/v1/tracking/inbound",
+            get(routes::fulfilment::tracking::list_inbound),
+        )
         .route(
             "/api/v1/tracking/inbound/{id}/replay",
-            post(routes::tracking::replay_inbound),
+            post(routes::fulfilment::tracking::replay_inbound),
         )
-        .route("/api/v1/tracking/{source}", post(routes::tracking::receive))
-        .route("/api/v1/shipments", get(routes::tracking::list_shipments))
+        .route("/api/v1/tracking/{source}", post(routes::fulfilment::tracking::receive))
+        .route("/api/v1/shipments", get(routes::fulfilment::tracking::list_shipments))
         .route(
             "/api/v1/shipments/{id}/acknowledge",
-            post(routes::tracking::acknowledge),
+            post(routes::fulfilment::tracking::acknowledge),
         )
         .route(
             "/api/v1/tokens",
-            post(routes::tokens::create_token).get(routes::tokens::list_tokens),
+            post(routes::orders::tokens::create_token).get(routes::orders::tokens::list_tokens),
         )
         .route(
             "/api/v1/tokens/{id}",
-            axum::routing::delete(routes::tokens::revoke_token),
+            axum::routing::delete(routes::orders::tokens::revoke_token),
         )
-        .route("/api/v1/warehouses", get(routes::catalogue::list_warehouses))
-        .route("/api/v1/warehouses/{code}/events", post(routes::wms::callback))
-        .route("/api/v1/warehouse-connectors", get(routes::wms::health))
+        .route("/api/v1/warehouses", get(routes::stock::catalogue::list_warehouses))
+        .route(
+            "/api/v1/warehouses/{code}/events",
+            post(routes::fulfilment::wms::callback),
+        )
+        .route("/api/v1/warehouse-connectors", get(routes::fulfilment::wms::health))
         .route(
             "/api/v1/warehouses/{code}",
-            axum::routing::put(routes::catalogue::put_warehouse),
+            axum::routing::put(routes::stock::catalogue::put_warehouse),
         )
-        .route("/api/v1/skus", get(routes::catalogue::list_skus))
+        .route("/api/v1/skus", get(routes::stock::catalogue::list_skus))
         .route(
             "/api/v1/skus/{code}",
-            axum::routing::put(routes::catalogue::put_sku).get(routes::catalogue::get_sku),
+            axum::routing::put(routes::stock::catalogue::put_sku).get(routes::stock::catalogue::get_sku),
         )
-        .route("/api/v1/sku-aliases", get(routes::aliases::list_aliases))
+        .route("/api/v1/sku-aliases", get(routes::stock::aliases::list_aliases))
         .route(
             "/api/v1/sku-aliases/{alias}",
-            axum::routing::put(routes::aliases::put_alias).delete(routes::aliases::delete_alias),
+            axum::routing::put(routes::stock::aliases::put_alias).delete(routes::stock::aliases::delete_alias),
         )
-        .route("/api/v1/stock/changes", post(routes::stock::change_stock))
-        .route("/api/v1/stock/import", post(routes::stock::import_stock_csv))
-        .route("/api/v1/availability/{sku}", get(routes::stock::availability))
-        .route("/api/v1/movements", get(routes::stock::list_movements))
-        .route("/api/v1/inventory/check", get(routes::stock::check))
-        .route("/api/v1/routing", get(routes::routing::routing))
-        .route("/api/v1/routing/what-if", post(routes::routing::what_if))
+        .route("/api/v1/stock/changes", post(routes::stock::levels::change_stock))
+        .route("/api/v1/stock/import", post(routes::stock::levels::import_stock_csv))
+        .route("/api/v1/availability/{sku}", get(routes::stock::levels::availability))
+        .route("/api/v1/movements", get(routes::stock::levels::list_movements))
+        .route("/api/v1/inventory/check", get(routes::stock::levels::check))
+        .route("/api/v1/routing", get(routes::stock::routing::routing))
+        .route("/api/v1/routing/what-if", post(routes::stock::routing::what_if))
         .route("/api/v1/openapi.json", get(routes::system::openapi))
         .route("/healthz", get(routes::system::healthz))
         .route("/metrics", get(routes::system::metrics));

@@ -1,23 +1,13 @@
-//! Route handlers, one module per resource.
+//! Route handlers, one folder per domain (the same names as `ordo_store`'s), one module
+//! per resource.
 
-pub mod aliases;
-pub mod catalogue;
 pub mod channels;
-pub mod consolidation;
+pub mod delivery;
 pub mod fulfilment;
-pub mod inbox;
-pub mod live;
-pub mod matching;
 pub mod orders;
-pub mod policies;
 pub mod review;
-pub mod routing;
 pub mod stock;
-pub mod subscriptions;
 pub mod system;
-pub mod tokens;
-pub mod tracking;
-pub mod wms;
 
 use crate::error::ApiError;
 

@@ -11,7 +11,7 @@ use ordo_store::{IngestResult, OrderCursor, OrderQuery};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{parse_limit, parse_time, parse_uuid};
+use crate::routes::{parse_limit, parse_time, parse_uuid};
 use ordo_app::HookOutcome;
 use ordo_app::channel_hooks::HookPlatform;
 

@@ -9,10 +9,10 @@ use ordo_store::SkuAlias;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::catalogue::parse_body;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{QueryParams, RawBody};
+use crate::routes::stock::catalogue::parse_body;
 use crate::state::AppState;
 
 /// An alias as sent and shown.

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::parse_uuid;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::RawBody;
+use crate::routes::parse_uuid;
 use crate::state::AppState;
 
 /// A token request.

@@ -13,11 +13,11 @@ use ordo_store::review::records::{ExceptionQuery, HoldRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::catalogue::parse_body;
-use super::{parse_limit, parse_uuid};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{QueryParams, RawBody};
+use crate::routes::stock::catalogue::parse_body;
+use crate::routes::{parse_limit, parse_uuid};
 use crate::state::AppState;
 use crate::views::OrderSummaryView;
 

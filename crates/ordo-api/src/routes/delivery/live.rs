@@ -19,11 +19,11 @@ use ordo_store::{ChannelRule, FeedEvent, OutboxMessage, OutboxStatus, StockAlert
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::catalogue::parse_body;
-use super::parse_limit;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{QueryParams, RawBody};
+use crate::routes::parse_limit;
+use crate::routes::stock::catalogue::parse_body;
 use crate::state::AppState;
 
 /// Stream parameters.

@@ -16,10 +16,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{parse_limit, parse_uuid};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{QueryParams, RawBody};
+use crate::routes::{parse_limit, parse_uuid};
 use crate::state::AppState;
 
 /// One parcel that left a warehouse.

@@ -9,10 +9,10 @@ use ordo_store::{InboxQuery, InboxStatus, IngestResult};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{parse_limit, parse_uuid};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{QueryParams, RawBody};
+use crate::routes::{parse_limit, parse_uuid};
 use crate::state::AppState;
 use crate::views::{InboxEntryView, IngestResponse, PageView};
 

@@ -14,11 +14,11 @@ use ordo_store::{OrderRequest, OrderRequestError, Shipment};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::catalogue::parse_body;
-use super::parse_uuid;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::RawBody;
+use crate::routes::parse_uuid;
+use crate::routes::stock::catalogue::parse_body;
 use crate::state::AppState;
 
 /// An order's status and stock after a request.

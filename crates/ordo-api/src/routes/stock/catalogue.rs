@@ -9,10 +9,10 @@ use ordo_store::stock::inventory::{SkuRecord, StockChangeError, Warehouse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::parse_limit;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{QueryParams, RawBody};
+use crate::routes::parse_limit;
 use crate::state::AppState;
 
 pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {

@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::parse_uuid;
-use super::review::{ActionView, action_error};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{QueryParams, RawBody};
+use crate::routes::parse_uuid;
+use crate::routes::review::exceptions::{ActionView, action_error};
 use crate::state::AppState;
 
 /// The workflow in force.
@@ -200,7 +200,7 @@ pub async fn edit_order(
 ) -> ApiResult<Json<ActionView>> {
     let principal = auth.require(Permission::Operate)?;
     let id = OrderId(parse_uuid("id", &id)?);
-    let patch: Value = super::catalogue::parse_body(&body)?;
+    let patch: Value = crate::routes::stock::catalogue::parse_body(&body)?;
     if !patch.is_object() {
         return Err(ApiError::InvalidParameter {
             parameter: "body".into(),

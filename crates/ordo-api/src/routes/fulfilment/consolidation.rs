@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::catalogue::parse_body;
-use super::parse_uuid;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::RawBody;
+use crate::routes::parse_uuid;
+use crate::routes::stock::catalogue::parse_body;
 use crate::state::AppState;
 use crate::views::OrderSummaryView;
 

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::RawBody;
-use crate::routes::review::action_error;
+use crate::routes::review::exceptions::action_error;
 use crate::state::AppState;
 
 /// Each warehouse connector's deliveries, failures and circuit breaker.

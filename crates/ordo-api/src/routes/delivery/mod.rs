@@ -1,0 +1,4 @@
+//! Delivery: webhook subscriptions and the live stream. Mirrors `ordo_store::delivery`.
+
+pub mod live;
+pub mod subscriptions;
