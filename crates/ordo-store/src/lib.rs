@@ -12,13 +12,20 @@
 //! - (tenant, channel, external id) names at most one order, under any concurrency.
 
 // The domains, lowest first: each depends only on those above it in this list (checked
-// by `tests/layers.rs`); ARCHITECTURE.md has the map.
-pub mod channels;
-pub mod delivery;
-pub mod fulfilment;
+// by `tests/layers.rs`); ARCHITECTURE.md has the map. The blank lines keep rustfmt from
+// sorting them.
 pub mod orders;
-pub mod review;
+
+pub mod delivery;
+
 pub mod stock;
+
+pub mod channels;
+
+pub mod review;
+
+pub mod fulfilment;
+
 pub mod workflow;
 
 use std::sync::Arc;
