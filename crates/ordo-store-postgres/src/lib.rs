@@ -16,6 +16,7 @@
 //! database; the contract suite in `tests/contract.rs` is what checks them.
 
 mod channels;
+mod columns;
 mod delivery;
 mod errors;
 mod fulfilment;
@@ -31,16 +32,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ordo_core::auth::Role;
 use ordo_core::{OrderId, TenantId};
 use ordo_store::{
     InboxEntry, InboxQuery, InboxStatus, IngestItem, IngestResult, OrderQuery, OrderRecord, OrderSummary, Page, Store,
     StoreError, StoreResult, Tenant, TokenRecord,
 };
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
+use crate::columns::record;
 use crate::delivery::feed::FeedListener;
 use crate::errors::{map, map_fk};
 use crate::tx::PgTx;
@@ -136,20 +137,6 @@ fn check_schema_name(schema: &str) -> StoreResult<()> {
     }
 }
 
-fn token_from_row(row: &PgRow) -> StoreResult<TokenRecord> {
-    let tenant: String = row.try_get("tenant_id").map_err(map)?;
-    let role: String = row.try_get("role").map_err(map)?;
-    Ok(TokenRecord {
-        id: row.try_get("id").map_err(map)?,
-        tenant: TenantId::parse(tenant).map_err(|e| StoreError::Other(format!("stored tenant id invalid: {e}")))?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Other(format!("unknown stored role {role:?}")))?,
-        name: row.try_get("name").map_err(map)?,
-        token_hash: row.try_get("token_hash").map_err(map)?,
-        created_at: row.try_get("created_at").map_err(map)?,
-        revoked_at: row.try_get("revoked_at").map_err(map)?,
-    })
-}
-
 const TOKEN_COLUMNS: &str = "tenant_id, id, role, name, token_hash, created_at, revoked_at";
 
 #[async_trait]
@@ -232,7 +219,7 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map)?;
-        row.as_ref().map(token_from_row).transpose()
+        row.as_ref().map(record).transpose()
     }
 
     async fn list_tokens(&self, tenant: &TenantId) -> StoreResult<Vec<TokenRecord>> {
@@ -243,7 +230,7 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(map)?;
-        rows.iter().map(token_from_row).collect()
+        rows.iter().map(record).collect()
     }
 
     async fn revoke_token(&self, tenant: &TenantId, token_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {

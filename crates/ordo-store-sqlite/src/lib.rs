@@ -9,6 +9,7 @@
 //! crash or power loss.
 
 mod channels;
+mod columns;
 mod delivery;
 mod fulfilment;
 mod orders;
@@ -22,7 +23,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
-use ordo_core::auth::Role;
 use ordo_core::{OrderId, TenantId};
 use ordo_store::{
     InboxEntry, InboxQuery, InboxStatus, IngestItem, IngestResult, OrderQuery, OrderRecord, OrderSummary, Page, Store,
@@ -33,6 +33,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use uuid::Uuid;
+
+use crate::columns::record;
 
 /// Readers kept open. Reads are short; four cover the API's concurrency on two cores.
 const READ_CONNECTIONS: u32 = 4;
@@ -139,19 +141,6 @@ pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlit
         .map_err(|e| StoreError::Other(format!("column {column}: {e}")))
 }
 
-fn token_from_row(row: &SqliteRow) -> StoreResult<TokenRecord> {
-    let role: String = get(row, "role")?;
-    Ok(TokenRecord {
-        id: get(row, "id")?,
-        tenant: TenantId::parse(get::<String>(row, "tenant_id")?).map_err(StoreError::Other)?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Other(format!("unknown role {role:?}")))?,
-        name: get(row, "name")?,
-        token_hash: get(row, "token_hash")?,
-        created_at: from_micros(get(row, "created_at")?)?,
-        revoked_at: get::<Option<i64>>(row, "revoked_at")?.map(from_micros).transpose()?,
-    })
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -229,7 +218,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.reader)
             .await
             .map_err(map_err)?;
-        row.as_ref().map(token_from_row).transpose()
+        row.as_ref().map(record).transpose()
     }
 
     async fn list_tokens(&self, tenant: &TenantId) -> StoreResult<Vec<TokenRecord>> {
@@ -238,7 +227,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.reader)
             .await
             .map_err(map_err)?;
-        rows.iter().map(token_from_row).collect()
+        rows.iter().map(record).collect()
     }
 
     async fn revoke_token(&self, tenant: &TenantId, token_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {

@@ -14,6 +14,10 @@
 // The domains, lowest first: each depends only on those above it in this list (checked
 // by `tests/layers.rs`); ARCHITECTURE.md has the map. The blank lines keep rustfmt from
 // sorting them.
+pub mod columns;
+
+pub mod sql;
+
 pub mod orders;
 
 pub mod delivery;
@@ -35,9 +39,11 @@ use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
 use uuid::Uuid;
 
+pub use columns::{Columns, Decode, Record};
+
 pub use channels::records::ChannelStore;
 pub use delivery::records::{FeedEvent, NewFeedEvent, NewOutbox, OutboxMessage, OutboxStatus, OutboxStore};
-pub use delivery::subscriptions::SubscriptionStore;
+pub use delivery::subscriptions::{SubscriptionHandover, SubscriptionStore};
 pub use fulfilment::consolidate_records::ConsolidationStore;
 pub use fulfilment::shipments::{Parcel, Shipment, ShipmentStore};
 pub use orders::records::*;
@@ -80,6 +86,7 @@ pub trait Store:
     + ConsolidationStore
     + ReviewStore
     + SubscriptionStore
+    + SubscriptionHandover
     + ShipmentStore
     + OutboxStore
     + WorkflowStore
@@ -138,43 +145,4 @@ pub trait Store:
 
     /// Counts inbox entries by status (for metrics and health).
     async fn count_inbox(&self, tenant: &TenantId, status: InboxStatus) -> StoreResult<i64>;
-}
-
-/// What a driver's `fetch_all` / `fetch_optional` returned, decoded: the adapter's error
-/// mapping, then each row read by the operation's own function. Written once for every
-/// adapter.
-pub trait Decode<R, E> {
-    /// The decoded rows (or row).
-    type Out<T>;
-
-    /// Maps the error with `map_error` and reads each row with `read`.
-    fn rows<T>(
-        self,
-        map_error: impl FnOnce(E) -> StoreError,
-        read: impl Fn(&R) -> StoreResult<T>,
-    ) -> StoreResult<Self::Out<T>>;
-}
-
-impl<R, E> Decode<R, E> for Result<Vec<R>, E> {
-    type Out<T> = Vec<T>;
-
-    fn rows<T>(
-        self,
-        map_error: impl FnOnce(E) -> StoreError,
-        read: impl Fn(&R) -> StoreResult<T>,
-    ) -> StoreResult<Vec<T>> {
-        self.map_err(map_error)?.iter().map(read).collect()
-    }
-}
-
-impl<R, E> Decode<R, E> for Result<Option<R>, E> {
-    type Out<T> = Option<T>;
-
-    fn rows<T>(
-        self,
-        map_error: impl FnOnce(E) -> StoreError,
-        read: impl Fn(&R) -> StoreResult<T>,
-    ) -> StoreResult<Option<T>> {
-        self.map_err(map_error)?.as_ref().map(read).transpose()
-    }
 }

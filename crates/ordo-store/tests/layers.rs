@@ -17,8 +17,9 @@ const DOMAINS: &[&str] = &[
     "workflow",
 ];
 
-/// Items of the crate root a domain may name directly.
-const ROOT: &[&str] = &["StoreError", "StoreResult"];
+/// Items of the crate root a domain may name directly (`columns` and `sql` read and
+/// run rows for all).
+const ROOT: &[&str] = &["StoreError", "StoreResult", "columns", "sql"];
 
 #[test]
 fn each_domain_uses_only_the_domains_below_it() {
@@ -88,6 +89,7 @@ fn the_list_matches_the_crate_root() {
     let declared: Vec<&str> = lib
         .lines()
         .filter_map(|l| l.strip_prefix("pub mod ")?.strip_suffix(';'))
+        .filter(|m| !ROOT.contains(m))
         .collect();
     assert_eq!(declared, DOMAINS);
 }

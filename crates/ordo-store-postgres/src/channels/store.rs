@@ -16,9 +16,11 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use crate::PgStore;
+use crate::columns::record;
 use crate::errors::map;
-use crate::orders::query::{SUMMARY_COLUMNS, parse_order_status, summary_from_row};
+use crate::orders::query::parse_order_status;
 use crate::tx::{PgTx, retrying};
+use ordo_store::SUMMARY_COLUMNS;
 
 /// Statuses an order may be merged in (see `ordo_core::matching::mergeable`).
 const MERGEABLE: &str = "('paid', 'allocated', 'on_hold')";
@@ -30,38 +32,9 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Other(format!("stored JSON is unreadable: {e}"))
 }
 
-fn drift_from_row(row: &PgRow) -> StoreResult<DriftRecord> {
-    let change: String = row.try_get("change").map_err(map)?;
-    Ok(DriftRecord {
-        mapping: row.try_get("mapping").map_err(map)?,
-        field: row.try_get("field").map_err(map)?,
-        change: DriftChange::parse(&change).ok_or_else(|| StoreError::Other(format!("drift change {change:?}")))?,
-        first_seen: row.try_get("first_seen").map_err(map)?,
-        last_seen: row.try_get("last_seen").map_err(map)?,
-        seen_count: row.try_get("seen_count").map_err(map)?,
-        last_order_id: row
-            .try_get::<Option<Uuid>, _>("last_order_id")
-            .map_err(map)?
-            .map(OrderId),
-        last_inbox_id: row.try_get("last_inbox_id").map_err(map)?,
-    })
-}
-
-pub(crate) fn merge_from_row(row: &PgRow) -> StoreResult<MergeGroup> {
-    let ids: String = row.try_get("order_ids").map_err(map)?;
-    Ok(MergeGroup {
-        id: row.try_get("id").map_err(map)?,
-        order_ids: serde_json::from_str(&ids).map_err(json_err)?,
-        merged_by: row.try_get("merged_by").map_err(map)?,
-        created_at: row.try_get("created_at").map_err(map)?,
-        dissolved_at: row.try_get("dissolved_at").map_err(map)?,
-        dissolved_by: row.try_get("dissolved_by").map_err(map)?,
-    })
-}
-
 fn keyed(rows: &[PgRow]) -> StoreResult<Vec<(String, OrderSummary)>> {
     rows.iter()
-        .map(|row| Ok((row.try_get::<String, _>("k").map_err(map)?, summary_from_row(row)?)))
+        .map(|row| Ok((row.try_get::<String, _>("k").map_err(map)?, record(row)?)))
         .collect()
 }
 
@@ -122,7 +95,7 @@ impl ChannelStore for PgStore {
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
         .await
-        .rows(map, drift_from_row)
+        .rows(map, record)
     }
 
     async fn order_flags(&self, tenant: &TenantId, order: OrderId) -> StoreResult<Vec<OrderFlag>> {
@@ -175,7 +148,7 @@ impl ChannelStore for PgStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(map)?;
-            found.push(rows.iter().map(summary_from_row).collect::<StoreResult<Vec<_>>>()?);
+            found.push(rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?);
         }
         let merge_group = sqlx::query(&format!(
             "SELECT {MERGE_COLUMNS} FROM merges WHERE tenant_id = $1 AND id =
@@ -186,7 +159,7 @@ impl ChannelStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map)?
-        .map(|row| merge_from_row(&row))
+        .map(|row| record(&row))
         .transpose()?;
         let merge_candidates = found.pop().unwrap_or_default();
         let possible_duplicates = found.pop().unwrap_or_default();
@@ -289,7 +262,7 @@ impl ChannelStore for PgStore {
         .bind(i64::from(limit.clamp(1, MAX_PAGE)))
         .fetch_all(&self.pool)
         .await
-        .rows(map, merge_from_row)
+        .rows(map, record)
     }
 }
 
@@ -401,7 +374,7 @@ impl ChannelTx for PgTx {
         .fetch_optional(self.conn())
         .await
         .map_err(map)?
-        .map(|row| merge_from_row(&row))
+        .map(|row| record(&row))
         .transpose()
     }
 

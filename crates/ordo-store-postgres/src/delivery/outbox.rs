@@ -4,32 +4,15 @@ use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
 use ordo_store::Decode;
 use ordo_store::{FeedEvent, OutboxMessage, OutboxStatus, OutboxStore, StoreError, StoreResult, page_limit as page};
-use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::PgStore;
+use crate::columns::record;
 use crate::errors::map;
 
 const OUTBOX_COLUMNS: &str =
     "tenant_id, id, topic, destination, payload, status, attempts, next_attempt_at, last_error, created_at";
-
-fn outbox_from_row(row: &PgRow) -> StoreResult<OutboxMessage> {
-    let status: String = row.try_get("status").map_err(map)?;
-    Ok(OutboxMessage {
-        id: row.try_get("id").map_err(map)?,
-        tenant: row.try_get("tenant_id").map_err(map)?,
-        topic: row.try_get("topic").map_err(map)?,
-        destination: row.try_get("destination").map_err(map)?,
-        payload: row.try_get("payload").map_err(map)?,
-        status: OutboxStatus::parse(&status)
-            .ok_or_else(|| StoreError::Other(format!("unknown stored outbox status {status:?}")))?,
-        attempts: row.try_get("attempts").map_err(map)?,
-        next_attempt_at: row.try_get("next_attempt_at").map_err(map)?,
-        last_error: row.try_get("last_error").map_err(map)?,
-        created_at: row.try_get("created_at").map_err(map)?,
-    })
-}
 
 #[async_trait::async_trait]
 impl OutboxStore for PgStore {
@@ -96,7 +79,7 @@ impl OutboxStore for PgStore {
         }
         // Ids are UUIDv7: id order is creation order.
         sql.push(" ORDER BY id DESC LIMIT ").push_bind(page(limit));
-        sql.build().fetch_all(&self.pool).await.rows(map, outbox_from_row)
+        sql.build().fetch_all(&self.pool).await.rows(map, record)
     }
 
     async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
@@ -111,7 +94,7 @@ impl OutboxStore for PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await
-        .rows(map, outbox_from_row)
+        .rows(map, record)
     }
 
     async fn finish_outbox(

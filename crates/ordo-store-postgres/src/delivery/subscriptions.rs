@@ -5,131 +5,15 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
-use ordo_store::Decode;
-use ordo_store::delivery::subscriptions::{SUBSCRIPTION_TOPIC, Subscription, SubscriptionStore};
-use ordo_store::{MAX_PAGE, NewOutbox, OutboxMessage, OutboxStatus, StoreError, StoreResult};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use ordo_store::delivery::subscriptions::SubscriptionHandover;
+use ordo_store::{NewOutbox, StoreResult};
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::errors::map;
 
-const COLUMNS: &str = "tenant_id, id, url, events, secret, description, active, dispatched_seq, created_at";
-
-const OUTBOX_COLUMNS: &str =
-    "tenant_id, id, topic, destination, payload, status, attempts, next_attempt_at, last_error, created_at";
-
-fn subscription_from_row(row: &PgRow) -> StoreResult<Subscription> {
-    Ok(Subscription {
-        id: row.try_get("id").map_err(map)?,
-        url: row.try_get("url").map_err(map)?,
-        events: row.try_get("events").map_err(map)?,
-        secret: row.try_get("secret").map_err(map)?,
-        active: row.try_get("active").map_err(map)?,
-        description: row.try_get("description").map_err(map)?,
-        cursor: row.try_get("dispatched_seq").map_err(map)?,
-        created_at: row.try_get("created_at").map_err(map)?,
-    })
-}
-
-fn delivery_from_row(row: &PgRow) -> StoreResult<OutboxMessage> {
-    let status: String = row.try_get("status").map_err(map)?;
-    Ok(OutboxMessage {
-        id: row.try_get("id").map_err(map)?,
-        tenant: row.try_get("tenant_id").map_err(map)?,
-        topic: row.try_get("topic").map_err(map)?,
-        destination: row.try_get("destination").map_err(map)?,
-        payload: row.try_get("payload").map_err(map)?,
-        status: OutboxStatus::parse(&status)
-            .ok_or_else(|| StoreError::Other(format!("unknown stored outbox status {status:?}")))?,
-        attempts: row.try_get("attempts").map_err(map)?,
-        next_attempt_at: row.try_get("next_attempt_at").map_err(map)?,
-        last_error: row.try_get("last_error").map_err(map)?,
-        created_at: row.try_get("created_at").map_err(map)?,
-    })
-}
-
 #[async_trait::async_trait]
-impl SubscriptionStore for PgStore {
-    async fn create_subscription(
-        &self,
-        tenant: &TenantId,
-        subscription: &Subscription,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        sqlx::query(&format!(
-            "INSERT INTO subscriptions ({COLUMNS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .bind(tenant.as_str())
-        .bind(subscription.id)
-        .bind(&subscription.url)
-        .bind(&subscription.events)
-        .bind(&subscription.secret)
-        .bind(&subscription.description)
-        .bind(subscription.active)
-        .bind(subscription.cursor)
-        .bind(subscription.created_at)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(map)?;
-        Ok(())
-    }
-
-    async fn list_subscriptions(&self, tenant: &TenantId) -> StoreResult<Vec<Subscription>> {
-        // Ids are UUIDv7: id order is creation order.
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE tenant_id = $1 ORDER BY id"
-        ))
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .rows(map, subscription_from_row)
-    }
-
-    async fn get_subscription(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<Subscription>> {
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant.as_str())
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .rows(map, subscription_from_row)
-    }
-
-    async fn deactivate_subscription(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE subscriptions SET active = false, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND active",
-        )
-        .bind(tenant.as_str())
-        .bind(id)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(map)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn active_subscriptions(&self) -> StoreResult<Vec<(TenantId, Subscription)>> {
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE active ORDER BY tenant_id, id"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map)?
-        .iter()
-        .map(|row| {
-            let tenant: String = row.try_get("tenant_id").map_err(map)?;
-            Ok((
-                TenantId::parse(tenant).map_err(StoreError::Other)?,
-                subscription_from_row(row)?,
-            ))
-        })
-        .collect()
-    }
-
+impl SubscriptionHandover for PgStore {
     async fn advance_subscription_cursor(
         &self,
         tenant: &TenantId,
@@ -184,19 +68,5 @@ impl SubscriptionStore for PgStore {
         }
         tx.commit().await.map_err(map)?;
         Ok(true)
-    }
-
-    async fn list_deliveries(&self, tenant: &TenantId, id: Uuid, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
-        sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox
-             WHERE tenant_id = $1 AND topic = '{SUBSCRIPTION_TOPIC}' AND destination = $2
-             ORDER BY id DESC LIMIT $3"
-        ))
-        .bind(tenant.as_str())
-        .bind(id.to_string())
-        .bind(i64::from(limit.clamp(1, MAX_PAGE)))
-        .fetch_all(&self.pool)
-        .await
-        .rows(map, delivery_from_row)
     }
 }

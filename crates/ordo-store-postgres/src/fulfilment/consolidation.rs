@@ -14,10 +14,12 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::PgStore;
-use crate::channels::store::{MERGE_COLUMNS, merge_from_row};
+use crate::channels::store::MERGE_COLUMNS;
+use crate::columns::record;
 use crate::errors::map;
-use crate::orders::query::{SUMMARY_COLUMNS, parse_order_status, summary_from_row};
+use crate::orders::query::parse_order_status;
 use crate::tx::{PgTx, retrying};
+use ordo_store::SUMMARY_COLUMNS;
 
 const NOT_MERGED: &str =
     "NOT EXISTS (SELECT 1 FROM merge_members m WHERE m.tenant_id = o.tenant_id AND m.order_id = o.id)";
@@ -79,7 +81,7 @@ impl ConsolidationStore for PgStore {
             .map(|row| {
                 Ok(PoolOrder {
                     match_key: row.try_get("k").map_err(map)?,
-                    order: summary_from_row(row)?,
+                    order: record(row)?,
                 })
             })
             .collect()
@@ -118,7 +120,11 @@ impl ConsolidationStore for PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map)?;
-        let Some(group) = row.as_ref().map(merge_from_row).transpose()? else {
+        let Some(group) = row
+            .as_ref()
+            .map(record::<ordo_store::channels::records::MergeGroup>)
+            .transpose()?
+        else {
             return Ok(None);
         };
         let ids: Vec<Uuid> = group.order_ids.iter().map(|o| o.0).collect();

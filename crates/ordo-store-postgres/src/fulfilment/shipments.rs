@@ -10,11 +10,11 @@ use ordo_store::fulfilment::shipments::{
     record_tracking,
 };
 use ordo_store::{MAX_PAGE, StoreError, StoreResult};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::PgStore;
+use crate::columns::record;
 use crate::errors::map;
 use crate::tx::{PgTx, retrying};
 
@@ -23,41 +23,6 @@ const COLUMNS: &str = "id, order_id, warehouse, carrier, tracking_number, tracki
 
 fn unreadable(e: serde_json::Error) -> StoreError {
     StoreError::Other(format!("stored JSON is unreadable: {e}"))
-}
-
-fn shipment_from_row(row: &PgRow) -> StoreResult<ShipmentRecord> {
-    let units: String = row.try_get("units").map_err(map)?;
-    Ok(ShipmentRecord {
-        id: row.try_get("id").map_err(map)?,
-        order_id: OrderId(row.try_get("order_id").map_err(map)?),
-        warehouse: row.try_get("warehouse").map_err(map)?,
-        carrier: row.try_get("carrier").map_err(map)?,
-        tracking_number: row.try_get("tracking_number").map_err(map)?,
-        tracking_url: row.try_get("tracking_url").map_err(map)?,
-        units: serde_json::from_str(&units).map_err(unreadable)?,
-        status: row.try_get("status").map_err(map)?,
-        status_detail: row.try_get("status_detail").map_err(map)?,
-        shipped_at: row.try_get("shipped_at").map_err(map)?,
-        updated_at: row.try_get("updated_at").map_err(map)?,
-        delivered_at: row.try_get("delivered_at").map_err(map)?,
-        acknowledged_at: row.try_get("acknowledged_at").map_err(map)?,
-    })
-}
-
-fn inbound_from_row(row: &PgRow) -> StoreResult<TrackingInbound> {
-    let error: Option<String> = row.try_get("error").map_err(map)?;
-    Ok(TrackingInbound {
-        id: row.try_get("id").map_err(map)?,
-        source: row.try_get("source").map_err(map)?,
-        received_at: row.try_get("received_at").map_err(map)?,
-        status: row.try_get("status").map_err(map)?,
-        error: error
-            .map(|e| serde_json::from_str(&e))
-            .transpose()
-            .map_err(unreadable)?,
-        attempts: row.try_get("attempts").map_err(map)?,
-        body: row.try_get("body").map_err(map)?,
-    })
 }
 
 fn problems() -> Vec<String> {
@@ -103,7 +68,7 @@ pub(crate) async fn order_shipments(
     .bind(order.0)
     .fetch_all(conn)
     .await
-    .rows(map, shipment_from_row)
+    .rows(map, record)
 }
 
 pub(crate) async fn update_shipment(conn: &mut PgConnection, tenant: &TenantId, s: &ShipmentRecord) -> StoreResult<()> {
@@ -157,7 +122,7 @@ impl ShipmentStore for PgStore {
         .bind(i64::from(query.limit.clamp(1, MAX_PAGE)))
         .fetch_all(&self.pool)
         .await
-        .rows(map, shipment_from_row)
+        .rows(map, record)
     }
 
     async fn shipments_by_tracking(
@@ -172,7 +137,7 @@ impl ShipmentStore for PgStore {
         .bind(tracking_number)
         .fetch_all(&self.pool)
         .await
-        .rows(map, shipment_from_row)
+        .rows(map, record)
     }
 
     async fn record_tracking(
@@ -256,7 +221,7 @@ impl ShipmentStore for PgStore {
         .bind(i64::from(limit.clamp(1, MAX_PAGE)))
         .fetch_all(&self.pool)
         .await
-        .rows(map, inbound_from_row)
+        .rows(map, record)
     }
 
     async fn get_tracking_inbound(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<TrackingInbound>> {
@@ -268,7 +233,7 @@ impl ShipmentStore for PgStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await
-        .rows(map, inbound_from_row)
+        .rows(map, record)
     }
 }
 

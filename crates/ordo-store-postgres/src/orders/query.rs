@@ -7,6 +7,7 @@
 
 use ordo_core::ingest::OrderState;
 use ordo_core::{OrderId, OrderStatus, TenantId};
+use ordo_store::SUMMARY_COLUMNS;
 use ordo_store::orders::rows;
 use ordo_store::{
     InboxEntry, InboxQuery, InboxStatus, MAX_PAGE, OrderEvent, OrderQuery, OrderRecord, OrderSummary, Page, StoreError,
@@ -16,6 +17,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
+use crate::columns::record;
 use crate::errors::map;
 
 /// Parses a stored order status.
@@ -131,30 +133,8 @@ pub(crate) async fn search_orders(
         .push_bind(limit as i64 + 1);
 
     let rows = sql.build().fetch_all(pool).await.map_err(map)?;
-    let items = rows.iter().map(summary_from_row).collect::<StoreResult<Vec<_>>>()?;
+    let items = rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_overfetch(items, limit, ordo_store::order_cursor))
-}
-
-/// The columns [`summary_from_row`] reads.
-pub(crate) const SUMMARY_COLUMNS: &str =
-    "id, channel, external_id, status, placed_at, buyer_id, buyer_name, currency, total_minor, version, updated_at";
-
-/// A search row of `orders`, selected with [`SUMMARY_COLUMNS`].
-pub(crate) fn summary_from_row(row: &PgRow) -> StoreResult<OrderSummary> {
-    let status: String = row.try_get("status").map_err(map)?;
-    Ok(OrderSummary {
-        id: OrderId(row.try_get("id").map_err(map)?),
-        channel: row.try_get("channel").map_err(map)?,
-        external_id: row.try_get("external_id").map_err(map)?,
-        status: parse_order_status(&status)?,
-        placed_at: row.try_get("placed_at").map_err(map)?,
-        buyer_id: row.try_get("buyer_id").map_err(map)?,
-        buyer_name: row.try_get("buyer_name").map_err(map)?,
-        currency: row.try_get("currency").map_err(map)?,
-        total_minor: row.try_get("total_minor").map_err(map)?,
-        version: row.try_get("version").map_err(map)?,
-        updated_at: row.try_get("updated_at").map_err(map)?,
-    })
 }
 
 /// Inbox columns without the body, which listings leave out to stay small.

@@ -6,35 +6,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
 use ordo_store::Decode;
+use ordo_store::OrderSummary;
 use ordo_store::review::records::{ExceptionQuery, ExceptionRow, HoldRecord, HoldTx, ReviewStore};
-use ordo_store::{MAX_PAGE, StoreError, StoreResult};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use ordo_store::{MAX_PAGE, StoreResult};
 use uuid::Uuid;
 
 use crate::PgStore;
+use crate::columns::record;
 use crate::errors::map;
-use crate::orders::query::{SUMMARY_COLUMNS, summary_from_row};
 use crate::tx::PgTx;
+use ordo_store::SUMMARY_COLUMNS;
 
 const HOLD_COLUMNS: &str =
     "id, order_id, kind, hits::text AS hits, until, opened_at, opened_by, closed_at, closed_by, resolution";
-
-fn hold_from_row(row: &PgRow) -> StoreResult<HoldRecord> {
-    let hits: String = row.try_get("hits").map_err(map)?;
-    Ok(HoldRecord {
-        id: row.try_get("id").map_err(map)?,
-        order_id: OrderId(row.try_get("order_id").map_err(map)?),
-        kind: row.try_get("kind").map_err(map)?,
-        hits: serde_json::from_str(&hits).map_err(|e| StoreError::Other(format!("stored hold unreadable: {e}")))?,
-        until: row.try_get("until").map_err(map)?,
-        opened_at: row.try_get("opened_at").map_err(map)?,
-        opened_by: row.try_get("opened_by").map_err(map)?,
-        closed_at: row.try_get("closed_at").map_err(map)?,
-        closed_by: row.try_get("closed_by").map_err(map)?,
-        resolution: row.try_get("resolution").map_err(map)?,
-    })
-}
 
 impl PgStore {
     async fn holds_where(&self, tenant: &TenantId, order: OrderId, open_only: bool) -> StoreResult<Vec<HoldRecord>> {
@@ -47,7 +31,7 @@ impl PgStore {
         .bind(order.0)
         .fetch_all(&self.pool)
         .await
-        .rows(map, hold_from_row)
+        .rows(map, record)
     }
 }
 
@@ -80,10 +64,7 @@ impl ReviewStore for PgStore {
             .bind(query.kind.clone())
             .fetch_all(&self.pool)
             .await
-            .map_err(map)?
-            .iter()
-            .map(summary_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+            .rows(map, record::<OrderSummary>)?;
         let mut rows = Vec::with_capacity(orders.len());
         for order in orders {
             let holds = self.holds_where(tenant, order.id, true).await?;
@@ -136,7 +117,7 @@ impl HoldTx for PgTx {
         .bind(order.0)
         .fetch_all(self.conn())
         .await
-        .rows(map, hold_from_row)
+        .rows(map, record)
     }
 
     async fn close_holds(

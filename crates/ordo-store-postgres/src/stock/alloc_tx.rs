@@ -18,10 +18,11 @@ use ordo_store::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, SkuAlias, S
 use sqlx::Row;
 use sqlx::types::Json;
 
+use crate::columns::record;
 use crate::delivery::feed::FEED_CHANNEL;
 use crate::errors::map;
 use crate::orders::ingest_tx::{ORDER_STATE_COLUMNS, order_state_from_row};
-use crate::stock::inventory::{WAREHOUSE_COLUMNS, warehouse_from_row};
+use crate::stock::inventory::WAREHOUSE_COLUMNS;
 use crate::stock::rows::{
     CATALOGUE_SELECT, CHANNEL_RULE_COLUMNS, alias_from_row, catalogue_from_row, channel_rule_from_row,
     order_stock_from_rows,
@@ -127,7 +128,7 @@ impl AllocTx for PgTx {
         .bind(tenant.as_str())
         .fetch_all(self.conn())
         .await
-        .rows(map, warehouse_from_row)
+        .rows(map, record)
     }
 
     async fn all_skus(&mut self, tenant: &TenantId) -> StoreResult<Vec<String>> {

@@ -8,18 +8,19 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
-use ordo_core::inventory::{Component, MovementKind, StockLevel};
+use ordo_core::inventory::{Component, StockLevel};
 use ordo_store::Decode;
 use ordo_store::stock::inventory::{
     self, Discrepancy, InventoryStore, MovementQuery, MovementRecord, SkuKind, SkuRecord, StockChange,
     StockChangeError, StockRow, Warehouse,
 };
-use ordo_store::{MAX_PAGE, StoreError, StoreResult};
+use ordo_store::{MAX_PAGE, StoreResult};
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::PgStore;
+use crate::columns::record;
 use crate::errors::map;
 use crate::stock::stock_tx::{level_from_row, sku_kind};
 use crate::tx::PgTx;
@@ -27,21 +28,6 @@ use crate::tx::PgTx;
 /// Columns [`warehouse_from_row`] reads.
 pub(crate) const WAREHOUSE_COLUMNS: &str =
     "code, name, latitude, longitude, region, channels, daily_capacity, priority, active";
-
-pub(crate) fn warehouse_from_row(row: &PgRow) -> StoreResult<Warehouse> {
-    let Json(channels): Json<Vec<String>> = row.try_get("channels").map_err(map)?;
-    Ok(Warehouse {
-        code: row.try_get("code").map_err(map)?,
-        name: row.try_get("name").map_err(map)?,
-        latitude: row.try_get("latitude").map_err(map)?,
-        longitude: row.try_get("longitude").map_err(map)?,
-        region: row.try_get("region").map_err(map)?,
-        channels,
-        daily_capacity: row.try_get("daily_capacity").map_err(map)?,
-        priority: row.try_get("priority").map_err(map)?,
-        active: row.try_get("active").map_err(map)?,
-    })
-}
 
 /// A catalogue row with its components, read in one statement so that a concurrent
 /// `upsert_sku` cannot pair the new row with the old components (READ COMMITTED takes a
@@ -86,24 +72,6 @@ fn sku_from_row(row: &PgRow) -> StoreResult<SkuRecord> {
 
 const MOVEMENT_COLUMNS: &str =
     "id, warehouse, sku, kind, quantity, on_hand_after, reserved_after, reason, reference, actor, at";
-
-fn movement_from_row(row: &PgRow) -> StoreResult<MovementRecord> {
-    let kind: String = row.try_get("kind").map_err(map)?;
-    Ok(MovementRecord {
-        id: row.try_get("id").map_err(map)?,
-        warehouse: row.try_get("warehouse").map_err(map)?,
-        sku: row.try_get("sku").map_err(map)?,
-        kind: MovementKind::parse(&kind)
-            .ok_or_else(|| StoreError::Other(format!("unknown stored movement kind {kind:?}")))?,
-        quantity: row.try_get("quantity").map_err(map)?,
-        on_hand_after: row.try_get("on_hand_after").map_err(map)?,
-        reserved_after: row.try_get("reserved_after").map_err(map)?,
-        reason: row.try_get("reason").map_err(map)?,
-        reference: row.try_get("reference").map_err(map)?,
-        actor: row.try_get("actor").map_err(map)?,
-        at: row.try_get("at").map_err(map)?,
-    })
-}
 
 /// Validates the components and writes the SKU and its components, inside the caller's
 /// transaction. A refusal returns before anything is written.
@@ -233,7 +201,7 @@ impl InventoryStore for PgStore {
         .bind(tenant.as_str())
         .fetch_all(&self.pool)
         .await
-        .rows(map, warehouse_from_row)
+        .rows(map, record)
     }
 
     async fn upsert_sku(
@@ -333,7 +301,7 @@ impl InventoryStore for PgStore {
         }
         sql.push(" ORDER BY id DESC LIMIT ")
             .push_bind(i64::from(query.limit.clamp(1, MAX_PAGE)));
-        sql.build().fetch_all(&self.pool).await.rows(map, movement_from_row)
+        sql.build().fetch_all(&self.pool).await.rows(map, record)
     }
 
     async fn check_inventory(&self, tenant: &TenantId) -> StoreResult<Vec<Discrepancy>> {

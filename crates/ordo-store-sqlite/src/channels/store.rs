@@ -10,43 +10,18 @@ use ordo_store::channels::records::{
 use ordo_store::channels::steps::{dissolve_merge, group_runs, merge_orders, record_drift};
 use ordo_store::{ChannelStore, MAX_PAGE, OrderSummary, StoreError, StoreResult};
 use rusqlite::params;
-use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-use crate::orders::query::{SUMMARY_COLUMNS, summary};
+use crate::columns::record;
 use crate::writer::{WriteTx, run_to_completion, status};
 use crate::{SqliteStore, from_micros, get, map_err, micros};
+use ordo_store::SUMMARY_COLUMNS;
 
 /// Statuses an order may be merged in (see `ordo_core::matching::mergeable`).
 const MERGEABLE: &str = "('paid', 'allocated', 'on_hold')";
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Other(format!("stored JSON is unreadable: {e}"))
-}
-
-fn drift_from_row(row: &SqliteRow) -> StoreResult<DriftRecord> {
-    let change: String = get(row, "change")?;
-    Ok(DriftRecord {
-        mapping: get(row, "mapping")?,
-        field: get(row, "field")?,
-        change: DriftChange::parse(&change).ok_or_else(|| StoreError::Other(format!("drift change {change:?}")))?,
-        first_seen: from_micros(get(row, "first_seen")?)?,
-        last_seen: from_micros(get(row, "last_seen")?)?,
-        seen_count: get(row, "seen_count")?,
-        last_order_id: get::<Option<Uuid>>(row, "last_order_id")?.map(OrderId),
-        last_inbox_id: get(row, "last_inbox_id")?,
-    })
-}
-
-pub(crate) fn merge_from_row(row: &SqliteRow) -> StoreResult<MergeGroup> {
-    Ok(MergeGroup {
-        id: get(row, "id")?,
-        order_ids: serde_json::from_str(&get::<String>(row, "order_ids")?).map_err(json_err)?,
-        merged_by: get(row, "merged_by")?,
-        created_at: from_micros(get(row, "created_at")?)?,
-        dissolved_at: get::<Option<i64>>(row, "dissolved_at")?.map(from_micros).transpose()?,
-        dissolved_by: get(row, "dissolved_by")?,
-    })
 }
 
 impl SqliteStore {
@@ -66,7 +41,7 @@ impl SqliteStore {
             .await
             .map_err(map_err)?
             .iter()
-            .map(|row| Ok((get::<String>(row, "k")?, summary(row)?)))
+            .map(|row| Ok((get::<String>(row, "k")?, record(row)?)))
             .collect()
     }
 }
@@ -124,7 +99,7 @@ impl ChannelStore for SqliteStore {
         .bind(tenant.as_str())
         .fetch_all(&self.reader)
         .await
-        .rows(map_err, drift_from_row)
+        .rows(map_err, record)
     }
 
     async fn order_flags(&self, tenant: &TenantId, order: OrderId) -> StoreResult<Vec<OrderFlag>> {
@@ -173,7 +148,7 @@ impl ChannelStore for SqliteStore {
                     .await
                     .map_err(map_err)?
                     .iter()
-                    .map(summary)
+                    .map(record)
                     .collect::<StoreResult<Vec<_>>>()
             }
         };
@@ -195,7 +170,7 @@ impl ChannelStore for SqliteStore {
         .fetch_optional(&self.reader)
         .await
         .map_err(map_err)?
-        .map(|row| merge_from_row(&row))
+        .map(|row| record(&row))
         .transpose()?;
         Ok(OrderMatches {
             possible_duplicates,
@@ -273,7 +248,7 @@ impl ChannelStore for SqliteStore {
             .bind(i64::from(limit.clamp(1, MAX_PAGE)))
             .fetch_all(&self.reader)
             .await
-            .rows(map_err, merge_from_row)
+            .rows(map_err, record)
     }
 }
 

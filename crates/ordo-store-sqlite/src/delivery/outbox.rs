@@ -8,27 +8,11 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
+use crate::columns::record;
 use crate::{SqliteStore, from_micros, get, map_err, micros};
 
 fn json_column(row: &SqliteRow, column: &str) -> StoreResult<serde_json::Value> {
     serde_json::from_str(&get::<String>(row, column)?).map_err(|e| StoreError::Other(format!("column {column}: {e}")))
-}
-
-fn outbox_from_row(row: &SqliteRow) -> StoreResult<OutboxMessage> {
-    let status: String = get(row, "status")?;
-    Ok(OutboxMessage {
-        id: get(row, "id")?,
-        tenant: get(row, "tenant_id")?,
-        topic: get(row, "topic")?,
-        destination: get(row, "destination")?,
-        payload: json_column(row, "payload")?,
-        status: OutboxStatus::parse(&status)
-            .ok_or_else(|| StoreError::Other(format!("unknown outbox status {status:?}")))?,
-        attempts: get(row, "attempts")?,
-        next_attempt_at: from_micros(get(row, "next_attempt_at")?)?,
-        last_error: get(row, "last_error")?,
-        created_at: from_micros(get(row, "created_at")?)?,
-    })
 }
 
 #[async_trait::async_trait]
@@ -97,7 +81,7 @@ impl OutboxStore for SqliteStore {
         }
         // Ids are UUIDv7: newest first is id order, along the primary key.
         sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit(limit_));
-        sql.build().fetch_all(&self.reader).await.rows(map_err, outbox_from_row)
+        sql.build().fetch_all(&self.reader).await.rows(map_err, record)
     }
 
     async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit_: u32) -> StoreResult<Vec<OutboxMessage>> {
@@ -110,7 +94,7 @@ impl OutboxStore for SqliteStore {
         .bind(limit(limit_))
         .fetch_all(&self.reader)
         .await
-        .rows(map_err, outbox_from_row)
+        .rows(map_err, record)
     }
 
     async fn finish_outbox(

@@ -9,10 +9,10 @@ use ordo_store::fulfilment::push::PushPolicy;
 use ordo_store::{MAX_PAGE, StoreResult};
 use uuid::Uuid;
 
-use crate::channels::store::merge_from_row;
-use crate::orders::query::{SUMMARY_COLUMNS, summary};
+use crate::columns::record;
 use crate::writer::{run_to_completion, status};
 use crate::{SqliteStore, get, map_err};
+use ordo_store::SUMMARY_COLUMNS;
 
 /// A set as a JSON array, for `IN (SELECT value FROM json_each(?))`.
 fn json_list<'a>(items: impl IntoIterator<Item = &'a String>) -> String {
@@ -76,7 +76,7 @@ impl ConsolidationStore for SqliteStore {
             .map(|row| {
                 Ok(PoolOrder {
                     match_key: get(row, "k")?,
-                    order: summary(row)?,
+                    order: record(row)?,
                 })
             })
             .collect()
@@ -115,7 +115,10 @@ impl ConsolidationStore for SqliteStore {
             .fetch_optional(&self.reader)
             .await
             .map_err(map_err)?;
-        let Some(group) = row.map(|r| merge_from_row(&r)).transpose()? else {
+        let Some(group) = row
+            .map(|r| record::<ordo_store::channels::records::MergeGroup>(&r))
+            .transpose()?
+        else {
             return Ok(None);
         };
         let mut members = Vec::with_capacity(group.order_ids.len());

@@ -10,54 +10,15 @@ use ordo_store::fulfilment::shipments::{
     record_tracking,
 };
 use ordo_store::{MAX_PAGE, StoreError, StoreResult};
-use rusqlite::{Row, params};
+use rusqlite::params;
 use uuid::Uuid;
 
+use crate::columns::writer_record;
 use crate::writer::{WriteTx, run_to_completion};
-use crate::{SqliteStore, from_micros, micros};
+use crate::{SqliteStore, micros};
 
 const COLUMNS: &str = "id, order_id, warehouse, carrier, tracking_number, tracking_url, units, status, \
                        status_detail, shipped_at, updated_at, delivered_at, acknowledged_at";
-
-fn sql_err(e: impl std::fmt::Display) -> rusqlite::Error {
-    rusqlite::Error::ToSqlConversionFailure(e.to_string().into())
-}
-
-fn time(value: Option<i64>) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    value.map(from_micros).transpose().map_err(sql_err)
-}
-
-fn shipment_from_row(r: &Row<'_>) -> rusqlite::Result<ShipmentRecord> {
-    let units: String = r.get(6)?;
-    Ok(ShipmentRecord {
-        id: r.get(0)?,
-        order_id: OrderId(r.get(1)?),
-        warehouse: r.get(2)?,
-        carrier: r.get(3)?,
-        tracking_number: r.get(4)?,
-        tracking_url: r.get(5)?,
-        units: serde_json::from_str(&units).map_err(sql_err)?,
-        status: r.get(7)?,
-        status_detail: r.get(8)?,
-        shipped_at: from_micros(r.get(9)?).map_err(sql_err)?,
-        updated_at: from_micros(r.get(10)?).map_err(sql_err)?,
-        delivered_at: time(r.get(11)?)?,
-        acknowledged_at: time(r.get(12)?)?,
-    })
-}
-
-fn inbound_from_row(r: &Row<'_>) -> rusqlite::Result<TrackingInbound> {
-    let error: Option<String> = r.get(4)?;
-    Ok(TrackingInbound {
-        id: r.get(0)?,
-        source: r.get(1)?,
-        received_at: from_micros(r.get(2)?).map_err(sql_err)?,
-        status: r.get(3)?,
-        error: error.map(|e| serde_json::from_str(&e)).transpose().map_err(sql_err)?,
-        attempts: r.get(5)?,
-        body: r.get(6)?,
-    })
-}
 
 impl WriteTx<'_> {
     pub(crate) fn insert_shipment_row(&mut self, tenant: &TenantId, s: &ShipmentRecord) -> StoreResult<()> {
@@ -88,7 +49,7 @@ impl WriteTx<'_> {
         self.query_all(
             &format!("SELECT {COLUMNS} FROM shipments WHERE tenant_id = ?1 AND order_id = ?2 ORDER BY id"),
             params![tenant.as_str(), order.0],
-            shipment_from_row,
+            writer_record,
         )
     }
 
@@ -133,7 +94,7 @@ impl ShipmentStore for SqliteStore {
                 tx.query_all(
                     &sql,
                     params![tenant, query.order.map(|o| o.0), query.status, limit],
-                    shipment_from_row,
+                    writer_record,
                 )
             })
             .await
@@ -152,7 +113,7 @@ impl ShipmentStore for SqliteStore {
                         "SELECT {COLUMNS} FROM shipments WHERE tenant_id = ?1 AND tracking_number = ?2 ORDER BY id"
                     ),
                     params![tenant, number],
-                    shipment_from_row,
+                    writer_record,
                 )
             })
             .await
@@ -244,10 +205,10 @@ impl ShipmentStore for SqliteStore {
         self.rw
             .transaction(move |tx| {
                 tx.query_all(
-                    "SELECT id, source, received_at, status, error, attempts, X'' FROM tracking_inbound \
+                    "SELECT id, source, received_at, status, error, attempts, X'' AS body FROM tracking_inbound \
                      WHERE tenant_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT ?3",
                     params![tenant, status, limit],
-                    inbound_from_row,
+                    writer_record,
                 )
             })
             .await
@@ -261,7 +222,7 @@ impl ShipmentStore for SqliteStore {
                     "SELECT id, source, received_at, status, error, attempts, body FROM tracking_inbound \
                      WHERE tenant_id = ?1 AND id = ?2",
                     params![tenant, id],
-                    inbound_from_row,
+                    writer_record,
                 )
             })
             .await

@@ -2,6 +2,7 @@
 
 use ordo_core::ingest::OrderState;
 use ordo_core::{OrderId, OrderStatus, TenantId};
+use ordo_store::SUMMARY_COLUMNS;
 use ordo_store::orders::rows::order_from_document;
 use ordo_store::{
     InboxEntry, InboxQuery, InboxStatus, MAX_PAGE, OrderEvent, OrderQuery, OrderRecord, OrderSummary, Page, StoreError,
@@ -11,6 +12,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use uuid::Uuid;
 
+use crate::columns::record;
 use crate::{from_micros, get, map_err, micros};
 
 fn order_status(text: &str) -> StoreResult<OrderStatus> {
@@ -61,27 +63,6 @@ pub(crate) async fn get_order(pool: &SqlitePool, tenant: &TenantId, id: OrderId)
     }))
 }
 
-/// The columns [`summary`] reads.
-pub(crate) const SUMMARY_COLUMNS: &str =
-    "id, channel, external_id, status, placed_at, buyer_id, buyer_name, currency, total_minor, version, updated_at";
-
-/// A search row of `orders`, selected with [`SUMMARY_COLUMNS`].
-pub(crate) fn summary(row: &SqliteRow) -> StoreResult<OrderSummary> {
-    Ok(OrderSummary {
-        id: OrderId(get(row, "id")?),
-        channel: get(row, "channel")?,
-        external_id: get(row, "external_id")?,
-        status: order_status(&get::<String>(row, "status")?)?,
-        placed_at: from_micros(get(row, "placed_at")?)?,
-        buyer_id: get(row, "buyer_id")?,
-        buyer_name: get(row, "buyer_name")?,
-        currency: get(row, "currency")?,
-        total_minor: get(row, "total_minor")?,
-        version: get(row, "version")?,
-        updated_at: from_micros(get(row, "updated_at")?)?,
-    })
-}
-
 fn clamp(limit: u32) -> u32 {
     limit.clamp(1, MAX_PAGE)
 }
@@ -122,7 +103,7 @@ pub(crate) async fn search_orders(
     sql.push(" ORDER BY placed_at DESC, id DESC LIMIT ")
         .push_bind(i64::from(limit) + 1);
     let rows = sql.build().fetch_all(pool).await.map_err(map_err)?;
-    let items = rows.iter().map(summary).collect::<StoreResult<Vec<_>>>()?;
+    let items = rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_overfetch(items, limit as usize, ordo_store::order_cursor))
 }
 

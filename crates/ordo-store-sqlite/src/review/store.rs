@@ -4,35 +4,21 @@
 use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
 use ordo_store::Decode;
+use ordo_store::OrderSummary;
 use ordo_store::review::records::{ExceptionQuery, ExceptionRow, HoldRecord, HoldTx, ReviewStore};
 use ordo_store::{MAX_PAGE, StoreError, StoreResult};
 use rusqlite::params;
-use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
-use crate::orders::query::{SUMMARY_COLUMNS, summary};
+use crate::columns::record;
 use crate::writer::WriteTx;
 use crate::{SqliteStore, from_micros, get, map_err, micros};
+use ordo_store::SUMMARY_COLUMNS;
 
 const HOLD_COLUMNS: &str = "id, order_id, kind, hits, until, opened_at, opened_by, closed_at, closed_by, resolution";
 
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Other(format!("stored JSON is unreadable: {e}"))
-}
-
-fn hold_from_row(row: &SqliteRow) -> StoreResult<HoldRecord> {
-    Ok(HoldRecord {
-        id: get(row, "id")?,
-        order_id: OrderId(get(row, "order_id")?),
-        kind: get(row, "kind")?,
-        hits: serde_json::from_str(&get::<String>(row, "hits")?).map_err(json_err)?,
-        until: get::<Option<i64>>(row, "until")?.map(from_micros).transpose()?,
-        opened_at: from_micros(get(row, "opened_at")?)?,
-        opened_by: get(row, "opened_by")?,
-        closed_at: get::<Option<i64>>(row, "closed_at")?.map(from_micros).transpose()?,
-        closed_by: get(row, "closed_by")?,
-        resolution: get(row, "resolution")?,
-    })
 }
 
 type RawHold = (Uuid, Uuid, String, String, Option<i64>, i64, String);
@@ -62,7 +48,7 @@ impl SqliteStore {
         .bind(order.0)
         .fetch_all(&self.reader)
         .await
-        .rows(map_err, hold_from_row)
+        .rows(map_err, record)
     }
 }
 
@@ -91,13 +77,7 @@ impl ReviewStore for SqliteStore {
         if let Some(kind) = query.kind.as_deref().filter(|k| *k != "stock") {
             q = q.bind(kind.to_owned());
         }
-        let orders = q
-            .fetch_all(&self.reader)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(summary)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let orders = q.fetch_all(&self.reader).await.rows(map_err, record::<OrderSummary>)?;
         let mut rows = Vec::with_capacity(orders.len());
         for order in orders {
             let holds = self.holds_where(tenant, order.id, true).await?;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
-use ordo_core::inventory::{Component, MovementKind, StockLevel};
+use ordo_core::inventory::{Component, StockLevel};
 use ordo_store::Decode;
 use ordo_store::stock::inventory::{
     Discrepancy, InventoryStore, MovementQuery, MovementRecord, SkuKind, SkuRecord, StockChange, StockChangeError,
@@ -13,42 +13,12 @@ use ordo_store::{MAX_PAGE, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 
+use crate::columns::record;
 use crate::writer::{WriteTx, run_to_completion};
-use crate::{SqliteStore, from_micros, get, map_err, micros};
+use crate::{SqliteStore, get, map_err, micros};
 
 fn json_list(row: &SqliteRow, column: &str) -> StoreResult<Vec<String>> {
     serde_json::from_str(&get::<String>(row, column)?).map_err(|e| StoreError::Other(format!("column {column}: {e}")))
-}
-
-fn warehouse_from_row(row: &SqliteRow) -> StoreResult<Warehouse> {
-    Ok(Warehouse {
-        code: get(row, "code")?,
-        name: get(row, "name")?,
-        latitude: get(row, "latitude")?,
-        longitude: get(row, "longitude")?,
-        region: get(row, "region")?,
-        channels: json_list(row, "channels")?,
-        daily_capacity: get(row, "daily_capacity")?,
-        priority: get(row, "priority")?,
-        active: get(row, "active")?,
-    })
-}
-
-fn movement_from_row(row: &SqliteRow) -> StoreResult<MovementRecord> {
-    let kind: String = get(row, "kind")?;
-    Ok(MovementRecord {
-        id: get(row, "id")?,
-        warehouse: get(row, "warehouse")?,
-        sku: get(row, "sku")?,
-        kind: MovementKind::parse(&kind).ok_or_else(|| StoreError::Other(format!("unknown movement kind {kind:?}")))?,
-        quantity: get(row, "quantity")?,
-        on_hand_after: get(row, "on_hand_after")?,
-        reserved_after: get(row, "reserved_after")?,
-        reason: get(row, "reason")?,
-        reference: get(row, "reference")?,
-        actor: get(row, "actor")?,
-        at: from_micros(get(row, "at")?)?,
-    })
 }
 
 impl SqliteStore {
@@ -196,7 +166,7 @@ impl InventoryStore for SqliteStore {
             .bind(tenant.as_str())
             .fetch_all(&self.reader)
             .await
-            .rows(map_err, warehouse_from_row)
+            .rows(map_err, record)
     }
 
     async fn upsert_sku(
@@ -291,10 +261,7 @@ impl InventoryStore for SqliteStore {
         }
         sql.push(" ORDER BY id DESC LIMIT ")
             .push_bind(i64::from(query.limit.clamp(1, MAX_PAGE)));
-        sql.build()
-            .fetch_all(&self.reader)
-            .await
-            .rows(map_err, movement_from_row)
+        sql.build().fetch_all(&self.reader).await.rows(map_err, record)
     }
 
     async fn check_inventory(&self, tenant: &TenantId) -> StoreResult<Vec<Discrepancy>> {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::StoreResult;
+use crate::columns::{Columns, Record, named, parsed};
 use crate::orders::records::OrderSummary;
 
 /// Fields that appeared in, or vanished from, one payload compared with what its mapping
@@ -296,4 +297,32 @@ pub trait ChannelTx: crate::stock::allocate::AllocTx {
 
     /// Marks a merge undone and frees its orders.
     fn dissolve(&mut self, tenant: &TenantId, group: &MergeGroup) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+impl Record for DriftRecord {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            mapping: row.text("mapping")?,
+            field: row.text("field")?,
+            change: named(row, "change", DriftChange::parse)?,
+            first_seen: row.time("first_seen")?,
+            last_seen: row.time("last_seen")?,
+            seen_count: row.int("seen_count")?,
+            last_order_id: row.id_opt("last_order_id")?.map(OrderId),
+            last_inbox_id: row.id_opt("last_inbox_id")?,
+        })
+    }
+}
+
+impl Record for MergeGroup {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id("id")?,
+            order_ids: parsed(row, "order_ids")?,
+            merged_by: row.text("merged_by")?,
+            created_at: row.time("created_at")?,
+            dissolved_at: row.time_opt("dissolved_at")?,
+            dissolved_by: row.text_opt("dissolved_by")?,
+        })
+    }
 }

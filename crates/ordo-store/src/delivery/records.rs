@@ -9,6 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::StoreResult;
+use crate::columns::{Columns, Record, named};
 
 /// An event for the live feed.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,5 +179,26 @@ pub trait OutboxStore: Send + Sync {
             self.finish_outbox(*id, *status, *next, error.as_deref()).await?;
         }
         Ok(())
+    }
+}
+
+/// What an [`OutboxMessage`] reads.
+pub const OUTBOX_COLUMNS: &str =
+    "tenant_id, id, topic, destination, payload, status, attempts, next_attempt_at, last_error, created_at";
+
+impl Record for OutboxMessage {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id("id")?,
+            tenant: row.text("tenant_id")?,
+            topic: row.text("topic")?,
+            destination: row.text("destination")?,
+            payload: row.json("payload")?,
+            status: named(row, "status", OutboxStatus::parse)?,
+            attempts: row.int("attempts")?,
+            next_attempt_at: row.time("next_attempt_at")?,
+            last_error: row.text_opt("last_error")?,
+            created_at: row.time("created_at")?,
+        })
     }
 }

@@ -12,8 +12,13 @@ use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
 use uuid::Uuid;
 
+use crate::StoreError;
 use crate::StoreResult;
+use crate::columns::{Columns, Record};
+use crate::delivery::records::OUTBOX_COLUMNS;
 use crate::delivery::records::{NewOutbox, OutboxMessage};
+use crate::orders::records::page_limit;
+use crate::sql::SqlRun;
 
 /// The outbox topic of subscription deliveries.
 pub const SUBSCRIPTION_TOPIC: &str = "subscription";
@@ -100,7 +105,7 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Subscription operations of a store.
+/// Subscription operations of a store, written once below for every [`SqlRun`] store.
 #[async_trait::async_trait]
 pub trait SubscriptionStore: Send + Sync {
     /// Stores a new subscription of a tenant (the tenant must exist); `Conflict` if the
@@ -127,6 +132,14 @@ pub trait SubscriptionStore: Send + Sync {
     /// subscription) ordered by tenant then id.
     async fn active_subscriptions(&self) -> StoreResult<Vec<(TenantId, Subscription)>>;
 
+    /// A subscription's deliveries, newest first.
+    async fn list_deliveries(&self, tenant: &TenantId, id: Uuid, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+}
+
+/// The hand-over of feed events, which each store tunes (one transaction on SQLite's
+/// writer; one multi-row insert on PostgreSQL).
+#[async_trait::async_trait]
+pub trait SubscriptionHandover: Send + Sync {
     /// Hands feed events over: if the subscription is active and its cursor is `from`,
     /// moves it to `to` and writes `deliveries` to the outbox (due at `now`), in one
     /// transaction. False, with nothing written, if the cursor was not at `from` (another
@@ -140,9 +153,84 @@ pub trait SubscriptionStore: Send + Sync {
         deliveries: &[NewOutbox],
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+}
 
-    /// A subscription's deliveries, newest first.
-    async fn list_deliveries(&self, tenant: &TenantId, id: Uuid, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+/// What [`Subscription`] reads.
+const SUBSCRIPTION_COLUMNS: &str =
+    "tenant_id, id, url, events, secret, description, active, dispatched_seq, created_at";
+
+#[async_trait::async_trait]
+impl<S: SqlRun> SubscriptionStore for S {
+    async fn create_subscription(
+        &self,
+        tenant: &TenantId,
+        subscription: &Subscription,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let s = subscription;
+        self.run(
+            &format!("INSERT INTO subscriptions ({SUBSCRIPTION_COLUMNS}, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+            &[tenant.into(), s.id.into(), (&s.url).into(), s.events.as_slice().into(), (&s.secret).into(), (&s.description).into(), s.active.into(), s.cursor.into(), s.created_at.into(), now.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list_subscriptions(&self, tenant: &TenantId) -> StoreResult<Vec<Subscription>> {
+        // Ids are UUIDv7: id order is creation order.
+        let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE tenant_id = $1 ORDER BY id");
+        self.rows(&sql, &[tenant.into()], Subscription::read).await
+    }
+
+    async fn get_subscription(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<Subscription>> {
+        let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE tenant_id = $1 AND id = $2");
+        self.row(&sql, &[tenant.into(), id.into()], Subscription::read).await
+    }
+
+    async fn deactivate_subscription(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+        let sql =
+            "UPDATE subscriptions SET active = false, updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND active";
+        Ok(self.run(sql, &[tenant.into(), id.into(), now.into()]).await? == 1)
+    }
+
+    async fn active_subscriptions(&self) -> StoreResult<Vec<(TenantId, Subscription)>> {
+        let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE active ORDER BY tenant_id, id");
+        self.rows(&sql, &[], |row| {
+            let tenant = TenantId::parse(row.text("tenant_id")?).map_err(StoreError::Other)?;
+            Ok((tenant, Subscription::read(row)?))
+        })
+        .await
+    }
+
+    async fn list_deliveries(&self, tenant: &TenantId, id: Uuid, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        // The topic is written out, not bound, so SQLite can use its partial index.
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = $1 AND topic = '{SUBSCRIPTION_TOPIC}' AND destination = $2 \
+             ORDER BY id DESC LIMIT $3"
+        );
+        self.rows(
+            &sql,
+            &[tenant.into(), id.to_string().as_str().into(), page_limit(limit).into()],
+            OutboxMessage::read,
+        )
+        .await
+    }
+}
+
+impl Record for Subscription {
+    /// `events` is read as a JSON array of patterns.
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id("id")?,
+            url: row.text("url")?,
+            events: row.texts("events")?,
+            secret: row.text("secret")?,
+            active: row.flag("active")?,
+            description: row.text_opt("description")?,
+            cursor: row.int("dispatched_seq")?,
+            created_at: row.time("created_at")?,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::StoreResult;
+use crate::columns::{Columns, Record, parsed};
 use crate::delivery::records::NewFeedEvent;
+use crate::orders::records::small;
 use crate::review::records::HoldTx;
 use crate::stock::allocate::order_feed_event;
 
@@ -455,4 +457,38 @@ pub async fn record_tracking<T: ShipmentTx>(
         changed: true,
         all_delivered,
     }))
+}
+
+impl Record for ShipmentRecord {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id("id")?,
+            order_id: OrderId(row.id("order_id")?),
+            warehouse: row.text_opt("warehouse")?,
+            carrier: row.text_opt("carrier")?,
+            tracking_number: row.text_opt("tracking_number")?,
+            tracking_url: row.text_opt("tracking_url")?,
+            units: parsed(row, "units")?,
+            status: row.text("status")?,
+            status_detail: row.text_opt("status_detail")?,
+            shipped_at: row.time("shipped_at")?,
+            updated_at: row.time("updated_at")?,
+            delivered_at: row.time_opt("delivered_at")?,
+            acknowledged_at: row.time_opt("acknowledged_at")?,
+        })
+    }
+}
+
+impl Record for TrackingInbound {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id("id")?,
+            source: row.text("source")?,
+            received_at: row.time("received_at")?,
+            status: row.text("status")?,
+            error: row.json_opt("error")?,
+            attempts: small(row, "attempts")?,
+            body: row.bytes("body")?,
+        })
+    }
 }

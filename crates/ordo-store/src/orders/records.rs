@@ -1,5 +1,7 @@
 //! The records that cross the storage port.
 
+use crate::StoreResult;
+use crate::columns::{Columns, Record, named, unreadable};
 use chrono::{DateTime, Utc};
 use ordo_core::allocation::PlanError;
 use ordo_core::auth::Role;
@@ -302,4 +304,67 @@ pub enum OrderRequestError {
     /// The stock plan refused it.
     #[error(transparent)]
     Plan(#[from] PlanError),
+}
+
+impl Record for TokenRecord {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id("id")?,
+            tenant: TenantId::parse(row.text("tenant_id")?).map_err(|e| unreadable("tenant_id", e))?,
+            role: named(row, "role", Role::parse)?,
+            name: row.text("name")?,
+            token_hash: row.text("token_hash")?,
+            created_at: row.time("created_at")?,
+            revoked_at: row.time_opt("revoked_at")?,
+        })
+    }
+}
+
+/// Reads an inbox row without its body (listings leave it out to stay small); the body
+/// is read where it was selected.
+impl Record for InboxEntry {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id("id")?,
+            source: row.text("source")?,
+            channel: row.text_opt("channel")?,
+            external_id: row.text_opt("external_id")?,
+            received_at: row.time("received_at")?,
+            status: named(row, "status", InboxStatus::parse)?,
+            error: row.json_opt("error")?,
+            order_id: row.id_opt("order_id")?.map(OrderId),
+            outcome: row.text_opt("outcome")?,
+            attempts: small(row, "attempts")?,
+            replay_of: row.id_opt("replay_of")?,
+            resolved_by: row.id_opt("resolved_by")?,
+            body: Vec::new(),
+        })
+    }
+}
+
+/// The columns an [`OrderSummary`] reads.
+pub const SUMMARY_COLUMNS: &str =
+    "id, channel, external_id, status, placed_at, buyer_id, buyer_name, currency, total_minor, version, updated_at";
+
+impl Record for OrderSummary {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: OrderId(row.id("id")?),
+            channel: row.text("channel")?,
+            external_id: row.text("external_id")?,
+            status: named(row, "status", OrderStatus::parse)?,
+            placed_at: row.time("placed_at")?,
+            buyer_id: row.text_opt("buyer_id")?,
+            buyer_name: row.text_opt("buyer_name")?,
+            currency: row.text("currency")?,
+            total_minor: row.int("total_minor")?,
+            version: row.int("version")?,
+            updated_at: row.time("updated_at")?,
+        })
+    }
+}
+
+/// A counter kept as a small integer.
+pub(crate) fn small(row: &dyn Columns, name: &str) -> StoreResult<i32> {
+    i32::try_from(row.int(name)?).map_err(|e| unreadable(name, e))
 }

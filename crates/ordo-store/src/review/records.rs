@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::StoreResult;
+use crate::columns::{Columns, Record};
 use crate::orders::records::OrderSummary;
 
 /// What the transaction knows about an order that the rules may ask.
@@ -153,4 +154,21 @@ pub trait HoldTx: crate::channels::records::ChannelTx {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> impl Future<Output = StoreResult<Vec<OrderId>>> + Send;
+}
+
+impl Record for HoldRecord {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id("id")?,
+            order_id: OrderId(row.id("order_id")?),
+            kind: row.text("kind")?,
+            hits: row.json("hits")?,
+            until: row.time_opt("until")?,
+            opened_at: row.time("opened_at")?,
+            opened_by: row.text("opened_by")?,
+            closed_at: row.time_opt("closed_at")?,
+            closed_by: row.text_opt("closed_by")?,
+            resolution: row.text_opt("resolution")?,
+        })
+    }
 }

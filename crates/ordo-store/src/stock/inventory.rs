@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::StoreResult;
+use crate::columns::{Columns, Record, named, parsed};
 use crate::stock::allocate::{AllocTx, TenantStock};
 
 /// A warehouse.
@@ -439,4 +440,38 @@ async fn change_one<T: StockTx>(
     };
     tx.insert_movement(tenant, &record).await?;
     Ok(Ok(next))
+}
+
+impl Record for Warehouse {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            code: row.text("code")?,
+            name: row.text("name")?,
+            latitude: row.float_opt("latitude")?,
+            longitude: row.float_opt("longitude")?,
+            region: row.text_opt("region")?,
+            channels: parsed(row, "channels")?,
+            daily_capacity: row.int_opt("daily_capacity")?,
+            priority: row.int("priority")?,
+            active: row.flag("active")?,
+        })
+    }
+}
+
+impl Record for MovementRecord {
+    fn read(row: &dyn Columns) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.id("id")?,
+            warehouse: row.text("warehouse")?,
+            sku: row.text("sku")?,
+            kind: named(row, "kind", MovementKind::parse)?,
+            quantity: row.int("quantity")?,
+            on_hand_after: row.int("on_hand_after")?,
+            reserved_after: row.int("reserved_after")?,
+            reason: row.text("reason")?,
+            reference: row.text_opt("reference")?,
+            actor: row.text("actor")?,
+            at: row.time("at")?,
+        })
+    }
 }
