@@ -15,13 +15,12 @@
 //! Queries are checked at run time (`sqlx::query` with binds), so building needs no
 //! database; the contract suite in `tests/contract.rs` is what checks them.
 
-mod channels;
-mod columns;
 mod delivery;
 mod errors;
 mod fulfilment;
 mod orders;
 mod review;
+mod sql;
 mod stock;
 mod tx;
 mod workflow;
@@ -41,9 +40,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Row};
 use uuid::Uuid;
 
-use crate::columns::record;
 use crate::delivery::feed::FeedListener;
 use crate::errors::{map, map_fk};
+use crate::sql::record;
 use crate::tx::PgTx;
 
 /// How long a call waits for a free pooled connection before failing as `Unavailable`.

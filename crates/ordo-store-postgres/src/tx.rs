@@ -38,7 +38,7 @@ pub(crate) type LevelKey = (String, String, String);
 const ATTEMPTS: u32 = 5;
 
 /// An open transaction with its buffered writes.
-pub(crate) struct PgTx {
+pub struct PgTx {
     tx: Transaction<'static, Postgres>,
     /// Level rows `lock_level` created as zero placeholders that no write has filled in
     /// yet. A change refused after locking (stale, would go negative) or one that changes

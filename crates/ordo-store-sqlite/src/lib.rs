@@ -8,12 +8,11 @@
 //! Durability: `synchronous = FULL`, so a transaction that returned from commit survives a
 //! crash or power loss.
 
-mod channels;
-mod columns;
 mod delivery;
 mod fulfilment;
 mod orders;
 mod review;
+mod sql;
 mod stock;
 mod workflow;
 mod writer;
@@ -34,7 +33,7 @@ use sqlx::sqlite::{
 };
 use uuid::Uuid;
 
-use crate::columns::record;
+use crate::sql::record;
 
 /// Readers kept open. Reads are short; four cover the API's concurrency on two cores.
 const READ_CONNECTIONS: u32 = 4;

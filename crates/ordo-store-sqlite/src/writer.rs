@@ -173,7 +173,7 @@ pub(crate) fn run_to_completion<T>(future: impl std::future::Future<Output = Sto
 }
 
 /// An open write transaction.
-pub(crate) struct WriteTx<'c> {
+pub struct WriteTx<'c> {
     conn: &'c mut Connection,
 }
 
@@ -186,6 +186,11 @@ pub(crate) fn to_json(value: &Option<serde_json::Value>) -> Option<String> {
 }
 
 impl WriteTx<'_> {
+    /// A cached statement.
+    pub(crate) fn prepare(&mut self, sql: &str) -> StoreResult<rusqlite::CachedStatement<'_>> {
+        self.conn.prepare_cached(sql).map_err(map_rusqlite)
+    }
+
     /// Runs one cached statement.
     pub(crate) fn execute(&mut self, sql: &str, params: impl rusqlite::Params) -> StoreResult<usize> {
         self.conn

@@ -7,6 +7,7 @@
 //! (the hot write path, bulk statements, SQLite's single writer) stays in the adapter.
 
 use std::future::Future;
+use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -31,6 +32,8 @@ pub enum Param<'a> {
     Json(Option<&'a serde_json::Value>),
     /// A list of strings.
     Texts(&'a [String]),
+    /// A length of time (added to or taken from times).
+    Span(chrono::Duration),
 }
 
 impl<'a> From<&'a str> for Param<'a> {
@@ -93,6 +96,11 @@ impl<'a> From<&'a serde_json::Value> for Param<'a> {
         Self::Json(Some(value))
     }
 }
+impl From<chrono::Duration> for Param<'_> {
+    fn from(value: chrono::Duration) -> Self {
+        Self::Span(value)
+    }
+}
 impl<'a> From<&'a [String]> for Param<'a> {
     fn from(value: &'a [String]) -> Self {
         Self::Texts(value)
@@ -104,8 +112,39 @@ impl<'a> From<&'a ordo_core::TenantId> for Param<'a> {
     }
 }
 
+/// Which database a statement runs on, for the few clauses only one of them has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: one writer, so no row locks.
+    Sqlite,
+    /// PostgreSQL: several nodes, rows locked `FOR UPDATE`.
+    Postgres,
+}
+
+impl Dialect {
+    /// ` FOR UPDATE` where rows are locked, nothing on SQLite (its single writer already
+    /// serialises transactions).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// ` FOR UPDATE OF {table}`, for a join whose other side may be null.
+    pub fn for_update_of(self, table: &str) -> String {
+        match self {
+            Self::Sqlite => String::new(),
+            Self::Postgres => format!(" FOR UPDATE OF {table}"),
+        }
+    }
+}
+
 /// Runs statements on a store's pool.
 pub trait SqlRun: Send + Sync {
+    /// The database.
+    fn dialect(&self) -> Dialect;
+
     /// The rows of a read, each read with `read`.
     fn rows<T: Send>(
         &self,
@@ -126,4 +165,47 @@ pub trait SqlRun: Send + Sync {
     ) -> impl Future<Output = StoreResult<Option<T>>> + Send {
         async move { Ok(self.rows(sql, params, read).await?.into_iter().next()) }
     }
+}
+
+/// Runs statements inside a store's open transaction.
+pub trait SqlTx: Send {
+    /// The database.
+    fn dialect(&self) -> Dialect;
+
+    /// The rows of a read, each read with `read`.
+    fn rows<T: Send>(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        read: fn(&dyn Columns) -> StoreResult<T>,
+    ) -> impl Future<Output = StoreResult<Vec<T>>> + Send;
+
+    /// Runs a write; how many rows it changed.
+    fn run(&mut self, sql: &str, params: &[Param<'_>]) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// The first row of a read, if any.
+    fn row<T: Send>(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        read: fn(&dyn Columns) -> StoreResult<T>,
+    ) -> impl Future<Output = StoreResult<Option<T>>> + Send {
+        async move { Ok(self.rows(sql, params, read).await?.into_iter().next()) }
+    }
+}
+
+/// Work done inside a transaction, borrowing it.
+pub type TxWork<'t, R> = Pin<Box<dyn Future<Output = StoreResult<R>> + Send + 't>>;
+
+/// Runs the algorithms written once for every store inside one of the store's
+/// transactions: SQLite on its writer thread, PostgreSQL retrying transient conflicts.
+pub trait TxRunner: Send + Sync {
+    /// The store's transaction, with every row operation the algorithms use.
+    type Tx<'c>: crate::fulfilment::shipments::ShipmentTx + SqlTx;
+
+    /// Runs `work` in a new transaction and commits what it wrote.
+    fn in_tx<R, W>(&self, work: W) -> impl Future<Output = StoreResult<R>> + Send
+    where
+        R: Send + 'static,
+        W: for<'t, 'c> Fn(&'t mut Self::Tx<'c>) -> TxWork<'t, R> + Send + Sync + 'static;
 }

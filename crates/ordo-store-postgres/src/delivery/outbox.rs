@@ -8,8 +8,8 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::PgStore;
-use crate::columns::record;
 use crate::errors::map;
+use crate::sql::record;
 
 const OUTBOX_COLUMNS: &str =
     "tenant_id, id, topic, destination, payload, status, attempts, next_attempt_at, last_error, created_at";

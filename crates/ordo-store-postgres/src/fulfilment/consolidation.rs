@@ -14,12 +14,12 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::PgStore;
-use crate::channels::store::MERGE_COLUMNS;
-use crate::columns::record;
 use crate::errors::map;
 use crate::orders::query::parse_order_status;
+use crate::sql::record;
 use crate::tx::{PgTx, retrying};
 use ordo_store::SUMMARY_COLUMNS;
+use ordo_store::channels::sql::MERGE_COLUMNS;
 
 const NOT_MERGED: &str =
     "NOT EXISTS (SELECT 1 FROM merge_members m WHERE m.tenant_id = o.tenant_id AND m.order_id = o.id)";

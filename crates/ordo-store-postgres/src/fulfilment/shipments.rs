@@ -14,8 +14,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::PgStore;
-use crate::columns::record;
 use crate::errors::map;
+use crate::sql::record;
 use crate::tx::{PgTx, retrying};
 
 const COLUMNS: &str = "id, order_id, warehouse, carrier, tracking_number, tracking_url, units::text AS units, status, \

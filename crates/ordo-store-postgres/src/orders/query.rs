@@ -17,8 +17,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::columns::record;
 use crate::errors::map;
+use crate::sql::record;
 
 /// Parses a stored order status.
 pub(crate) fn parse_order_status(text: &str) -> StoreResult<OrderStatus> {

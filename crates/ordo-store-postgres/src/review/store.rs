@@ -12,8 +12,8 @@ use ordo_store::{MAX_PAGE, StoreResult};
 use uuid::Uuid;
 
 use crate::PgStore;
-use crate::columns::record;
 use crate::errors::map;
+use crate::sql::record;
 use crate::tx::PgTx;
 use ordo_store::SUMMARY_COLUMNS;
 

@@ -18,10 +18,10 @@ use ordo_store::{CatalogueRow, ChannelRule, NewFeedEvent, NewOutbox, SkuAlias, S
 use sqlx::Row;
 use sqlx::types::Json;
 
-use crate::columns::record;
 use crate::delivery::feed::FEED_CHANNEL;
 use crate::errors::map;
 use crate::orders::ingest_tx::{ORDER_STATE_COLUMNS, order_state_from_row};
+use crate::sql::record;
 use crate::stock::inventory::WAREHOUSE_COLUMNS;
 use crate::stock::rows::{
     CATALOGUE_SELECT, CHANNEL_RULE_COLUMNS, alias_from_row, catalogue_from_row, channel_rule_from_row,

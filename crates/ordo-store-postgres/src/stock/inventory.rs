@@ -20,8 +20,8 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::PgStore;
-use crate::columns::record;
 use crate::errors::map;
+use crate::sql::record;
 use crate::stock::stock_tx::{level_from_row, sku_kind};
 use crate::tx::PgTx;
 

@@ -8,7 +8,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
-use crate::columns::record;
+use crate::sql::record;
 use crate::{SqliteStore, from_micros, get, map_err, micros};
 
 fn json_column(row: &SqliteRow, column: &str) -> StoreResult<serde_json::Value> {

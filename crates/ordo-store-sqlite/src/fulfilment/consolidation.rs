@@ -9,7 +9,7 @@ use ordo_store::fulfilment::push::PushPolicy;
 use ordo_store::{MAX_PAGE, StoreResult};
 use uuid::Uuid;
 
-use crate::columns::record;
+use crate::sql::record;
 use crate::writer::{run_to_completion, status};
 use crate::{SqliteStore, get, map_err};
 use ordo_store::SUMMARY_COLUMNS;

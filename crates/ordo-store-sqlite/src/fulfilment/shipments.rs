@@ -13,7 +13,7 @@ use ordo_store::{MAX_PAGE, StoreError, StoreResult};
 use rusqlite::params;
 use uuid::Uuid;
 
-use crate::columns::writer_record;
+use crate::sql::writer_record;
 use crate::writer::{WriteTx, run_to_completion};
 use crate::{SqliteStore, micros};
 

@@ -12,7 +12,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use uuid::Uuid;
 
-use crate::columns::record;
+use crate::sql::record;
 use crate::{from_micros, get, map_err, micros};
 
 fn order_status(text: &str) -> StoreResult<OrderStatus> {

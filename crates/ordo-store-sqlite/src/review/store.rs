@@ -10,7 +10,7 @@ use ordo_store::{MAX_PAGE, StoreError, StoreResult};
 use rusqlite::params;
 use uuid::Uuid;
 
-use crate::columns::record;
+use crate::sql::record;
 use crate::writer::WriteTx;
 use crate::{SqliteStore, from_micros, get, map_err, micros};
 use ordo_store::SUMMARY_COLUMNS;

@@ -13,7 +13,7 @@ use ordo_store::{MAX_PAGE, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite};
 
-use crate::columns::record;
+use crate::sql::record;
 use crate::writer::{WriteTx, run_to_completion};
 use crate::{SqliteStore, get, map_err, micros};
 

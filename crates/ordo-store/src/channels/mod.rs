@@ -5,6 +5,7 @@
 //! Depends on `orders`, `delivery` and `stock`.
 
 pub mod records;
+pub mod sql;
 pub mod steps;
 
 #[cfg(feature = "contract")]

@@ -1,9 +1,12 @@
-//! How PostgreSQL's rows read as [`Columns`]: times are `timestamptz`, JSON is `jsonb`
-//! (or text where a query casts it), UUIDs are `uuid`.
+//! How PostgreSQL runs the statements written once for both stores: parameters bound and
+//! rows read ([`Columns`]) in PostgreSQL's own types (`timestamptz`, `jsonb` or JSON cast
+//! to text, arrays, `uuid`), on the pool or inside a [`PgTx`].
 
 use chrono::{DateTime, Utc};
 use ordo_store::columns::unreadable;
-use ordo_store::sql::{Param, SqlRun};
+use ordo_store::sql::{Dialect, Param, SqlRun, SqlTx, TxRunner, TxWork};
+
+use crate::tx::{PgTx, retrying};
 use ordo_store::{Columns, Record, StoreResult};
 use sqlx::postgres::PgRow;
 use sqlx::{Column as _, Row as _, TypeInfo as _};
@@ -80,12 +83,17 @@ pub(crate) fn bind<'q>(
             Param::Time(v) => query.bind(v),
             Param::Json(v) => query.bind(v.cloned()),
             Param::Texts(v) => query.bind(v.to_vec()),
+            Param::Span(v) => query.bind(v),
         };
     }
     query
 }
 
 impl SqlRun for crate::PgStore {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
     async fn rows<T: Send>(
         &self,
         sql: &str,
@@ -105,5 +113,50 @@ impl SqlRun for crate::PgStore {
             .await
             .map_err(crate::errors::map)?;
         Ok(done.rows_affected())
+    }
+}
+
+impl SqlTx for PgTx {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn rows<T: Send>(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        read: fn(&dyn Columns) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let rows = bind(sqlx::query(sql), params)
+            .fetch_all(self.conn())
+            .await
+            .map_err(crate::errors::map)?;
+        rows.iter().map(|row| read(&Cols(row))).collect()
+    }
+
+    async fn run(&mut self, sql: &str, params: &[Param<'_>]) -> StoreResult<u64> {
+        let done = bind(sqlx::query(sql), params)
+            .execute(self.conn())
+            .await
+            .map_err(crate::errors::map)?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl TxRunner for crate::PgStore {
+    type Tx<'c> = PgTx;
+
+    async fn in_tx<R, W>(&self, work: W) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        W: for<'t, 'c> Fn(&'t mut PgTx) -> TxWork<'t, R> + Send + Sync + 'static,
+    {
+        retrying(|| async {
+            let mut tx = PgTx::begin(&self.pool).await?;
+            let done = work(&mut tx).await?;
+            tx.commit().await?;
+            Ok(done)
+        })
+        .await
     }
 }

@@ -1,16 +1,18 @@
-//! How SQLite's rows read as [`Columns`]: times are integer microseconds, JSON is text,
-//! UUIDs are 16-byte blobs. One reader for the pooled reads (sqlx) and one for the
-//! writer thread's own statements (rusqlite).
+//! How SQLite runs the statements written once for both stores: parameters bound and
+//! rows read ([`Columns`]) as SQLite keeps them (times as integer microseconds, JSON and
+//! lists as text, UUIDs as 16-byte blobs), on the read pool, the pooled writer connection
+//! or, inside a transaction, the writer thread's own connection (rusqlite).
 
 use chrono::{DateTime, Utc};
 use ordo_store::columns::unreadable;
-use ordo_store::sql::{Param, SqlRun};
-use ordo_store::{Columns, Record, StoreResult};
+use ordo_store::sql::{Dialect, Param, SqlRun, SqlTx, TxRunner, TxWork};
+use ordo_store::{Columns, Record, StoreError, StoreResult};
 use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use crate::from_micros;
+use crate::writer::{WriteTx, map_rusqlite, run_to_completion};
 
 /// A pooled read's row.
 pub(crate) struct Cols<'r>(pub &'r SqliteRow);
@@ -107,12 +109,17 @@ pub(crate) fn bind<'q>(
             Param::Time(v) => query.bind(v.map(crate::micros)),
             Param::Json(v) => query.bind(v.map(serde_json::Value::to_string)),
             Param::Texts(v) => query.bind(serde_json::Value::from(v.to_vec()).to_string()),
+            Param::Span(v) => query.bind(v.num_microseconds().unwrap_or(i64::MAX / 4)),
         };
     }
     query
 }
 
 impl SqlRun for crate::SqliteStore {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
     async fn rows<T: Send>(
         &self,
         sql: &str,
@@ -133,5 +140,69 @@ impl SqlRun for crate::SqliteStore {
             .await
             .map_err(crate::map_err)?;
         Ok(done.rows_affected())
+    }
+}
+
+/// Binds parameters to a writer-thread statement by their `$N` names.
+fn bind_writer(statement: &mut rusqlite::CachedStatement<'_>, params: &[Param<'_>]) -> StoreResult<()> {
+    for index in 1..=statement.parameter_count() {
+        let name = statement.parameter_name(index).unwrap_or_default();
+        let param = name
+            .strip_prefix('$')
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| params.get(n.wrapping_sub(1)))
+            .ok_or_else(|| StoreError::Other(format!("statement parameter {name:?} has no value")))?;
+        let bound = match *param {
+            Param::Text(v) => statement.raw_bind_parameter(index, v),
+            Param::Int(v) => statement.raw_bind_parameter(index, v),
+            Param::Flag(v) => statement.raw_bind_parameter(index, v),
+            Param::Id(v) => statement.raw_bind_parameter(index, v),
+            Param::Time(v) => statement.raw_bind_parameter(index, v.map(crate::micros)),
+            Param::Json(v) => statement.raw_bind_parameter(index, v.map(serde_json::Value::to_string)),
+            Param::Texts(v) => statement.raw_bind_parameter(index, serde_json::Value::from(v.to_vec()).to_string()),
+            Param::Span(v) => statement.raw_bind_parameter(index, v.num_microseconds().unwrap_or(i64::MAX / 4)),
+        };
+        bound.map_err(map_rusqlite)?;
+    }
+    Ok(())
+}
+
+impl SqlTx for WriteTx<'_> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    async fn rows<T: Send>(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+        read: fn(&dyn Columns) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut statement = self.prepare(sql)?;
+        bind_writer(&mut statement, params)?;
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(map_rusqlite)? {
+            out.push(read(&WriterCols(row))?);
+        }
+        Ok(out)
+    }
+
+    async fn run(&mut self, sql: &str, params: &[Param<'_>]) -> StoreResult<u64> {
+        let mut statement = self.prepare(sql)?;
+        bind_writer(&mut statement, params)?;
+        Ok(statement.raw_execute().map_err(map_rusqlite)? as u64)
+    }
+}
+
+impl TxRunner for crate::SqliteStore {
+    type Tx<'c> = WriteTx<'c>;
+
+    async fn in_tx<R, W>(&self, work: W) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        W: for<'t, 'c> Fn(&'t mut WriteTx<'c>) -> TxWork<'t, R> + Send + Sync + 'static,
+    {
+        self.rw.transaction(move |tx| run_to_completion(work(tx))).await
     }
 }
