@@ -19,11 +19,9 @@ mod delivery;
 mod errors;
 mod fulfilment;
 mod orders;
-mod review;
 mod sql;
 mod stock;
 mod tx;
-mod workflow;
 
 use std::str::FromStr;
 use std::sync::Arc;

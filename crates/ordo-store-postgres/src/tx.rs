@@ -96,17 +96,6 @@ impl PgTx {
         self.tx.rollback().await.map_err(map)
     }
 
-    /// Commits an accepted request and rolls back a refused one: a refusal is decided
-    /// before anything is written, and rolling back makes sure.
-    pub(crate) async fn finish<T, E>(self, outcome: Result<T, E>) -> StoreResult<Result<T, E>> {
-        if outcome.is_ok() {
-            self.commit().await?;
-        } else {
-            self.rollback().await?;
-        }
-        Ok(outcome)
-    }
-
     /// Buffers a level write; the caller holds the row's lock (or creates the row).
     pub(crate) fn buffer_level(&mut self, key: &LevelKey, level: StockLevel, now: DateTime<Utc>) {
         let (tenant, warehouse, sku) = key.clone();

@@ -11,10 +11,8 @@
 mod delivery;
 mod fulfilment;
 mod orders;
-mod review;
 mod sql;
 mod stock;
-mod workflow;
 mod writer;
 
 use std::str::FromStr;

@@ -5,6 +5,7 @@
 //! Depends on `orders`, `delivery`, `stock` and `channels`.
 
 pub mod records;
+pub mod sql;
 pub mod verdict;
 
 #[cfg(feature = "contract")]

@@ -15,6 +15,7 @@ use ordo_core::{OrderId, TenantId};
 
 use crate::StoreResult;
 use crate::orders::records::OrderRequestError;
+use crate::sql::TxRunner;
 pub use actions::{OrderAction, OrderActionOutcome};
 pub use ingest::{IngestItem, IngestResult, Review};
 pub use requests::{OrderRequest, OrderRequestOutcome};
@@ -45,4 +46,43 @@ pub trait WorkflowStore: Send + Sync {
         actor: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Result<OrderActionOutcome, OrderRequestError>>;
+}
+
+#[async_trait::async_trait]
+impl<S: TxRunner> WorkflowStore for S {
+    async fn order_request(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        request: &OrderRequest,
+        policy: StockPolicy,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<OrderRequestOutcome, OrderRequestError>> {
+        // A refused request has written nothing before it was refused, so committing it
+        // is harmless.
+        let (tenant, request, actor) = (tenant.clone(), request.clone(), actor.to_owned());
+        self.in_tx(move |tx| {
+            let (tenant, request, actor) = (tenant.clone(), request.clone(), actor.clone());
+            Box::pin(async move { requests::order_request(tx, &tenant, id, &request, policy, &actor, now).await })
+        })
+        .await
+    }
+
+    async fn order_action(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        action: &OrderAction,
+        policy: StockPolicy,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<OrderActionOutcome, OrderRequestError>> {
+        let (tenant, action, actor) = (tenant.clone(), action.clone(), actor.to_owned());
+        self.in_tx(move |tx| {
+            let (tenant, action, actor) = (tenant.clone(), action.clone(), actor.clone());
+            Box::pin(async move { actions::order_action(tx, &tenant, id, &action, policy, &actor, now).await })
+        })
+        .await
+    }
 }
