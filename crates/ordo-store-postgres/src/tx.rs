@@ -91,11 +91,6 @@ impl PgTx {
         self.tx.commit().await.map_err(map)
     }
 
-    /// Rolls back (also what dropping does; this says so and waits for it).
-    pub(crate) async fn rollback(self) -> StoreResult<()> {
-        self.tx.rollback().await.map_err(map)
-    }
-
     /// Buffers a level write; the caller holds the row's lock (or creates the row).
     pub(crate) fn buffer_level(&mut self, key: &LevelKey, level: StockLevel, now: DateTime<Utc>) {
         let (tenant, warehouse, sku) = key.clone();

@@ -131,6 +131,14 @@ impl Dialect {
         }
     }
 
+    /// `{column}` is one of the strings of a list parameter (see [`Param::Texts`]).
+    pub fn in_list(self, column: &str, param: &str) -> String {
+        match self {
+            Self::Sqlite => format!("{column} IN (SELECT value FROM json_each({param}))"),
+            Self::Postgres => format!("{column} = ANY({param})"),
+        }
+    }
+
     /// ` FOR UPDATE OF {table}`, for a join whose other side may be null.
     pub fn for_update_of(self, table: &str) -> String {
         match self {

@@ -1,4 +1,3 @@
 //! Fulfilment: shipments, tracking and consolidation. Mirrors `ordo_store::fulfilment`.
 
-pub(crate) mod consolidation;
 pub(crate) mod shipments;

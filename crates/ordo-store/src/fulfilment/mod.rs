@@ -9,6 +9,7 @@ pub mod consolidate;
 pub mod consolidate_records;
 pub mod push;
 pub mod shipments;
+pub mod sql;
 
 #[cfg(feature = "contract")]
 pub mod contract_consolidate;
