@@ -42,7 +42,9 @@ use uuid::Uuid;
 pub use columns::{Columns, Decode, Record};
 
 pub use channels::records::ChannelStore;
-pub use delivery::records::{FeedEvent, NewFeedEvent, NewOutbox, OutboxMessage, OutboxStatus, OutboxStore};
+pub use delivery::records::{
+    FeedEvent, NewFeedEvent, NewOutbox, OutboxMessage, OutboxQueue, OutboxStatus, OutboxStore,
+};
 pub use delivery::subscriptions::{SubscriptionHandover, SubscriptionStore};
 pub use fulfilment::consolidate_records::ConsolidationStore;
 pub use fulfilment::shipments::{Parcel, Shipment, ShipmentStore};
@@ -89,6 +91,7 @@ pub trait Store:
     + SubscriptionHandover
     + ShipmentStore
     + OutboxStore
+    + OutboxQueue
     + WorkflowStore
     + Send
     + Sync

@@ -2,17 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
-use ordo_store::Decode;
-use ordo_store::{FeedEvent, OutboxMessage, OutboxStatus, OutboxStore, StoreError, StoreResult, page_limit as page};
-use sqlx::{Postgres, QueryBuilder, Row};
+use ordo_store::{FeedEvent, OutboxStatus, OutboxStore, StoreError, StoreResult, page_limit as page};
+use sqlx::Row;
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::errors::map;
-use crate::sql::record;
 
-const OUTBOX_COLUMNS: &str =
-    "tenant_id, id, topic, destination, payload, status, attempts, next_attempt_at, last_error, created_at";
 
 #[async_trait::async_trait]
 impl OutboxStore for PgStore {
@@ -60,41 +56,6 @@ impl OutboxStore for PgStore {
             .await
             .map_err(map)?;
         Ok(done.rows_affected())
-    }
-
-    async fn list_outbox(
-        &self,
-        tenant: &TenantId,
-        topic: Option<&str>,
-        status: Option<OutboxStatus>,
-        limit: u32,
-    ) -> StoreResult<Vec<OutboxMessage>> {
-        let mut sql = QueryBuilder::<Postgres>::new(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = "));
-        sql.push_bind(tenant.as_str());
-        if let Some(topic) = topic {
-            sql.push(" AND topic = ").push_bind(topic);
-        }
-        if let Some(status) = status {
-            sql.push(" AND status = ").push_bind(status.as_str());
-        }
-        // Ids are UUIDv7: id order is creation order.
-        sql.push(" ORDER BY id DESC LIMIT ").push_bind(page(limit));
-        sql.build().fetch_all(&self.pool).await.rows(map, record)
-    }
-
-    async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
-        sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox
-             WHERE topic = $1 AND status = $2 AND next_attempt_at <= $3
-             ORDER BY next_attempt_at, id LIMIT $4"
-        ))
-        .bind(topic)
-        .bind(OutboxStatus::Pending.as_str())
-        .bind(now)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .rows(map, record)
     }
 
     async fn finish_outbox(

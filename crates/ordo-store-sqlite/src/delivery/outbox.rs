@@ -2,13 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;
-use ordo_store::Decode;
-use ordo_store::{FeedEvent, OutboxMessage, OutboxStatus, OutboxStore, StoreError, StoreResult, page_limit as limit};
+use ordo_store::{FeedEvent, OutboxStatus, OutboxStore, StoreError, StoreResult, page_limit as limit};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Sqlite};
 use uuid::Uuid;
 
-use crate::sql::record;
 use crate::{SqliteStore, from_micros, get, map_err, micros};
 
 fn json_column(row: &SqliteRow, column: &str) -> StoreResult<serde_json::Value> {
@@ -62,39 +59,6 @@ impl OutboxStore for SqliteStore {
             })
             .await?;
         Ok(deleted as u64)
-    }
-
-    async fn list_outbox(
-        &self,
-        tenant: &TenantId,
-        topic: Option<&str>,
-        status: Option<OutboxStatus>,
-        limit_: u32,
-    ) -> StoreResult<Vec<OutboxMessage>> {
-        let mut sql: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM outbox WHERE tenant_id = ");
-        sql.push_bind(tenant.as_str());
-        if let Some(topic) = topic {
-            sql.push(" AND topic = ").push_bind(topic.to_owned());
-        }
-        if let Some(status) = status {
-            sql.push(" AND status = ").push_bind(status.as_str());
-        }
-        // Ids are UUIDv7: newest first is id order, along the primary key.
-        sql.push(" ORDER BY id DESC LIMIT ").push_bind(limit(limit_));
-        sql.build().fetch_all(&self.reader).await.rows(map_err, record)
-    }
-
-    async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit_: u32) -> StoreResult<Vec<OutboxMessage>> {
-        sqlx::query(
-            "SELECT * FROM outbox WHERE topic = ? AND status = 'pending' AND next_attempt_at <= ? \
-             ORDER BY next_attempt_at, id LIMIT ?",
-        )
-        .bind(topic)
-        .bind(micros(now))
-        .bind(limit(limit_))
-        .fetch_all(&self.reader)
-        .await
-        .rows(map_err, record)
     }
 
     async fn finish_outbox(

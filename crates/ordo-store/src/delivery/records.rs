@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 use crate::columns::{Columns, Record, named};
+use crate::orders::records::page_limit;
+use crate::sql::SqlRun;
 
 /// An event for the live feed.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,7 +121,61 @@ pub fn cancel_message(order: &OrderState, reason: &str) -> NewOutbox {
     }
 }
 
-/// The outbox and feed operations of a store.
+/// Reading the outbox, written once for every SQL store (see [`crate::sql`]).
+#[async_trait::async_trait]
+pub trait OutboxQueue: Send + Sync {
+    /// A tenant's outbox messages, newest first.
+    async fn list_outbox(
+        &self,
+        tenant: &TenantId,
+        topic: Option<&str>,
+        status: Option<OutboxStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>>;
+
+    /// Pending messages of a topic, over every tenant, due by `now`, oldest first.
+    async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+}
+
+#[async_trait::async_trait]
+impl<S: SqlRun> OutboxQueue for S {
+    async fn list_outbox(
+        &self,
+        tenant: &TenantId,
+        topic: Option<&str>,
+        status: Option<OutboxStatus>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        // Ids are UUIDv7: newest first is id order, along the primary key.
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE tenant_id = $1 AND (CAST($2 AS TEXT) IS NULL OR topic = $2) \
+             AND (CAST($3 AS TEXT) IS NULL OR status = $3) ORDER BY id DESC LIMIT $4"
+        );
+        let params = [
+            tenant.into(),
+            topic.into(),
+            status.map(OutboxStatus::as_str).into(),
+            page_limit(limit).into(),
+        ];
+        self.rows(&sql, &params, OutboxMessage::read).await
+    }
+
+    async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE topic = $1 AND status = 'pending' AND next_attempt_at <= $2 \
+             ORDER BY next_attempt_at, id LIMIT $3"
+        );
+        self.rows(
+            &sql,
+            &[topic.into(), now.into(), page_limit(limit).into()],
+            OutboxMessage::read,
+        )
+        .await
+    }
+}
+
+/// Recording delivery attempts and reading the feed, which each store tunes (SQLite's
+/// writer thread; PostgreSQL's multi-row updates and feed numbering).
 #[async_trait::async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Feed events after `after`, oldest first.
@@ -147,18 +203,6 @@ pub trait OutboxStore: Send + Sync {
     /// Deletes feed events committed before `before` (the feed is for live subscribers
     /// and short outages, not an archive); returns how many went.
     async fn prune_feed(&self, tenant: &TenantId, before: DateTime<Utc>) -> StoreResult<u64>;
-
-    /// A tenant's outbox messages, newest first.
-    async fn list_outbox(
-        &self,
-        tenant: &TenantId,
-        topic: Option<&str>,
-        status: Option<OutboxStatus>,
-        limit: u32,
-    ) -> StoreResult<Vec<OutboxMessage>>;
-
-    /// Pending messages of a topic, over every tenant, due by `now`, oldest first.
-    async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
 
     /// Records a delivery attempt.
     async fn finish_outbox(
