@@ -37,8 +37,8 @@ pub(crate) fn classify(code: &str) -> Class {
     }
 }
 
-/// Maps any sqlx error to a [`StoreError`]. Foreign key violations come out as `Conflict`
-/// here; call sites that know which key it was say better (see [`map_fk`]).
+/// Maps any sqlx error to a [`StoreError`]. Foreign key violations come out as `Conflict`;
+/// operations that refer to a row check it first where the caller needs `NotFound`.
 pub(crate) fn map(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) => {
@@ -58,17 +58,6 @@ pub(crate) fn map(error: sqlx::Error) -> StoreError {
         | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
         _ => StoreError::Other(error.to_string()),
     }
-}
-
-/// Like [`map`], but a foreign key violation becomes `NotFound(what)`: the row it referred
-/// to does not exist.
-pub(crate) fn map_fk(error: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
-    if let sqlx::Error::Database(db) = &error
-        && db.code().is_some_and(|c| classify(&c) == Class::ForeignKeyViolation)
-    {
-        return StoreError::NotFound(what());
-    }
-    map(error)
 }
 
 #[cfg(test)]

@@ -32,15 +32,14 @@ use chrono::{DateTime, Utc};
 use ordo_core::{OrderId, TenantId};
 use ordo_store::{
     InboxEntry, InboxQuery, InboxStatus, IngestItem, IngestResult, OrderQuery, OrderRecord, OrderSummary, Page, Store,
-    StoreError, StoreResult, Tenant, TokenRecord,
+    StoreError, StoreResult,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool, Row};
+use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::delivery::feed::FeedListener;
-use crate::errors::{map, map_fk};
-use crate::sql::record;
+use crate::errors::map;
 use crate::tx::PgTx;
 
 /// How long a call waits for a free pooled connection before failing as `Unavailable`.
@@ -134,8 +133,6 @@ fn check_schema_name(schema: &str) -> StoreResult<()> {
     }
 }
 
-const TOKEN_COLUMNS: &str = "tenant_id, id, role, name, token_hash, created_at, revoked_at";
-
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
@@ -150,99 +147,6 @@ impl Store for PgStore {
 
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map)?;
-        Ok(())
-    }
-
-    async fn ensure_tenant(&self, tenant: &TenantId, name: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-            .bind(tenant.as_str())
-            .bind(name)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(map)?;
-        Ok(())
-    }
-
-    async fn tenant_exists(&self, tenant: &TenantId) -> StoreResult<bool> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1)")
-            .bind(tenant.as_str())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(map)
-    }
-
-    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
-        let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map)?;
-        rows.iter()
-            .map(|row| {
-                let id: String = row.try_get("id").map_err(map)?;
-                Ok(Tenant {
-                    id: TenantId::parse(id).map_err(|e| StoreError::Other(format!("stored tenant id invalid: {e}")))?,
-                    name: row.try_get("name").map_err(map)?,
-                    created_at: row.try_get("created_at").map_err(map)?,
-                })
-            })
-            .collect()
-    }
-
-    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO api_tokens (tenant_id, id, role, name, token_hash, created_at, revoked_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(token.tenant.as_str())
-        .bind(token.id)
-        .bind(token.role.as_str())
-        .bind(&token.name)
-        .bind(&token.token_hash)
-        .bind(token.created_at)
-        .bind(token.revoked_at)
-        .execute(&self.pool)
-        .await
-        // The only foreign key is the tenant's.
-        .map_err(|e| map_fk(e, || format!("tenant {}", token.tenant)))?;
-        Ok(())
-    }
-
-    async fn find_token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>> {
-        let row = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map)?;
-        row.as_ref().map(record).transpose()
-    }
-
-    async fn list_tokens(&self, tenant: &TenantId) -> StoreResult<Vec<TokenRecord>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE tenant_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map)?;
-        rows.iter().map(record).collect()
-    }
-
-    async fn revoke_token(&self, tenant: &TenantId, token_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
-        // Revoking twice keeps the first revocation time and succeeds.
-        let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.as_str())
-                .bind(token_id)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(map)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("token {token_id} in tenant {tenant}")));
-        }
         Ok(())
     }
 

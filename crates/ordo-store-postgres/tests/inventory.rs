@@ -8,8 +8,9 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use ordo_core::TenantId;
 use ordo_core::inventory::StockLevel;
+use ordo_store::StoreError;
+use ordo_store::TenantStore;
 use ordo_store::stock::inventory::{InventoryStore, SkuRecord, StockChange, StockChangeError, StockOp, Warehouse};
-use ordo_store::{Store, StoreError};
 use ordo_store_postgres::PgStore;
 use uuid::Uuid;
 

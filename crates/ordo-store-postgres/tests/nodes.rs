@@ -8,6 +8,7 @@ use chrono::{TimeZone, Utc};
 use ordo_core::ingest::Outcome;
 use ordo_core::input::{EXAMPLE_JSON, OrderInput};
 use ordo_core::{OrderId, TenantId};
+use ordo_store::TenantStore;
 use ordo_store::{InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, Store, StoreError};
 use ordo_store_postgres::PgStore;
 use serde_json::json;

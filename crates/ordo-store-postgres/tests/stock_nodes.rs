@@ -12,6 +12,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use ordo_core::allocation::{ReserveWhen, ShortStock, StockPolicy};
 use ordo_core::input::{EXAMPLE_JSON, OrderInput};
 use ordo_core::{OrderId, OrderStatus, TenantId};
+use ordo_store::TenantStore;
 use ordo_store::stock::inventory::{InventoryStore, SkuRecord, StockChange, StockOp, Warehouse};
 use ordo_store::{
     InboxWrite, IngestItem, IngestResult, NewInbox, OrderRequest, StockFlowStore, Store, StoreError, StoreResult,

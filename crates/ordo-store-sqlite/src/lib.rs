@@ -23,15 +23,13 @@ use chrono::{DateTime, TimeZone, Utc};
 use ordo_core::{OrderId, TenantId};
 use ordo_store::{
     InboxEntry, InboxQuery, InboxStatus, IngestItem, IngestResult, OrderQuery, OrderRecord, OrderSummary, Page, Store,
-    StoreError, StoreResult, Tenant, TokenRecord,
+    StoreError, StoreResult,
 };
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use uuid::Uuid;
-
-use crate::sql::record;
 
 /// Readers kept open. Reads are short; four cover the API's concurrency on two cores.
 const READ_CONNECTIONS: u32 = 4;
@@ -150,95 +148,6 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.reader).await.map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn ensure_tenant(&self, tenant: &TenantId, name: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
-            .bind(tenant.as_str())
-            .bind(name)
-            .bind(micros(now))
-            .execute(&self.writer)
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn tenant_exists(&self, tenant: &TenantId) -> StoreResult<bool> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ?)")
-            .bind(tenant.as_str())
-            .fetch_one(&self.reader)
-            .await
-            .map_err(map_err)
-    }
-
-    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
-        let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY id")
-            .fetch_all(&self.reader)
-            .await
-            .map_err(map_err)?;
-        rows.iter()
-            .map(|row| {
-                Ok(Tenant {
-                    id: TenantId::parse(get::<String>(row, "id")?).map_err(StoreError::Other)?,
-                    name: get(row, "name")?,
-                    created_at: from_micros(get(row, "created_at")?)?,
-                })
-            })
-            .collect()
-    }
-
-    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO api_tokens (tenant_id, id, role, name, token_hash, created_at, revoked_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(token.tenant.as_str())
-        .bind(token.id)
-        .bind(token.role.as_str())
-        .bind(&token.name)
-        .bind(&token.token_hash)
-        .bind(micros(token.created_at))
-        .bind(token.revoked_at.map(micros))
-        .execute(&self.writer)
-        .await
-        .map_err(|e| match map_err(e) {
-            StoreError::NotFound(_) => StoreError::NotFound(format!("tenant {}", token.tenant)),
-            other => other,
-        })?;
-        Ok(())
-    }
-
-    async fn find_token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT * FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
-            .bind(token_hash)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(map_err)?;
-        row.as_ref().map(record).transpose()
-    }
-
-    async fn list_tokens(&self, tenant: &TenantId) -> StoreResult<Vec<TokenRecord>> {
-        let rows = sqlx::query("SELECT * FROM api_tokens WHERE tenant_id = ? ORDER BY created_at, id")
-            .bind(tenant.as_str())
-            .fetch_all(&self.reader)
-            .await
-            .map_err(map_err)?;
-        rows.iter().map(record).collect()
-    }
-
-    async fn revoke_token(&self, tenant: &TenantId, token_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
-        let done =
-            sqlx::query("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?")
-                .bind(micros(now))
-                .bind(tenant.as_str())
-                .bind(token_id)
-                .execute(&self.writer)
-                .await
-                .map_err(map_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("token {token_id}")));
-        }
         Ok(())
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use ordo_core::input::{EXAMPLE_JSON, OrderInput};
 use ordo_core::{OrderId, TenantId};
+use ordo_store::TenantStore;
 use ordo_store::{InboxWrite, IngestItem, IngestResult, NewInbox, Store};
 use ordo_store_sqlite::SqliteStore;
 use uuid::Uuid;

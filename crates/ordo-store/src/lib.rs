@@ -49,6 +49,7 @@ pub use delivery::subscriptions::{SubscriptionHandover, SubscriptionStore};
 pub use fulfilment::consolidate_records::ConsolidationStore;
 pub use fulfilment::shipments::{Parcel, Shipment, ShipmentStore};
 pub use orders::records::*;
+pub use orders::sql::TenantStore;
 pub use review::records::ReviewStore;
 pub use stock::inventory::InventoryStore;
 pub use stock::records::*;
@@ -93,6 +94,7 @@ pub trait Store:
     + OutboxStore
     + OutboxQueue
     + WorkflowStore
+    + TenantStore
     + Send
     + Sync
     + 'static
@@ -105,27 +107,6 @@ pub trait Store:
 
     /// Checks the database answers.
     async fn ping(&self) -> StoreResult<()>;
-
-    /// Creates a tenant; does nothing if it exists.
-    async fn ensure_tenant(&self, tenant: &TenantId, name: &str, now: DateTime<Utc>) -> StoreResult<()>;
-
-    /// Lists tenants.
-    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
-
-    /// Whether a tenant exists (one keyed lookup: for paths that run per request).
-    async fn tenant_exists(&self, tenant: &TenantId) -> StoreResult<bool>;
-
-    /// Stores a token (by its hash). The tenant must exist.
-    async fn insert_token(&self, token: &TokenRecord) -> StoreResult<()>;
-
-    /// Finds a live (not revoked) token by its hash.
-    async fn find_token(&self, token_hash: &str) -> StoreResult<Option<TokenRecord>>;
-
-    /// Lists a tenant's tokens.
-    async fn list_tokens(&self, tenant: &TenantId) -> StoreResult<Vec<TokenRecord>>;
-
-    /// Revokes a token of a tenant.
-    async fn revoke_token(&self, tenant: &TenantId, token_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
 
     /// Applies a batch of arrivals in one transaction, returning one result per item in
     /// the same order. Either all of it commits or none of it does.

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use crate::PgStore;
 use crate::errors::map;
 
-
 #[async_trait::async_trait]
 impl OutboxStore for PgStore {
     async fn read_feed(&self, tenant: &TenantId, after: i64, limit: u32) -> StoreResult<Vec<FeedEvent>> {

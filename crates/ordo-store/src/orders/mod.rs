@@ -6,6 +6,7 @@
 
 pub mod records;
 pub mod rows;
+pub mod sql;
 
 #[cfg(feature = "contract")]
 pub mod contract;
