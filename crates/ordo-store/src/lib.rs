@@ -53,6 +53,7 @@ pub use orders::sql::TenantStore;
 pub use review::records::ReviewStore;
 pub use stock::inventory::InventoryStore;
 pub use stock::records::*;
+pub use stock::sql::ChannelStockStore;
 pub use workflow::{
     IngestItem, IngestResult, OrderAction, OrderActionOutcome, OrderRequest, OrderRequestOutcome, Review, WorkflowStore,
 };
@@ -95,6 +96,7 @@ pub trait Store:
     + OutboxQueue
     + WorkflowStore
     + TenantStore
+    + ChannelStockStore
     + Send
     + Sync
     + 'static

@@ -9,81 +9,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use ordo_core::allocation::OrderStock;
 use ordo_core::{OrderId, OrderStatus, TenantId};
-use ordo_store::Decode;
-use ordo_store::stock::allocate;
-use ordo_store::{ChannelRule, SkuAlias, StockAlert, StockFlowStore, StoreResult};
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use ordo_store::{StockFlowStore, StoreResult};
 use uuid::Uuid;
 
 use crate::PgStore;
 use crate::errors::map;
-use crate::stock::rows::{CHANNEL_RULE_COLUMNS, alias_from_row, channel_rule_from_row, order_stock_from_rows};
-use crate::tx::{PgTx, retrying};
-
-fn alert_from_row(row: &PgRow) -> StoreResult<StockAlert> {
-    Ok(StockAlert {
-        id: row.try_get("id").map_err(map)?,
-        sku: row.try_get("sku").map_err(map)?,
-        available: row.try_get("available").map_err(map)?,
-        threshold: row.try_get("threshold").map_err(map)?,
-        opened_at: row.try_get("opened_at").map_err(map)?,
-        closed_at: row.try_get("closed_at").map_err(map)?,
-    })
-}
-
-impl PgStore {
-    async fn put_channel_rule_once(
-        &self,
-        tenant: &TenantId,
-        rule: &ChannelRule,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        let mut tx = PgTx::begin(&self.pool).await?;
-        allocate::put_channel_rule(&mut tx, tenant, rule, now).await?;
-        tx.commit().await
-    }
-}
+use crate::stock::rows::order_stock_from_rows;
 
 #[async_trait]
 impl StockFlowStore for PgStore {
-    async fn put_sku_alias(&self, tenant: &TenantId, alias: &SkuAlias, now: DateTime<Utc>) -> StoreResult<bool> {
-        // Only to a catalogue SKU, so an alias never points at another alias.
-        let done = sqlx::query(
-            "INSERT INTO sku_aliases (tenant_id, channel, alias, sku, updated_at)
-             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM skus WHERE tenant_id = $1 AND code = $4)
-             ON CONFLICT (tenant_id, alias, channel) DO UPDATE SET sku = excluded.sku, updated_at = excluded.updated_at",
-        )
-        .bind(tenant.as_str())
-        .bind(&alias.channel)
-        .bind(&alias.alias)
-        .bind(&alias.sku)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(map)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn list_sku_aliases(&self, tenant: &TenantId) -> StoreResult<Vec<SkuAlias>> {
-        sqlx::query("SELECT channel, alias, sku FROM sku_aliases WHERE tenant_id = $1 ORDER BY channel, alias")
-            .bind(tenant.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .rows(map, alias_from_row)
-    }
-
-    async fn delete_sku_alias(&self, tenant: &TenantId, channel: &str, alias: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM sku_aliases WHERE tenant_id = $1 AND channel = $2 AND alias = $3")
-            .bind(tenant.as_str())
-            .bind(channel)
-            .bind(alias)
-            .execute(&self.pool)
-            .await
-            .map_err(map)?;
-        Ok(done.rows_affected() == 1)
-    }
-
     async fn get_order_stock(&self, tenant: &TenantId, id: OrderId) -> StoreResult<OrderStock> {
         let rows = sqlx::query(
             "SELECT sku, warehouse, reserved, shipped, returned, waiting FROM order_stock
@@ -144,56 +78,6 @@ impl StockFlowStore for PgStore {
         .await
         .map_err(map)?;
         Ok(ids.into_iter().map(OrderId).collect())
-    }
-
-    async fn put_channel_rule(&self, tenant: &TenantId, rule: &ChannelRule, now: DateTime<Utc>) -> StoreResult<()> {
-        retrying(|| self.put_channel_rule_once(tenant, rule, now)).await
-    }
-
-    async fn list_channel_rules(&self, tenant: &TenantId) -> StoreResult<Vec<ChannelRule>> {
-        sqlx::query(&format!(
-            "SELECT {CHANNEL_RULE_COLUMNS} FROM channel_rules WHERE tenant_id = $1 ORDER BY channel"
-        ))
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .rows(map, channel_rule_from_row)
-    }
-
-    async fn list_published(&self, tenant: &TenantId, sku: Option<&str>) -> StoreResult<Vec<(String, String, i64)>> {
-        let mut sql =
-            QueryBuilder::<Postgres>::new("SELECT channel, sku, quantity FROM channel_stock WHERE tenant_id = ");
-        sql.push_bind(tenant.as_str());
-        if let Some(sku) = sku {
-            sql.push(" AND sku = ").push_bind(sku);
-        }
-        sql.push(" ORDER BY channel, sku");
-        sql.build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map)?
-            .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get("channel").map_err(map)?,
-                    row.try_get("sku").map_err(map)?,
-                    row.try_get("quantity").map_err(map)?,
-                ))
-            })
-            .collect()
-    }
-
-    async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>> {
-        sqlx::query(
-            "SELECT id, sku, available, threshold, opened_at, closed_at FROM stock_alerts
-             WHERE tenant_id = $1 AND (NOT $2 OR closed_at IS NULL)
-             ORDER BY opened_at DESC, id DESC",
-        )
-        .bind(tenant.as_str())
-        .bind(open_only)
-        .fetch_all(&self.pool)
-        .await
-        .rows(map, alert_from_row)
     }
 
     async fn refresh_forecasts(

@@ -5,16 +5,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ordo_core::allocation::OrderStock;
 use ordo_core::{OrderId, TenantId};
-use ordo_store::stock::allocate::put_channel_rule;
-use ordo_store::{ChannelRule, SkuAlias, StockAlert, StockFlowStore, StoreError, StoreResult};
+use ordo_store::{StockFlowStore, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Sqlite};
 
 use ordo_store::page_limit as limit;
 
-use crate::stock::rows::{OrderStockRow, channel_rule, order_stock_from_rows};
-use crate::writer::run_to_completion;
-use crate::{SqliteStore, from_micros, get, map_err, micros};
+use crate::stock::rows::{OrderStockRow, order_stock_from_rows};
+use crate::{SqliteStore, get, map_err, micros};
 
 fn order_ids(rows: Vec<SqliteRow>) -> StoreResult<Vec<OrderId>> {
     rows.iter().map(|row| Ok(OrderId(get(row, "id")?))).collect()
@@ -87,122 +84,6 @@ impl StockFlowStore for SqliteStore {
         .await
         .map_err(map_err)?;
         order_ids(rows)
-    }
-
-    async fn put_channel_rule(&self, tenant: &TenantId, rule: &ChannelRule, now: DateTime<Utc>) -> StoreResult<()> {
-        let (tenant, rule) = (tenant.clone(), rule.clone());
-        self.rw
-            .transaction(move |tx| run_to_completion(put_channel_rule(tx, &tenant, &rule, now)))
-            .await
-    }
-
-    async fn list_channel_rules(&self, tenant: &TenantId) -> StoreResult<Vec<ChannelRule>> {
-        sqlx::query(
-            "SELECT channel, ratio_permille, buffer, overrides FROM channel_rules WHERE tenant_id = ? ORDER BY channel",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(map_err)?
-        .iter()
-        .map(|row| {
-            channel_rule(
-                get(row, "channel")?,
-                get(row, "ratio_permille")?,
-                get(row, "buffer")?,
-                &get::<String>(row, "overrides")?,
-            )
-        })
-        .collect()
-    }
-
-    async fn list_published(&self, tenant: &TenantId, sku: Option<&str>) -> StoreResult<Vec<(String, String, i64)>> {
-        let mut sql: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT channel, sku, quantity FROM channel_stock WHERE tenant_id = ");
-        sql.push_bind(tenant.as_str());
-        if let Some(sku) = sku {
-            sql.push(" AND sku = ").push_bind(sku.to_owned());
-        }
-        sql.push(" ORDER BY channel, sku");
-        sql.build()
-            .fetch_all(&self.reader)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(|row| Ok((get(row, "channel")?, get(row, "sku")?, get(row, "quantity")?)))
-            .collect()
-    }
-
-    async fn put_sku_alias(&self, tenant: &TenantId, alias: &SkuAlias, now: DateTime<Utc>) -> StoreResult<bool> {
-        // Only to a catalogue SKU, so an alias never points at another alias.
-        let done = sqlx::query(
-            "INSERT INTO sku_aliases (tenant_id, channel, alias, sku, updated_at) \
-             SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM skus WHERE tenant_id = ?1 AND code = ?4) \
-             ON CONFLICT (tenant_id, alias, channel) DO UPDATE SET sku = excluded.sku, updated_at = excluded.updated_at",
-        )
-        .bind(tenant.as_str())
-        .bind(&alias.channel)
-        .bind(&alias.alias)
-        .bind(&alias.sku)
-        .bind(micros(now))
-        .execute(&self.writer)
-        .await
-        .map_err(map_err)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn list_sku_aliases(&self, tenant: &TenantId) -> StoreResult<Vec<SkuAlias>> {
-        sqlx::query("SELECT channel, alias, sku FROM sku_aliases WHERE tenant_id = ? ORDER BY channel, alias")
-            .bind(tenant.as_str())
-            .fetch_all(&self.reader)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(|row| {
-                Ok(SkuAlias {
-                    channel: get(row, "channel")?,
-                    alias: get(row, "alias")?,
-                    sku: get(row, "sku")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn delete_sku_alias(&self, tenant: &TenantId, channel: &str, alias: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM sku_aliases WHERE tenant_id = ? AND channel = ? AND alias = ?")
-            .bind(tenant.as_str())
-            .bind(channel)
-            .bind(alias)
-            .execute(&self.writer)
-            .await
-            .map_err(map_err)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>> {
-        // Ids are UUIDv7: newest first is id order, along the primary key.
-        let sql = if open_only {
-            "SELECT * FROM stock_alerts WHERE tenant_id = ? AND closed_at IS NULL ORDER BY id DESC"
-        } else {
-            "SELECT * FROM stock_alerts WHERE tenant_id = ? ORDER BY id DESC"
-        };
-        sqlx::query(sql)
-            .bind(tenant.as_str())
-            .fetch_all(&self.reader)
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(|row| {
-                Ok(StockAlert {
-                    id: get(row, "id")?,
-                    sku: get(row, "sku")?,
-                    available: get(row, "available")?,
-                    threshold: get(row, "threshold")?,
-                    opened_at: from_micros(get(row, "opened_at")?)?,
-                    closed_at: get::<Option<i64>>(row, "closed_at")?.map(from_micros).transpose()?,
-                })
-            })
-            .collect()
     }
 
     async fn refresh_forecasts(

@@ -10,6 +10,7 @@ pub mod inventory;
 mod publish;
 pub mod records;
 pub mod sourcing;
+pub mod sql;
 
 #[cfg(feature = "contract")]
 pub mod contract;

@@ -89,28 +89,6 @@ pub trait StockFlowStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<OrderId>>;
 
-    /// Creates or replaces an alias; `Ok(false)` if its SKU is not in the catalogue (or is
-    /// itself only an alias).
-    async fn put_sku_alias(&self, tenant: &TenantId, alias: &SkuAlias, now: DateTime<Utc>) -> StoreResult<bool>;
-
-    /// Every alias, by (channel, alias).
-    async fn list_sku_aliases(&self, tenant: &TenantId) -> StoreResult<Vec<SkuAlias>>;
-
-    /// Deletes an alias; false if there was none.
-    async fn delete_sku_alias(&self, tenant: &TenantId, channel: &str, alias: &str) -> StoreResult<bool>;
-
-    /// Creates or replaces a channel rule and queues the channel's new quantities.
-    async fn put_channel_rule(&self, tenant: &TenantId, rule: &ChannelRule, now: DateTime<Utc>) -> StoreResult<()>;
-
-    /// Channel rules by channel.
-    async fn list_channel_rules(&self, tenant: &TenantId) -> StoreResult<Vec<ChannelRule>>;
-
-    /// Quantities last offered to channels, as (channel, sku, quantity), optionally for one SKU.
-    async fn list_published(&self, tenant: &TenantId, sku: Option<&str>) -> StoreResult<Vec<(String, String, i64)>>;
-
-    /// Low-stock alerts, newest first.
-    async fn list_alerts(&self, tenant: &TenantId, open_only: bool) -> StoreResult<Vec<StockAlert>>;
-
     /// Recomputes each SKU's forecast threshold: average daily units reserved over the
     /// last `window_days`, times `cover_days`, rounded up. Returns how many SKUs changed.
     async fn refresh_forecasts(
