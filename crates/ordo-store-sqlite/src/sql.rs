@@ -35,65 +35,44 @@ fn json(name: &str, text: Option<String>) -> StoreResult<Option<serde_json::Valu
         .transpose()
 }
 
-impl Columns for Cols<'_> {
-    fn text_opt(&self, name: &str) -> StoreResult<Option<String>> {
-        self.0.try_get(name).map_err(|e| unreadable(name, e))
-    }
-    fn int_opt(&self, name: &str) -> StoreResult<Option<i64>> {
-        self.0.try_get(name).map_err(|e| unreadable(name, e))
-    }
-    fn float_opt(&self, name: &str) -> StoreResult<Option<f64>> {
-        self.0.try_get(name).map_err(|e| unreadable(name, e))
-    }
-    fn flag(&self, name: &str) -> StoreResult<bool> {
-        self.0.try_get(name).map_err(|e| unreadable(name, e))
-    }
-    fn id_opt(&self, name: &str) -> StoreResult<Option<Uuid>> {
-        self.0.try_get(name).map_err(|e| unreadable(name, e))
-    }
-    fn time_opt(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
-        self.int_opt(name)?.map(from_micros).transpose()
-    }
-    fn json_opt(&self, name: &str) -> StoreResult<Option<serde_json::Value>> {
-        json(name, self.text_opt(name)?)
-    }
-    fn texts(&self, name: &str) -> StoreResult<Vec<String>> {
-        ordo_store::columns::parsed(self, name)
-    }
-    fn bytes(&self, name: &str) -> StoreResult<Vec<u8>> {
-        self.0.try_get(name).map_err(|e| unreadable(name, e))
-    }
+/// The column reads of either driver's row, `$get` being its by-name getter: times are
+/// integer microseconds, JSON and lists are text.
+macro_rules! sqlite_columns {
+    ($row:ty, $get:ident) => {
+        impl Columns for $row {
+            fn text_opt(&self, name: &str) -> StoreResult<Option<String>> {
+                self.0.$get(name).map_err(|e| unreadable(name, e))
+            }
+            fn int_opt(&self, name: &str) -> StoreResult<Option<i64>> {
+                self.0.$get(name).map_err(|e| unreadable(name, e))
+            }
+            fn float_opt(&self, name: &str) -> StoreResult<Option<f64>> {
+                self.0.$get(name).map_err(|e| unreadable(name, e))
+            }
+            fn flag(&self, name: &str) -> StoreResult<bool> {
+                self.0.$get(name).map_err(|e| unreadable(name, e))
+            }
+            fn id_opt(&self, name: &str) -> StoreResult<Option<Uuid>> {
+                self.0.$get(name).map_err(|e| unreadable(name, e))
+            }
+            fn time_opt(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+                self.int_opt(name)?.map(from_micros).transpose()
+            }
+            fn json_opt(&self, name: &str) -> StoreResult<Option<serde_json::Value>> {
+                json(name, self.text_opt(name)?)
+            }
+            fn texts(&self, name: &str) -> StoreResult<Vec<String>> {
+                ordo_store::columns::parsed(self, name)
+            }
+            fn bytes(&self, name: &str) -> StoreResult<Vec<u8>> {
+                self.0.$get(name).map_err(|e| unreadable(name, e))
+            }
+        }
+    };
 }
 
-impl Columns for WriterCols<'_, '_> {
-    fn text_opt(&self, name: &str) -> StoreResult<Option<String>> {
-        self.0.get(name).map_err(|e| unreadable(name, e))
-    }
-    fn int_opt(&self, name: &str) -> StoreResult<Option<i64>> {
-        self.0.get(name).map_err(|e| unreadable(name, e))
-    }
-    fn float_opt(&self, name: &str) -> StoreResult<Option<f64>> {
-        self.0.get(name).map_err(|e| unreadable(name, e))
-    }
-    fn flag(&self, name: &str) -> StoreResult<bool> {
-        self.0.get(name).map_err(|e| unreadable(name, e))
-    }
-    fn id_opt(&self, name: &str) -> StoreResult<Option<Uuid>> {
-        self.0.get(name).map_err(|e| unreadable(name, e))
-    }
-    fn time_opt(&self, name: &str) -> StoreResult<Option<DateTime<Utc>>> {
-        self.int_opt(name)?.map(from_micros).transpose()
-    }
-    fn json_opt(&self, name: &str) -> StoreResult<Option<serde_json::Value>> {
-        json(name, self.text_opt(name)?)
-    }
-    fn texts(&self, name: &str) -> StoreResult<Vec<String>> {
-        ordo_store::columns::parsed(self, name)
-    }
-    fn bytes(&self, name: &str) -> StoreResult<Vec<u8>> {
-        self.0.get(name).map_err(|e| unreadable(name, e))
-    }
-}
+sqlite_columns!(Cols<'_>, try_get);
+sqlite_columns!(WriterCols<'_, '_>, get);
 
 /// Binds parameters as SQLite stores them: times as microseconds, JSON and lists as text.
 pub(crate) fn bind<'q>(
