@@ -208,8 +208,10 @@ pub type TxWork<'t, R> = Pin<Box<dyn Future<Output = StoreResult<R>> + Send + 't
 /// Runs the algorithms written once for every store inside one of the store's
 /// transactions: SQLite on its writer thread, PostgreSQL retrying transient conflicts.
 pub trait TxRunner: Send + Sync {
-    /// The store's transaction, with every row operation the algorithms use.
-    type Tx<'c>: crate::fulfilment::shipments::ShipmentTx + SqlTx;
+    /// The store's transaction. Each domain that runs its algorithms through this asks of
+    /// it the row operations they use (e.g. `for<'c> S::Tx<'c>: ChannelTx`), so this
+    /// module names no domain.
+    type Tx<'c>: SqlTx;
 
     /// Runs `work` in a new transaction and commits what it wrote.
     fn in_tx<R, W>(&self, work: W) -> impl Future<Output = StoreResult<R>> + Send

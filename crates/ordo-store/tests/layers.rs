@@ -84,6 +84,24 @@ fn segment(path: &str) -> String {
 }
 
 #[test]
+fn the_shared_modules_name_no_domain() {
+    // `columns` and `sql` sit below every domain: each domain may use them.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for module in ["columns", "sql"] {
+        let text = std::fs::read_to_string(src.join(format!("{module}.rs"))).expect("readable");
+        for (line_no, line) in text.lines().enumerate() {
+            for used in crate_paths(line) {
+                assert!(
+                    !DOMAINS.contains(&used.as_str()),
+                    "{module}.rs:{}: uses crate::{used}",
+                    line_no + 1
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn the_list_matches_the_crate_root() {
     let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs")).expect("lib.rs");
     let declared: Vec<&str> = lib

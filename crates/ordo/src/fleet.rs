@@ -182,18 +182,19 @@ pub async fn start_with_node(
     poll_ms: u64,
 ) -> anyhow::Result<(crate::server::Node, Fleet)> {
     // The simulators need the node's address for their webhooks, and the node needs
-    // theirs for its connectors: the node's port is taken first and handed over.
-    let addr = std::net::TcpListener::bind(listen)
+    // theirs for its connectors: the node's socket is bound first, its address handed
+    // over, and the node serves on that very socket.
+    let socket = std::net::TcpListener::bind(listen)
         .or_else(|_| std::net::TcpListener::bind("127.0.0.1:0"))
-        .and_then(|l| l.local_addr())
         .context("finding a port for the node")?;
+    let addr = socket.local_addr()?;
     let fleet = Fleet::start(&format!("http://{addr}"), skus, 7).await?;
     config.server.listen = addr.to_string();
     config.channels = fleet.channels(poll_ms)?;
     config.warehouses = fleet.warehouse_connectors()?;
     config.hooks.shopify_secret = Some(HOOK_SECRET.into());
     config.hooks.woocommerce_secret = Some(HOOK_SECRET.into());
-    let node = crate::server::start(&config, store, metrics).await?;
+    let node = crate::server::start_on(&config, store, metrics, Some(socket)).await?;
     Ok((node, fleet))
 }
 

@@ -80,6 +80,17 @@ impl Node {
 
 /// Starts a node on an open store.
 pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<PrometheusHandle>) -> anyhow::Result<Node> {
+    start_on(config, store, metrics, None).await
+}
+
+/// Like [`start`], on a socket the caller already bound (so no other process can take the
+/// port between choosing it and serving on it).
+pub async fn start_on(
+    config: &Config,
+    store: Arc<dyn Store>,
+    metrics: Option<PrometheusHandle>,
+    bound: Option<std::net::TcpListener>,
+) -> anyhow::Result<Node> {
     let tokens = TokenService::new(store.clone());
     if let Some(secret) = &config.auth.admin_token {
         anyhow::ensure!(
@@ -134,9 +145,15 @@ pub async fn start(config: &Config, store: Arc<dyn Store>, metrics: Option<Prome
             default_country: config.review.default_country.clone(),
         });
     }
-    let listener = tokio::net::TcpListener::bind(&config.server.listen)
-        .await
-        .with_context(|| format!("binding {}", config.server.listen))?;
+    let listener = match bound {
+        Some(socket) => {
+            socket.set_nonblocking(true)?;
+            tokio::net::TcpListener::from_std(socket)?
+        }
+        None => tokio::net::TcpListener::bind(&config.server.listen)
+            .await
+            .with_context(|| format!("binding {}", config.server.listen))?,
+    };
     let addr = listener.local_addr()?;
     let warehouses = Warehouses::new(&config.warehouses, Some(format!("http://{addr}")))
         .map_err(anyhow::Error::msg)?

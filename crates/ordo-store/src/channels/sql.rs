@@ -54,7 +54,11 @@ fn cursor(row: &dyn Columns) -> StoreResult<serde_json::Value> {
 }
 
 #[async_trait::async_trait]
-impl<S: SqlRun + TxRunner> ChannelStore for S {
+impl<S> ChannelStore for S
+where
+    S: SqlRun + TxRunner,
+    for<'c> S::Tx<'c>: ChannelTx,
+{
     async fn get_cursor(&self, tenant: &TenantId, channel: &str) -> StoreResult<Option<serde_json::Value>> {
         let sql = "SELECT cursor FROM channel_cursors WHERE tenant_id = $1 AND channel = $2";
         self.row(sql, &[tenant.into(), channel.into()], cursor).await

@@ -38,7 +38,11 @@ fn pool_order(row: &dyn Columns) -> StoreResult<PoolOrder> {
 }
 
 #[async_trait::async_trait]
-impl<S: SqlRun + TxRunner> ConsolidationStore for S {
+impl<S> ConsolidationStore for S
+where
+    S: SqlRun + TxRunner,
+    for<'c> S::Tx<'c>: crate::review::records::HoldTx,
+{
     async fn allocated_alone(
         &self,
         tenant: &TenantId,

@@ -78,7 +78,11 @@ fn published(row: &dyn Columns) -> StoreResult<(String, String, i64)> {
 }
 
 #[async_trait::async_trait]
-impl<S: SqlRun + TxRunner> ChannelStockStore for S {
+impl<S> ChannelStockStore for S
+where
+    S: SqlRun + TxRunner,
+    for<'c> S::Tx<'c>: crate::stock::allocate::AllocTx,
+{
     async fn put_sku_alias(&self, tenant: &TenantId, alias: &SkuAlias, now: DateTime<Utc>) -> StoreResult<bool> {
         // Only to a catalogue SKU, so an alias never points at another alias.
         let sql = "INSERT INTO sku_aliases (tenant_id, channel, alias, sku, updated_at) \

@@ -49,7 +49,11 @@ pub trait WorkflowStore: Send + Sync {
 }
 
 #[async_trait::async_trait]
-impl<S: TxRunner> WorkflowStore for S {
+impl<S> WorkflowStore for S
+where
+    S: TxRunner,
+    for<'c> S::Tx<'c>: crate::fulfilment::shipments::ShipmentTx,
+{
     async fn order_request(
         &self,
         tenant: &TenantId,
