@@ -7,7 +7,8 @@
 //! `ordo-store` over one transaction type, [`tx::PgTx`]; [`PgStore::listen_feed`] tells
 //! the application when any node committed to a tenant's live feed.
 //!
-//! This crate owns every line of SQL Ordo sends to PostgreSQL. It is written for several
+//! The statements both stores run as written live in `ordo-store` (see `ordo_store::sql`);
+//! `sql.rs` runs them here. This crate owns the rest of the SQL Ordo sends to PostgreSQL. It is written for several
 //! Ordo nodes sharing one database: ingestion decides on rows it has locked or on unique
 //! constraints, never on what it read earlier, and every table leads with `tenant_id` so
 //! the schema can be sharded by tenant (e.g. with Citus) without changing a query.

@@ -1,7 +1,8 @@
 //! Ordo's embedded store: one SQLite file in WAL mode.
 //!
 //! Owns the SQLite schema (`migrations/`) and the SQL that implements the
-//! [`ordo_store::Store`] port. Writes go through one connection (SQLite has one writer);
+//! [`ordo_store::Store`] port where SQLite is tuned; the statements both stores run as
+//! written live in `ordo-store` and `sql.rs` runs them here. Writes go through one connection (SQLite has one writer);
 //! the ingestion pipeline above batches many arrivals into each of its transactions, so one
 //! fsync commits many orders. Reads use a separate pool and never wait for writes (WAL).
 //!

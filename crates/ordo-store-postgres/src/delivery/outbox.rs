@@ -1,4 +1,5 @@
-//! The outbox and the feed: reading, delivering and pruning them.
+//! Recording delivery attempts, and reading and pruning the feed ([`OutboxStore`]); the
+//! outbox listings are written once in `ordo_store::delivery`.
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;

@@ -1,4 +1,5 @@
-//! [`SubscriptionStore`] on PostgreSQL. Handing events over is a compare-and-set on the
+//! [`SubscriptionHandover`] on PostgreSQL (the rest of the subscriptions is written once in
+//! `ordo_store::delivery`). Handing events over is a compare-and-set on the
 //! subscription's `dispatched_seq` and the outbox rows in one transaction: a second node
 //! racing from the same number waits on the row lock, then finds the number moved and
 //! writes nothing.

@@ -1,5 +1,5 @@
-//! Orders' stock, channel rules, the feed, alerts and the outbox in PostgreSQL
-//! ([`StockFlowStore`]).
+//! What an order holds, the orders waiting for stock and forecasts in PostgreSQL
+//! ([`StockFlowStore`]), and the numbering of staged feed events.
 //!
 //! The two writes run the shared flows ([`ordo_store::stock::allocate`]) over [`PgTx`] in one
 //! transaction, rerun a few times when they lose a race (deadlock, a SKU that came to be

@@ -1,6 +1,6 @@
-//! [`SubscriptionStore`] on SQLite: subscriptions are rare writes on the pool; handing
-//! events over (the cursor's compare-and-set and its outbox rows) is one transaction on
-//! the writer thread, like every other outbox write.
+//! [`SubscriptionHandover`] on SQLite: handing events over (the cursor's compare-and-set
+//! and its outbox rows) is one transaction on the writer thread, like every other outbox
+//! write. The rest of the subscriptions is written once in `ordo_store::delivery`.
 
 use chrono::{DateTime, Utc};
 use ordo_core::TenantId;

@@ -1,3 +1,3 @@
-//! Fulfilment: shipments, tracking and consolidation. Mirrors `ordo_store::fulfilment`.
+//! Fulfilment: shipments and tracking (consolidation is written once in the port). Mirrors `ordo_store::fulfilment`.
 
 pub(crate) mod shipments;

@@ -1,4 +1,5 @@
-//! Stock: inventory, reservations, channel rules, published quantities and alerts. Mirrors `ordo_store::stock`.
+//! Stock: inventory, reservations and what orders wait for (aliases, channel rules,
+//! published quantities and alerts are written once in the port). Mirrors `ordo_store::stock`.
 
 pub(crate) mod alloc_tx;
 pub(crate) mod inventory;

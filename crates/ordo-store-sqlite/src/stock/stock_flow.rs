@@ -1,5 +1,5 @@
-//! [`StockFlowStore`] in SQLite: order requests and channel rules run the shared flows in
-//! one writer transaction; listings read from the pool.
+//! [`StockFlowStore`] in SQLite: what an order holds, the orders waiting for stock (with
+//! a planner hint) and forecasts.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
