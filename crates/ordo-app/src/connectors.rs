@@ -120,7 +120,14 @@ impl ChannelSink for StoreSink {
     }
 }
 
-/// The running connectors of a node, by channel code; cheap to clone.
+/// Whether the connectors and secrets configured for this node (`ordo.toml`) serve
+/// `tenant`: they are the default tenant's, and no other tenant's data may reach them.
+pub fn node_connections_serve(tenant: &str) -> bool {
+    tenant == TenantId::default_tenant().as_str()
+}
+
+/// The running connectors of a node, by channel code; cheap to clone. They serve the
+/// default tenant only (see [`node_connections_serve`]).
 #[derive(Clone, Default)]
 pub struct Channels {
     handles: Arc<BTreeMap<String, ChannelHandle>>,
@@ -143,14 +150,17 @@ impl Channels {
         })
     }
 
-    /// Every connector's health.
-    pub fn statuses(&self) -> Vec<ChannelStatus> {
+    /// The health of every connector of a tenant.
+    pub fn statuses(&self, tenant: &TenantId) -> Vec<ChannelStatus> {
+        if !node_connections_serve(tenant.as_str()) {
+            return Vec::new();
+        }
         self.handles.values().map(ChannelHandle::status).collect()
     }
 
-    /// A connector by channel code.
-    pub fn get(&self, code: &str) -> Option<&ChannelHandle> {
-        self.handles.get(code)
+    /// A tenant's connector by channel code.
+    pub fn get(&self, tenant: &str, code: &str) -> Option<&ChannelHandle> {
+        node_connections_serve(tenant).then(|| self.handles.get(code)).flatten()
     }
 }
 
@@ -210,20 +220,22 @@ const MAX_ATTEMPTS: i64 = 12;
 /// Delivers every due write-back once, each channel's messages in order and the channels
 /// side by side; returns how many were handled.
 pub async fn deliver_write_backs(store: &dyn Store, channels: &Channels) -> StoreResult<usize> {
-    let mut by_channel: BTreeMap<String, Vec<OutboxMessage>> = BTreeMap::new();
+    // By tenant and channel: two tenants' channels may share a code, never a connector.
+    let mut by_channel: BTreeMap<(String, String), Vec<OutboxMessage>> = BTreeMap::new();
     let mut handled = 0;
     for topic in WRITE_BACK_TOPICS {
         for message in store.due_outbox(topic, Utc::now(), 200).await? {
-            by_channel.entry(message.destination.clone()).or_default().push(message);
+            let key = (message.tenant.clone(), message.destination.clone());
+            by_channel.entry(key).or_default().push(message);
         }
     }
-    let rounds = by_channel.into_iter().map(|(channel, messages)| async move {
+    let rounds = by_channel.into_iter().map(|((tenant, channel), messages)| async move {
         let mut outcomes = Vec::with_capacity(messages.len());
         for message in messages {
-            let outcome = match (channels.get(&channel), write_back_of(&message)) {
+            let outcome = match (channels.get(&tenant, &channel), write_back_of(&message)) {
                 (None, _) => (
                     OutboxStatus::Dropped,
-                    Some(format!("no connector runs for channel {channel}")),
+                    Some(format!("no connector runs for channel {channel} of tenant {tenant}")),
                     None,
                 ),
                 (_, Err(why)) => (OutboxStatus::Dropped, Some(why), None),

@@ -118,8 +118,12 @@ impl Warehouses {
         self.links.get(code).map(|l| &l.config)
     }
 
-    /// Each connector's health.
-    pub fn health(&self) -> BTreeMap<String, Health> {
+    /// The health of each connector of a tenant (the node's connectors are the default
+    /// tenant's, see [`crate::connectors::node_connections_serve`]).
+    pub fn health(&self, tenant: &ordo_core::TenantId) -> BTreeMap<String, Health> {
+        if !crate::connectors::node_connections_serve(tenant.as_str()) {
+            return BTreeMap::new();
+        }
         self.links
             .iter()
             .map(|(code, link)| {
@@ -138,16 +142,17 @@ impl Warehouses {
     /// warehouse still busy with its last batch is skipped); returns the tasks.
     pub async fn deliver_due(&self, store: &Arc<dyn Store>) -> StoreResult<Vec<JoinHandle<StoreResult<usize>>>> {
         use std::sync::atomic::Ordering;
-        let mut by_warehouse: BTreeMap<String, Vec<OutboxMessage>> = BTreeMap::new();
+        // By tenant and warehouse: two tenants' warehouses may share a code, never a
+        // connector.
+        let mut by_warehouse: BTreeMap<(String, String), Vec<OutboxMessage>> = BTreeMap::new();
         for message in store.due_outbox(FULFIL_TOPIC, Utc::now(), 500).await? {
-            by_warehouse
-                .entry(message.destination.clone())
-                .or_default()
-                .push(message);
+            let key = (message.tenant.clone(), message.destination.clone());
+            by_warehouse.entry(key).or_default().push(message);
         }
         let mut tasks = Vec::new();
-        for (code, messages) in by_warehouse {
-            let link = self.links.get(&code).cloned();
+        for ((tenant, code), messages) in by_warehouse {
+            let serves = crate::connectors::node_connections_serve(&tenant);
+            let link = serves.then(|| self.links.get(&code).cloned()).flatten();
             if let Some(link) = &link
                 && link.busy.swap(true, Ordering::AcqRel)
             {
@@ -185,7 +190,7 @@ async fn deliver(
         let dead: Vec<_> = messages
             .iter()
             .map(|m| {
-                let why = format!("no connector for warehouse {}", m.destination);
+                let why = format!("no connector for warehouse {} of tenant {}", m.destination, m.tenant);
                 (m.id, OutboxStatus::Dead, Utc::now(), Some(why))
             })
             .collect();

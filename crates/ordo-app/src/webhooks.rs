@@ -71,8 +71,16 @@ pub async fn deliver_due(
 ) -> StoreResult<usize> {
     let due = store.due_outbox("webhook", Utc::now(), 100).await?;
     for message in &due {
-        let (status, error) = match &settings.url {
-            None => (OutboxStatus::Dropped, Some("no webhook url configured".to_owned())),
+        // The node's alert webhook is the default tenant's; no other tenant's alert goes there.
+        let url = settings
+            .url
+            .as_ref()
+            .filter(|_| crate::connectors::node_connections_serve(&message.tenant));
+        let (status, error) = match url {
+            None => (
+                OutboxStatus::Dropped,
+                Some(format!("no webhook url configured for tenant {}", message.tenant)),
+            ),
             Some(url) => match post(client, url, settings, message).await {
                 Ok(()) => (OutboxStatus::Delivered, None),
                 Err(e) if message.attempts + 1 >= i64::from(settings.max_attempts) => (OutboxStatus::Dead, Some(e)),

@@ -34,15 +34,14 @@ async fn receiver(status: StatusCode) -> (String, Received) {
     (url, received)
 }
 
-/// A store with one open low-stock alert (and so one webhook message).
-async fn store_with_an_alert() -> (Arc<dyn Store>, TenantId) {
+/// A store with one open low-stock alert of `tenant` (and so one webhook message).
+async fn store_with_an_alert_of(tenant: TenantId) -> (Arc<dyn Store>, TenantId) {
     let dir = tempfile::tempdir().unwrap().keep();
     let store = SqliteStore::open(&format!("sqlite://{}", dir.join("ordo.db").display()))
         .await
         .unwrap();
     store.migrate().await.unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
-    let tenant = TenantId::parse("acme").unwrap();
     let now = Utc::now();
     store.ensure_tenant(&tenant, "Acme", now).await.unwrap();
     let warehouse = Warehouse {
@@ -82,6 +81,11 @@ async fn store_with_an_alert() -> (Arc<dyn Store>, TenantId) {
         .clone()
         .unwrap();
     (store, tenant)
+}
+
+/// The same, for the default tenant: the node's alert webhook is the default tenant's.
+async fn store_with_an_alert() -> (Arc<dyn Store>, TenantId) {
+    store_with_an_alert_of(TenantId::default_tenant()).await
 }
 
 fn settings(url: Option<String>) -> WebhookSettings {
@@ -158,4 +162,18 @@ async fn without_a_receiver_messages_are_dropped_not_left_pending() {
         .unwrap();
     let dropped = store.list_outbox(&tenant, Some("webhook"), None, 10).await.unwrap();
     assert_eq!(dropped[0].status, OutboxStatus::Dropped);
+}
+
+#[tokio::test]
+async fn another_tenants_alert_never_reaches_the_nodes_webhook() {
+    let (store, tenant) = store_with_an_alert_of(TenantId::parse("acme").unwrap()).await;
+    let (url, received) = receiver(StatusCode::NO_CONTENT).await;
+    deliver_due(store.as_ref(), &reqwest::Client::new(), &settings(Some(url)))
+        .await
+        .unwrap();
+    assert!(received.lock().unwrap().is_empty());
+    let dropped = store.list_outbox(&tenant, Some("webhook"), None, 10).await.unwrap();
+    assert_eq!(dropped[0].status, OutboxStatus::Dropped);
+    let why = dropped[0].last_error.as_deref().unwrap_or_default();
+    assert!(why.contains("tenant acme"), "{why}");
 }

@@ -206,3 +206,6 @@ mod warehouse_tests;
 
 #[cfg(test)]
 mod shipment_tests;
+
+#[cfg(test)]
+mod tenant_tests;

@@ -53,8 +53,13 @@ async fn stock_up(store: &Arc<dyn Store>) {
 /// A warehouse serving every channel, these SKUs in the catalogue, and `quantity` of each
 /// received there.
 pub(super) async fn stock_at(store: &Arc<dyn Store>, warehouse: &str, skus: &[&str], quantity: i64) {
+    stock_in(store, &TenantId::default_tenant(), warehouse, skus, quantity).await;
+}
+
+/// A warehouse of a tenant with these SKUs in stock.
+pub(super) async fn stock_in(store: &Arc<dyn Store>, tenant: &TenantId, warehouse: &str, skus: &[&str], quantity: i64) {
     use ordo_store::stock::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
-    let tenant = TenantId::default_tenant();
+    let tenant = tenant.clone();
     let record = Warehouse {
         code: warehouse.into(),
         name: warehouse.into(),

@@ -10,7 +10,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
-/// Every connector: last poll, last success, last error (with a stable code), failures in
+/// Every connector of the caller's tenant: last poll, last success, last error (with a stable code), failures in
 /// a row, orders taken in, requests, rate-limit answers and the cursor.
 #[utoipa::path(
     get, path = "/api/v1/channels", tag = "channels",
@@ -18,8 +18,9 @@ use crate::state::AppState;
     security(("bearer" = []))
 )]
 pub async fn list_channels(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<serde_json::Value>> {
-    auth.require(Permission::Read)?;
-    let statuses = serde_json::to_value(state.channels.statuses()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let principal = auth.require(Permission::Read)?;
+    let statuses = state.channels.statuses(&principal.tenant);
+    let statuses = serde_json::to_value(statuses).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(statuses))
 }
 
@@ -35,10 +36,10 @@ pub async fn poll_channel(
     auth: Auth,
     Path(channel): Path<String>,
 ) -> ApiResult<StatusCode> {
-    auth.require(Permission::Operate)?;
+    let principal = auth.require(Permission::Operate)?;
     let handle = state
         .channels
-        .get(&channel)
+        .get(principal.tenant.as_str(), &channel)
         .ok_or_else(|| ApiError::NotFound(format!("no connector runs for channel {channel}")))?;
     handle.poll_now();
     Ok(StatusCode::ACCEPTED)

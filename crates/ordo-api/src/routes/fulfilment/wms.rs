@@ -17,14 +17,14 @@ use crate::extract::RawBody;
 use crate::routes::review::exceptions::action_error;
 use crate::state::AppState;
 
-/// Each warehouse connector's deliveries, failures and circuit breaker.
+/// Each warehouse connector of the caller's tenant: deliveries, failures and circuit breaker.
 #[utoipa::path(
     get, path = "/api/v1/warehouse-connectors", tag = "inventory",
     responses((status = 200, body = Object)), security(("bearer" = []))
 )]
 pub async fn health(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<BTreeMap<String, Health>>> {
-    auth.require(Permission::Read)?;
-    Ok(Json(state.warehouses.health()))
+    let principal = auth.require(Permission::Read)?;
+    Ok(Json(state.warehouses.health(&principal.tenant)))
 }
 
 /// A warehouse's callback. Authenticated by its signature (`X-Ordo-Signature` for generic

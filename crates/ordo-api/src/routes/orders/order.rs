@@ -120,6 +120,13 @@ pub async fn platform_hook(
     if !state.store.tenant_exists(&tenant).await? {
         return Err(ApiError::NotFound(format!("tenant {tenant} not found")));
     }
+    // The node's platform secrets are the default tenant's: they must not open another
+    // tenant's hook.
+    if !ordo_app::connectors::node_connections_serve(tenant.as_str()) {
+        return Err(ApiError::NotFound(format!(
+            "tenant {tenant} has no {platform} connection on this node"
+        )));
+    }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let topic = header(hook.topic_header());
     // A refund's body is not an order: the order it belongs to is fetched again instead.
@@ -146,12 +153,13 @@ pub async fn platform_hook(
         HookOutcome::Ingested(ingested) => respond(ingested),
         HookOutcome::Rejected { inbox_id, reason } => Err(ApiError::BadSignature { reason, inbox_id }),
         HookOutcome::Ignored { inbox_id } => {
-            let refetch = refund_of.filter(|_| state.channels.get(hook.channel()).is_some());
+            let refetch = refund_of.filter(|_| state.channels.get(tenant.as_str(), hook.channel()).is_some());
             if let Some(order_id) = &refetch {
                 let (channels, code, order_id) = (state.channels.clone(), hook.channel(), order_id.clone());
+                let tenant = tenant.clone();
                 // The platform wants its answer at once; the fetch runs on its own.
                 tokio::spawn(async move {
-                    if let Some(handle) = channels.get(code)
+                    if let Some(handle) = channels.get(tenant.as_str(), code)
                         && let Err(error) = handle.fetch_order(&order_id).await
                     {
                         tracing::warn!(%error, code, order_id, "refetching a refunded order failed");
