@@ -1,23 +1,25 @@
 //! Ordo's storage port.
 //!
 //! [`Store`] is everything the application asks of a database. Adapters
-//! (`ordo-store-sqlite`, `ordo-store-postgres`) implement it and own their SQL and
-//! migrations; [`workflow::ingest::ingest_batch`] is the one ingestion algorithm they all
-//! run, over the small per-transaction [`orders::rows::IngestTx`] each provides; each
-//! domain's `contract` module (feature `contract`) is the suite every adapter must pass.
+//! (`ordo-store-sqlite`, `ordo-store-postgres`) implement it and own their migrations;
+//! what both run as written (statements and algorithms) lives here once, over the small
+//! traits of [`sql`] and [`columns`] and the per-transaction traits of each domain (e.g.
+//! [`orders::rows::IngestTx`] under [`workflow::ingest::ingest_batch`], the one ingestion
+//! algorithm); each domain's `contract` module (feature `contract`) is the suite every
+//! adapter must pass.
 //!
 //! Invariants every adapter keeps:
 //! - every row carries its tenant, and every query is scoped by it;
 //! - an inbound payload's inbox row commits in the same transaction as its effect;
 //! - (tenant, channel, external id) names at most one order, under any concurrency.
 
+// Shared by every domain and naming none of them.
+pub mod columns;
+pub mod sql;
+
 // The domains, lowest first: each depends only on those above it in this list (checked
 // by `tests/layers.rs`); ARCHITECTURE.md has the map. The blank lines keep rustfmt from
 // sorting them.
-pub mod columns;
-
-pub mod sql;
-
 pub mod orders;
 
 pub mod delivery;

@@ -88,7 +88,7 @@ impl PgStore {
     /// Subscribes to feed appends committed by any Ordo node on this database.
     ///
     /// Each message is the id of a tenant whose feed grew; read it with
-    /// [`read_feed`](ordo_store::StockFlowStore::read_feed) after the last sequence number
+    /// [`read_feed`](ordo_store::OutboxStore::read_feed) after the last sequence number
     /// seen. An empty string means announcements may have been missed (the listening
     /// session was lost and reopened): every subscriber should read its feed again. So
     /// does a `Lagged` error from the receiver. A message can also name a tenant whose feed

@@ -4,7 +4,7 @@
 //! Deliveries are ordinary outbox messages (topic [`SUBSCRIPTION_TOPIC`], destination the
 //! subscription id, payload the event), so attempts, backoff and dead letters work as for
 //! every other outside system. A dispatcher reads the feed after a subscription's cursor
-//! and hands the matching events over with [`SubscriptionStore::advance_subscription_cursor`],
+//! and hands the matching events over with [`SubscriptionHandover::advance_subscription_cursor`],
 //! which moves the cursor and writes the messages in one transaction, and only from the
 //! cursor it read: two nodes on one database never hand the same events over twice.
 

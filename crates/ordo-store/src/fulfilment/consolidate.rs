@@ -2,7 +2,7 @@
 //! (by hand, by the merge rule, or from a customer's B2B pool) reach the warehouse as one
 //! fulfilment request per warehouse, instead of one per order.
 //!
-//! A member of a merge is therefore never pushed alone ([`ships_with_others`] stops
+//! A member of a merge is therefore never pushed alone (`ships_with_others` stops
 //! [`crate::fulfilment::push::push`]); once every open member is allocated, [`push_group`] sends them
 //! together in one transaction. A request names the merge's lead order as `order_id`,
 //! lists every member in `order_ids`, carries the merge id as `consolidation_id`, and
