@@ -224,7 +224,8 @@ pub async fn deliver_write_backs(store: &dyn Store, channels: &Channels) -> Stor
     let mut by_channel: BTreeMap<(String, String), Vec<OutboxMessage>> = BTreeMap::new();
     let mut handled = 0;
     for topic in WRITE_BACK_TOPICS {
-        for message in store.due_outbox(topic, Utc::now(), 200).await? {
+        let now = Utc::now();
+        for message in store.claim_due(topic, now, now + crate::DELIVERY_LEASE, 200).await? {
             let key = (message.tenant.clone(), message.destination.clone());
             by_channel.entry(key).or_default().push(message);
         }

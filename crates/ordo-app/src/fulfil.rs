@@ -150,6 +150,7 @@ impl Warehouses {
             by_warehouse.entry(key).or_default().push(message);
         }
         let mut tasks = Vec::new();
+        let now = Utc::now();
         for ((tenant, code), messages) in by_warehouse {
             let serves = crate::connectors::node_connections_serve(&tenant);
             let link = serves.then(|| self.links.get(&code).cloned()).flatten();
@@ -158,6 +159,19 @@ impl Warehouses {
             {
                 continue;
             }
+            // Only what this node claimed: another node may be delivering the rest.
+            let ids: Vec<_> = messages.iter().map(|m| m.id).collect();
+            let claimed: std::collections::BTreeSet<_> =
+                match store.claim_outbox(&ids, now, now + crate::DELIVERY_LEASE).await {
+                    Ok(claimed) => claimed.into_iter().collect(),
+                    Err(error) => {
+                        if let Some(link) = &link {
+                            link.busy.store(false, Ordering::Release);
+                        }
+                        return Err(error);
+                    }
+                };
+            let messages: Vec<_> = messages.into_iter().filter(|m| claimed.contains(&m.id)).collect();
             let (store, base) = (store.clone(), self.callback_base.clone());
             tasks.push(tokio::spawn(async move {
                 let done = deliver(&store, link.clone(), base, messages).await;

@@ -43,3 +43,9 @@ pub use mappings::MappingRegistry;
 pub use pipeline::{IngestError, Pipeline, PipelineConfig};
 pub use service::{HookOutcome, IngestService, Ingested, Principal, ReplayError};
 pub use tokens::TokenService;
+
+/// How long a deliverer holds the outbox messages it claimed (see
+/// `ordo_store::OutboxQueue::claim_outbox`): longer than any one delivery round takes, so
+/// that no other node takes them meanwhile, and short enough that a node that died
+/// mid-round delays its messages by at most this.
+pub const DELIVERY_LEASE: chrono::Duration = chrono::Duration::seconds(60);

@@ -69,7 +69,10 @@ pub async fn deliver_due(
     client: &reqwest::Client,
     settings: &WebhookSettings,
 ) -> StoreResult<usize> {
-    let due = store.due_outbox("webhook", Utc::now(), 100).await?;
+    let now = Utc::now();
+    let due = store
+        .claim_due("webhook", now, now + crate::DELIVERY_LEASE, 100)
+        .await?;
     for message in &due {
         // The node's alert webhook is the default tenant's; no other tenant's alert goes there.
         let url = settings

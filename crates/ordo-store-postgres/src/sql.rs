@@ -114,6 +114,15 @@ impl SqlRun for crate::PgStore {
             .map_err(crate::errors::map)?;
         Ok(done.rows_affected())
     }
+
+    async fn write_rows<T: Send>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        read: fn(&dyn Columns) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        self.rows(sql, params, read).await
+    }
 }
 
 impl SqlTx for PgTx {

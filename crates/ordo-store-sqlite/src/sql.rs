@@ -112,6 +112,19 @@ impl SqlRun for crate::SqliteStore {
         rows.iter().map(|row| read(&Cols(row))).collect()
     }
 
+    async fn write_rows<T: Send>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        read: fn(&dyn Columns) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let rows = bind(sqlx::query(sql), params)
+            .fetch_all(&self.writer)
+            .await
+            .map_err(crate::map_err)?;
+        rows.iter().map(|row| read(&Cols(row))).collect()
+    }
+
     /// On the pooled writer connection: the single-writer thread is for the hot path.
     async fn run(&self, sql: &str, params: &[Param<'_>]) -> StoreResult<u64> {
         let done = bind(sqlx::query(sql), params)

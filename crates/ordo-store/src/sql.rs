@@ -164,6 +164,14 @@ pub trait SqlRun: Send + Sync {
     /// Runs a write; how many rows it changed.
     fn run(&self, sql: &str, params: &[Param<'_>]) -> impl Future<Output = StoreResult<u64>> + Send;
 
+    /// Runs a write that returns rows (`RETURNING`), each read with `read`.
+    fn write_rows<T: Send>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        read: fn(&dyn Columns) -> StoreResult<T>,
+    ) -> impl Future<Output = StoreResult<Vec<T>>> + Send;
+
     /// The first row of a read, if any.
     fn row<T: Send>(
         &self,

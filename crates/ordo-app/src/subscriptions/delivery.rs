@@ -34,7 +34,12 @@ pub async fn deliver_due(
     now: DateTime<Utc>,
 ) -> StoreResult<usize> {
     let due = store
-        .due_outbox(SUBSCRIPTION_TOPIC, now, settings.delivery_batch)
+        .claim_due(
+            SUBSCRIPTION_TOPIC,
+            now,
+            now + crate::DELIVERY_LEASE,
+            settings.delivery_batch,
+        )
         .await?;
     // Each delivery is checked against its own tenant's subscription: an id alone never
     // reaches another tenant's receiver.

@@ -1,6 +1,7 @@
 //! The subscription contract every store adapter must keep: subscriptions per tenant,
 //! the dispatch cursor as a compare-and-set that writes its deliveries with it, racing
-//! dispatchers handing each event over once, and the delivery history per subscription.
+//! dispatchers handing each event over once, the delivery history per subscription, and
+//! outbox claims: each due message goes to one of several racing deliverers.
 //! Expanded per adapter by [`crate::subscription_contract_tests!`].
 
 use std::sync::Arc;
@@ -23,7 +24,8 @@ macro_rules! subscription_contract_tests {
             a_subscription_cursor_moves_only_from_where_it_was_with_its_deliveries,
             racing_dispatchers_hand_each_event_to_a_subscription_once,
             deliveries_are_listed_per_subscription_newest_first,
-            active_subscriptions_span_tenants_and_skip_deleted_ones
+            active_subscriptions_span_tenants_and_skip_deleted_ones,
+            racing_claims_take_each_due_message_once_and_an_expired_claim_is_due_again
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -250,5 +252,69 @@ pub async fn active_subscriptions_span_tenants_and_skip_deleted_ones<T: Store>(s
             .map(|(t, s)| (t.as_str().to_owned(), s.id, s.cursor))
             .collect::<Vec<_>>(),
         [("acme".to_owned(), kept.id, 0), ("other".to_owned(), elsewhere.id, 4)]
+    );
+}
+
+/// However many deliverers claim the same due messages at once, each message goes to one
+/// of them; a claimed message is not due until its lease ends, then it is due again (a
+/// deliverer that died loses nothing); a finished one is never claimed again.
+pub async fn racing_claims_take_each_due_message_once_and_an_expired_claim_is_due_again<T: Store>(store: Arc<T>) {
+    two_tenants(&store).await;
+    let sub = subscription("https://a.example/hook", &["*"], 0);
+    store.create_subscription(&acme(), &sub, now()).await.unwrap();
+    assert!(
+        store
+            .advance_subscription_cursor(&acme(), sub.id, 0, 40, &deliveries(&sub, 1..=40), now())
+            .await
+            .unwrap()
+    );
+    let at = now() + Duration::seconds(1);
+    let lease = at + Duration::seconds(60);
+    let due: Vec<Uuid> = store
+        .due_outbox(SUBSCRIPTION_TOPIC, at, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(due.len(), 40);
+    let claims = (0..4).map(|_| {
+        let (store, due) = (store.clone(), due.clone());
+        tokio::spawn(async move { store.claim_outbox(&due, at, lease).await.unwrap() })
+    });
+    let mut taken: Vec<Uuid> = Vec::new();
+    for claim in claims {
+        taken.extend(claim.await.unwrap());
+    }
+    taken.sort();
+    let mut expected = due.clone();
+    expected.sort();
+    assert_eq!(taken, expected, "every message claimed exactly once");
+    assert!(
+        store
+            .claim_due(SUBSCRIPTION_TOPIC, at, lease, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // One is finished; the others' lease ends and they are due again, once.
+    store
+        .finish_outbox(due[0], OutboxStatus::Delivered, lease, None)
+        .await
+        .unwrap();
+    let after = lease + Duration::seconds(1);
+    let again = store
+        .claim_due(SUBSCRIPTION_TOPIC, after, after + Duration::seconds(60), 100)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 39);
+    assert!(again.iter().all(|m| m.id != due[0]));
+    assert!(
+        store
+            .claim_due(SUBSCRIPTION_TOPIC, after, after + Duration::seconds(60), 100)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

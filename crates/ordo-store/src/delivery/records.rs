@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::StoreResult;
 use crate::columns::{Columns, Record, named};
 use crate::orders::records::page_limit;
-use crate::sql::SqlRun;
+use crate::sql::{Param, SqlRun};
 
 /// An event for the live feed.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +135,32 @@ pub trait OutboxQueue: Send + Sync {
 
     /// Pending messages of a topic, over every tenant, due by `now`, oldest first.
     async fn due_outbox(&self, topic: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+
+    /// Claims these messages, of those still due at `now`, until `lease_until`; returns
+    /// the ones this caller got. However many nodes claim at once, each message goes to one
+    /// of them; a claim not finished by `lease_until` is due again, so a node that dies
+    /// mid-delivery loses nothing (it is delivered at least once, with the same id).
+    async fn claim_outbox(
+        &self,
+        ids: &[Uuid],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Uuid>>;
+
+    /// Due messages of a topic, claimed until `lease_until` (see [`Self::claim_outbox`]).
+    async fn claim_due(
+        &self,
+        topic: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMessage>> {
+        let due = self.due_outbox(topic, now, limit).await?;
+        let ids: Vec<Uuid> = due.iter().map(|m| m.id).collect();
+        let claimed: std::collections::BTreeSet<Uuid> =
+            self.claim_outbox(&ids, now, lease_until).await?.into_iter().collect();
+        Ok(due.into_iter().filter(|m| claimed.contains(&m.id)).collect())
+    }
 }
 
 #[async_trait::async_trait]
@@ -172,6 +198,34 @@ impl<S: SqlRun> OutboxQueue for S {
         )
         .await
     }
+    async fn claim_outbox(
+        &self,
+        ids: &[Uuid],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<Uuid>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The lease is the next attempt time: a claimed message is simply not due. Of two
+        // nodes updating one row, the second re-checks the condition on the committed row
+        // and no longer matches.
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE id IN ({}) AND status = 'pending' \
+             AND next_attempt_at <= $2 RETURNING id",
+            list.join(", ")
+        );
+        let params: Vec<Param<'_>> = [lease_until.into(), now.into()]
+            .into_iter()
+            .chain(ids.iter().map(|id| (*id).into()))
+            .collect();
+        self.write_rows(&sql, &params, claimed_id).await
+    }
+}
+
+fn claimed_id(row: &dyn Columns) -> StoreResult<Uuid> {
+    row.id("id")
 }
 
 /// Recording delivery attempts and reading the feed, which each store tunes (SQLite's
