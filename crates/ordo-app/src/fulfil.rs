@@ -149,8 +149,8 @@ impl Warehouses {
             let key = (message.tenant.clone(), message.destination.clone());
             by_warehouse.entry(key).or_default().push(message);
         }
-        let mut tasks = Vec::new();
-        let now = Utc::now();
+        // Each warehouse not still busy with its last batch takes part in this round.
+        let mut batches = Vec::new();
         for ((tenant, code), messages) in by_warehouse {
             let serves = crate::connectors::node_connections_serve(&tenant);
             let link = serves.then(|| self.links.get(&code).cloned()).flatten();
@@ -159,18 +159,27 @@ impl Warehouses {
             {
                 continue;
             }
-            // Only what this node claimed: another node may be delivering the rest.
-            let ids: Vec<_> = messages.iter().map(|m| m.id).collect();
-            let claimed: std::collections::BTreeSet<_> =
-                match store.claim_outbox(&ids, now, now + crate::DELIVERY_LEASE).await {
-                    Ok(claimed) => claimed.into_iter().collect(),
-                    Err(error) => {
-                        if let Some(link) = &link {
-                            link.busy.store(false, Ordering::Release);
-                        }
-                        return Err(error);
+            batches.push((link, messages));
+        }
+        // Only what this node claimed goes out, in one claim for the round: another node
+        // may be delivering the rest.
+        let ids: Vec<_> = batches
+            .iter()
+            .flat_map(|(_, messages)| messages.iter().map(|m| m.id))
+            .collect();
+        let now = Utc::now();
+        let claimed: std::collections::BTreeSet<_> =
+            match store.claim_outbox(&ids, now, now + crate::DELIVERY_LEASE).await {
+                Ok(claimed) => claimed.into_iter().collect(),
+                Err(error) => {
+                    for link in batches.iter().filter_map(|(link, _)| link.as_ref()) {
+                        link.busy.store(false, Ordering::Release);
                     }
-                };
+                    return Err(error);
+                }
+            };
+        let mut tasks = Vec::with_capacity(batches.len());
+        for (link, messages) in batches {
             let messages: Vec<_> = messages.into_iter().filter(|m| claimed.contains(&m.id)).collect();
             let (store, base) = (store.clone(), self.callback_base.clone());
             tasks.push(tokio::spawn(async move {

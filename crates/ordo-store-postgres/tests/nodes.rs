@@ -155,65 +155,77 @@ async fn concurrent_corrections_of_one_failed_entry_resolve_it_once() {
     assert_eq!(entry.resolved_by, winners.into_iter().next());
 }
 
-/// Two nodes draining one outbox at once, each claiming what is due in rounds: every
-/// message is taken by exactly one of them.
+/// Two nodes delivering one outbox at once, two tenants' messages in it: both see the same
+/// due messages and claim all of them at once, and every message goes to exactly one node;
+/// then nothing is left to claim until the lease ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_claiming_due_messages_take_each_once() {
+async fn two_nodes_claiming_the_same_due_messages_take_each_once() {
     use ordo_store::delivery::subscriptions::{SUBSCRIPTION_TOPIC, Subscription, SubscriptionStore};
     use ordo_store::{NewOutbox, OutboxQueue, SubscriptionHandover};
 
     let nodes = two_nodes().await;
     let now = Utc::now();
-    let sub = Subscription {
-        id: Uuid::now_v7(),
-        url: "http://127.0.0.1:9/hook".into(),
-        events: vec!["*".into()],
-        secret: "s3cret".into(),
-        active: true,
-        description: None,
-        cursor: 0,
-        created_at: now,
-    };
-    nodes[0].create_subscription(&tenant(), &sub, now).await.unwrap();
-    let deliveries: Vec<NewOutbox> = (1..=300)
-        .map(|seq| NewOutbox {
+    let other = TenantId::parse("other").unwrap();
+    nodes[0].ensure_tenant(&other, "other", now).await.unwrap();
+    for tenant in [tenant(), other] {
+        let sub = Subscription {
             id: Uuid::now_v7(),
-            topic: SUBSCRIPTION_TOPIC.into(),
-            destination: sub.id.to_string(),
-            payload: json!({ "seq": seq }),
-        })
-        .collect();
-    assert!(
-        nodes[0]
-            .advance_subscription_cursor(&tenant(), sub.id, 0, 300, &deliveries, now)
-            .await
-            .unwrap()
-    );
+            url: "http://127.0.0.1:9/hook".into(),
+            events: vec!["*".into()],
+            secret: "s3cret".into(),
+            active: true,
+            description: None,
+            cursor: 0,
+            created_at: now,
+        };
+        nodes[0].create_subscription(&tenant, &sub, now).await.unwrap();
+        let deliveries: Vec<NewOutbox> = (1..=150)
+            .map(|seq| NewOutbox {
+                id: Uuid::now_v7(),
+                topic: SUBSCRIPTION_TOPIC.into(),
+                destination: sub.id.to_string(),
+                payload: json!({ "seq": seq }),
+            })
+            .collect();
+        assert!(
+            nodes[0]
+                .advance_subscription_cursor(&tenant, sub.id, 0, 150, &deliveries, now)
+                .await
+                .unwrap()
+        );
+    }
     let at = now + chrono::Duration::seconds(1);
     let lease = at + chrono::Duration::seconds(60);
-    let drains = nodes.iter().map(|node| {
+    let mut due = Vec::new();
+    for node in &nodes {
+        let ids: Vec<Uuid> = node
+            .due_outbox(SUBSCRIPTION_TOPIC, at, 500)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(ids.len(), 300, "both nodes see every due message");
+        due.push(ids);
+    }
+    let claims = nodes.iter().zip(due).map(|(node, ids)| {
         let node = node.clone();
-        tokio::spawn(async move {
-            let mut taken = Vec::new();
-            loop {
-                let claimed = node.claim_due(SUBSCRIPTION_TOPIC, at, lease, 40).await.unwrap();
-                if claimed.is_empty() {
-                    return taken;
-                }
-                taken.extend(claimed.into_iter().map(|m| m.id));
-            }
-        })
+        tokio::spawn(async move { node.claim_outbox(&ids, at, lease).await.unwrap() })
     });
     let mut seen: HashMap<Uuid, usize> = HashMap::new();
-    let mut per_node = Vec::new();
-    for drain in drains {
-        let taken = drain.await.unwrap();
-        per_node.push(taken.len());
-        for id in taken {
+    for claim in claims {
+        for id in claim.await.unwrap() {
             *seen.entry(id).or_default() += 1;
         }
     }
     assert_eq!(seen.len(), 300, "every message claimed");
-    assert!(seen.values().all(|n| *n == 1), "none claimed twice");
-    assert_eq!(per_node.iter().sum::<usize>(), 300, "{per_node:?}");
+    assert!(seen.values().all(|n| *n == 1), "none claimed by both nodes");
+    for node in &nodes {
+        assert!(
+            node.claim_due(SUBSCRIPTION_TOPIC, at, lease, 500)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }

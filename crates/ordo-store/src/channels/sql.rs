@@ -19,6 +19,10 @@ use crate::{StoreError, StoreResult};
 /// Statuses an order may be merged in (see `ordo_core::matching::mergeable`).
 const MERGEABLE: &str = "('paid', 'allocated', 'on_hold')";
 
+/// An order `o` that is in no active merge.
+pub const NOT_MERGED: &str =
+    "NOT EXISTS (SELECT 1 FROM merge_members m WHERE m.tenant_id = o.tenant_id AND m.order_id = o.id)";
+
 /// What a [`MergeGroup`] reads.
 pub const MERGE_COLUMNS: &str = "id, order_ids, merged_by, created_at, dissolved_at, dissolved_by";
 
@@ -118,10 +122,7 @@ where
                  ORDER BY placed_at, id LIMIT 50"
             )
         };
-        let not_merged = format!(
-            "AND status IN {MERGEABLE} AND NOT EXISTS (SELECT 1 FROM merge_members m \
-             WHERE m.tenant_id = o.tenant_id AND m.order_id = o.id)"
-        );
+        let not_merged = format!("AND status IN {MERGEABLE} AND {NOT_MERGED}");
         let params = [tenant.into(), order.0.into(), window.into()];
         let possible_duplicates = self.rows(&same("fingerprint", ""), &params, OrderSummary::read).await?;
         let merge_candidates = self
@@ -147,7 +148,7 @@ where
     ) -> StoreResult<Vec<Vec<OrderSummary>>> {
         let sql = format!(
             "SELECT match_key AS k, {SUMMARY_COLUMNS} FROM orders o WHERE tenant_id = $1 AND status IN {MERGEABLE} \
-             AND NOT EXISTS (SELECT 1 FROM merge_members m WHERE m.tenant_id = o.tenant_id AND m.order_id = o.id) \
+             AND {NOT_MERGED} \
              AND match_key IN (SELECT match_key FROM orders WHERE tenant_id = $1 AND status IN {MERGEABLE} \
              AND match_key IS NOT NULL GROUP BY match_key HAVING count(*) > 1) ORDER BY match_key, placed_at, id"
         );

@@ -7,16 +7,13 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 use crate::channels::records::MergeGroup;
-use crate::channels::sql::MERGE_COLUMNS;
+use crate::channels::sql::{MERGE_COLUMNS, NOT_MERGED};
 use crate::columns::{Columns, Record, named};
 use crate::fulfilment::consolidate::push_group;
 use crate::fulfilment::consolidate_records::{ConsolidationStore, GroupMembers, GroupPush, PoolOrder, PoolRule};
 use crate::fulfilment::push::PushPolicy;
 use crate::orders::records::{OrderSummary, SUMMARY_COLUMNS, page_limit};
 use crate::sql::{SqlRun, TxRunner};
-
-const NOT_MERGED: &str =
-    "NOT EXISTS (SELECT 1 FROM merge_members m WHERE m.tenant_id = o.tenant_id AND m.order_id = o.id)";
 
 fn id(row: &dyn Columns) -> StoreResult<OrderId> {
     Ok(OrderId(row.id("id")?))
