@@ -34,4 +34,6 @@ mod channel {
     ordo_store::review_contract_tests!(fresh_store);
     ordo_store::subscription_contract_tests!(fresh_store);
     ordo_store::shipment_contract_tests!(fresh_store);
+    ordo_store::settings_contract_tests!(fresh_store);
+    ordo_store::cluster_contract_tests!(fresh_store);
 }

@@ -34,6 +34,10 @@ pub mod fulfilment;
 
 pub mod workflow;
 
+pub mod settings;
+
+pub mod cluster;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -44,6 +48,7 @@ use uuid::Uuid;
 pub use columns::{Columns, Decode, Record};
 
 pub use channels::records::ChannelStore;
+pub use cluster::leases::{Lease, LeaseStore, LeaseTake, NodeBeat};
 pub use delivery::records::{
     FeedEvent, NewFeedEvent, NewOutbox, OutboxMessage, OutboxQueue, OutboxStatus, OutboxStore,
 };
@@ -53,6 +58,7 @@ pub use fulfilment::shipments::{Parcel, Shipment, ShipmentStore};
 pub use orders::records::*;
 pub use orders::sql::TenantStore;
 pub use review::records::ReviewStore;
+pub use settings::connections::{Connection, ConnectionKind, ConnectionStamp, ConnectionStore};
 pub use stock::inventory::InventoryStore;
 pub use stock::records::*;
 pub use stock::sql::ChannelStockStore;
@@ -99,6 +105,8 @@ pub trait Store:
     + WorkflowStore
     + TenantStore
     + ChannelStockStore
+    + ConnectionStore
+    + LeaseStore
     + Send
     + Sync
     + 'static

@@ -15,6 +15,8 @@ const DOMAINS: &[&str] = &[
     "review",
     "fulfilment",
     "workflow",
+    "settings",
+    "cluster",
 ];
 
 /// Items of the crate root a domain may name directly (`columns` and `sql` read and
