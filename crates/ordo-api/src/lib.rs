@@ -76,6 +76,11 @@ use crate::error::ApiError;
         routes::channels::matching::list_drift,
         routes::channels::connectors::list_channels,
         routes::channels::connectors::poll_channel,
+        routes::channels::connectors::get_channel,
+        routes::channels::connectors::put_channel,
+        routes::channels::connectors::delete_channel,
+        routes::fulfilment::wms::connection_callback,
+        routes::system::cluster,
         routes::channels::matching::duplicates,
         routes::channels::matching::merge_candidates,
         routes::channels::matching::list_merges,
@@ -152,7 +157,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/ingest/{mapping}", post(routes::orders::order::ingest_mapped))
         .route(
-            "/api/v1/hooks/{platform}/{tenant}",
+            "/api/v1/hooks/{platform}/{connection}",
             post(routes::orders::order::platform_hook),
         )
         .route("/api/v1/mappings", get(routes::orders::order::list_mappings))
@@ -203,6 +208,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/drift", get(routes::channels::matching::list_drift))
         .route("/api/v1/channels", get(routes::channels::connectors::list_channels))
+        .route(
+            "/api/v1/channels/{channel}",
+            get(routes::channels::connectors::get_channel)
+                .put(routes::channels::connectors::put_channel)
+                .delete(routes::channels::connectors::delete_channel),
+        )
+        .route("/api/v1/cluster", get(routes::system::cluster))
         .route(
             "/api/v1/channels/{channel}/poll",
             post(routes::channels::connectors::poll_channel),
@@ -278,6 +290,10 @@ pub fn router(state: AppState) -> Router {
             post(routes::fulfilment::wms::callback),
         )
         .route("/api/v1/warehouse-connectors", get(routes::fulfilment::wms::health))
+        .route(
+            "/api/v1/warehouse-hooks/{connection}/events",
+            post(routes::fulfilment::wms::connection_callback),
+        )
         .route(
             "/api/v1/warehouses/{code}",
             axum::routing::put(routes::stock::catalogue::put_warehouse),

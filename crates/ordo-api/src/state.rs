@@ -51,8 +51,13 @@ pub struct AppState {
     pub actions: OrderActions,
     /// Exception-queue settings.
     pub review: ReviewSettings,
-    /// The warehouse connectors of this node.
+    /// The warehouse connectors of every tenant.
     pub warehouses: Warehouses,
+    /// The keys connection credentials are sealed with; `None`: credentials cannot be
+    /// saved.
+    pub secrets: Option<ordo_app::secrets::SecretKeys>,
+    /// This node among the others; `None` in tests without background work.
+    pub cluster: Option<ordo_app::cluster::Cluster>,
 }
 
 /// Exception-queue settings.

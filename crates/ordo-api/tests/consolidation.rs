@@ -86,6 +86,8 @@ async fn spawn(backend: Backend) -> (TestApp, Node) {
         actions: actions.clone(),
         review: Default::default(),
         warehouses,
+        secrets: Some(ordo_app::secrets::SecretKeys::new([7; 32], [])),
+        cluster: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

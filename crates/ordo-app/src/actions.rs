@@ -313,6 +313,7 @@ pub fn actor_of(actor_id: &str) -> Actor {
 /// (e.g. `paid_for`, `review_window`), until `stop`.
 pub fn spawn_due_reviews(
     actions: OrderActions,
+    cluster: crate::cluster::Cluster,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     // Deferrals are minutes long; looking every five seconds keeps the delay small
@@ -326,6 +327,9 @@ pub fn spawn_due_reviews(
             }
             if *stop.borrow() {
                 return;
+            }
+            if !cluster.lead("due-reviews").await {
+                continue;
             }
             let tenants = match actions.store.list_tenants().await {
                 Ok(t) => t,

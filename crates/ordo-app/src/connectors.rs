@@ -11,10 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use ordo_connect::{
-    ChannelConfig, ChannelHandle, ChannelRunner, ChannelSink, ChannelStatus, ConnectError, PushError, SinkError,
-    TrackingLine, WriteBack,
-};
+use ordo_connect::{ChannelHandle, ChannelSink, ChannelStatus, PushError, SinkError, TrackingLine, WriteBack};
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
 use ordo_store::{OutboxMessage, OutboxStatus, Store, StoreResult};
@@ -120,47 +117,91 @@ impl ChannelSink for StoreSink {
     }
 }
 
-/// Whether the connectors and secrets configured for this node (`ordo.toml`) serve
-/// `tenant`: they are the default tenant's, and no other tenant's data may reach them.
-pub fn node_connections_serve(tenant: &str) -> bool {
-    tenant == TenantId::default_tenant().as_str()
+/// What a node knows of a tenant's channel connection, wherever it is polled.
+#[derive(Debug, Clone)]
+pub struct KnownChannel {
+    /// The connection's global id (its webhook URL names it).
+    pub id: uuid::Uuid,
+    /// Paused: neither polled nor written to.
+    pub paused: bool,
+    /// Its platform.
+    pub platform: ordo_connect::Platform,
+    /// The secret its platform signs webhooks with.
+    pub webhook_secret: Option<String>,
+    /// Why it cannot run, if it cannot.
+    pub problem: Option<String>,
 }
 
-/// The running connectors of a node, by channel code; cheap to clone. They serve the
-/// default tenant only (see [`node_connections_serve`]).
+type Key = (String, String);
+
+#[derive(Default)]
+struct View {
+    known: BTreeMap<Key, KnownChannel>,
+    running: BTreeMap<Key, Arc<ChannelHandle>>,
+}
+
+/// The channel connections of every tenant as this node knows them, and the pollers it
+/// runs (those whose lease it holds); kept current by
+/// [`crate::connections::Supervisor`]. Cheap to clone. Two tenants' channels may share a
+/// code, never a connector: everything is keyed by tenant and code.
 #[derive(Clone, Default)]
 pub struct Channels {
-    handles: Arc<BTreeMap<String, ChannelHandle>>,
+    view: Arc<std::sync::RwLock<View>>,
 }
 
 impl Channels {
-    /// Starts one connector per configuration, each in its own task.
-    pub fn start(
-        configs: Vec<ChannelConfig>,
-        sink: Arc<dyn ChannelSink>,
-        stop: watch::Receiver<bool>,
-    ) -> Result<Self, ConnectError> {
-        let mut handles = BTreeMap::new();
-        for config in configs {
-            let code = config.code.clone();
-            handles.insert(code, ChannelRunner::spawn(config, Arc::clone(&sink), stop.clone())?);
-        }
-        Ok(Self {
-            handles: Arc::new(handles),
-        })
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, View> {
+        self.view.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The health of every connector of a tenant.
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, View> {
+        self.view.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Replaces what is known of every tenant's connections.
+    pub fn set_known(&self, known: BTreeMap<Key, KnownChannel>) {
+        self.write().known = known;
+    }
+
+    /// Records a poller this node now runs.
+    pub fn attach(&self, tenant: &str, code: &str, handle: ChannelHandle) {
+        self.write()
+            .running
+            .insert((tenant.to_owned(), code.to_owned()), Arc::new(handle));
+    }
+
+    /// Forgets a poller this node no longer runs.
+    pub fn detach(&self, tenant: &str, code: &str) -> Option<Arc<ChannelHandle>> {
+        self.write().running.remove(&(tenant.to_owned(), code.to_owned()))
+    }
+
+    /// The health of every connector of a tenant polled on this node.
     pub fn statuses(&self, tenant: &TenantId) -> Vec<ChannelStatus> {
-        if !node_connections_serve(tenant.as_str()) {
-            return Vec::new();
-        }
-        self.handles.values().map(ChannelHandle::status).collect()
+        self.read()
+            .running
+            .iter()
+            .filter(|((t, _), _)| t == tenant.as_str())
+            .map(|(_, handle)| handle.status())
+            .collect()
     }
 
-    /// A tenant's connector by channel code.
-    pub fn get(&self, tenant: &str, code: &str) -> Option<&ChannelHandle> {
-        node_connections_serve(tenant).then(|| self.handles.get(code)).flatten()
+    /// A tenant's connector by channel code, if this node polls it.
+    pub fn get(&self, tenant: &str, code: &str) -> Option<Arc<ChannelHandle>> {
+        self.read().running.get(&(tenant.to_owned(), code.to_owned())).cloned()
+    }
+
+    /// What is known of a tenant's connection, wherever it is polled.
+    pub fn known(&self, tenant: &str, code: &str) -> Option<KnownChannel> {
+        self.read().known.get(&(tenant.to_owned(), code.to_owned())).cloned()
+    }
+
+    /// A connection by its id: its tenant, code and what is known of it.
+    pub fn by_id(&self, id: uuid::Uuid) -> Option<(String, String, KnownChannel)> {
+        self.read()
+            .known
+            .iter()
+            .find(|(_, k)| k.id == id)
+            .map(|((t, c), k)| (t.clone(), c.clone(), k.clone()))
     }
 }
 
@@ -217,43 +258,62 @@ pub fn write_back_of(message: &OutboxMessage) -> Result<WriteBack, String> {
 /// How many attempts a write-back gets before it is marked dead.
 const MAX_ATTEMPTS: i64 = 12;
 
-/// Delivers every due write-back once, each channel's messages in order and the channels
-/// side by side; returns how many were handled.
+/// Delivers every due write-back of the connections this node polls (each connection's
+/// poller owns its request budget, so its write-backs go out where it runs), each
+/// channel's messages in order and the channels side by side; returns how many were
+/// handled. Messages for a connection that no longer exists are dropped, with the reason.
 pub async fn deliver_write_backs(store: &dyn Store, channels: &Channels) -> StoreResult<usize> {
     // By tenant and channel: two tenants' channels may share a code, never a connector.
     let mut by_channel: BTreeMap<(String, String), Vec<OutboxMessage>> = BTreeMap::new();
     let mut handled = 0;
     for topic in WRITE_BACK_TOPICS {
-        let now = Utc::now();
-        for message in store.claim_due(topic, now, now + crate::DELIVERY_LEASE, 200).await? {
-            let key = (message.tenant.clone(), message.destination.clone());
-            by_channel.entry(key).or_default().push(message);
+        for message in store.due_outbox(topic, Utc::now(), 200).await? {
+            let mine = channels.get(&message.tenant, &message.destination).is_some();
+            let exists = channels.known(&message.tenant, &message.destination).is_some();
+            if mine || !exists {
+                let key = (message.tenant.clone(), message.destination.clone());
+                by_channel.entry(key).or_default().push(message);
+            }
         }
     }
-    let rounds = by_channel.into_iter().map(|((tenant, channel), messages)| async move {
-        let mut outcomes = Vec::with_capacity(messages.len());
-        for message in messages {
-            let outcome = match (channels.get(&tenant, &channel), write_back_of(&message)) {
-                (None, _) => (
-                    OutboxStatus::Dropped,
-                    Some(format!("no connector runs for channel {channel} of tenant {tenant}")),
-                    None,
-                ),
-                (_, Err(why)) => (OutboxStatus::Dropped, Some(why), None),
-                (Some(handle), Ok(write_back)) => match handle.push(&write_back).await {
-                    Ok(()) => (OutboxStatus::Delivered, None, None),
-                    Err(PushError::Retry { after, message: why }) if message.attempts + 1 < MAX_ATTEMPTS => {
-                        (OutboxStatus::Pending, Some(why), after)
-                    }
-                    Err(error @ PushError::Unsupported { .. }) => {
-                        (OutboxStatus::Dropped, Some(error.to_string()), None)
-                    }
-                    Err(error) => (OutboxStatus::Dead, Some(error.to_string()), None),
-                },
-            };
-            outcomes.push((message, outcome));
+    // Only what this node claimed goes out: another node may be looking at the rest.
+    let ids: Vec<_> = by_channel.values().flatten().map(|m| m.id).collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let now = Utc::now();
+    let claimed: std::collections::BTreeSet<_> = store
+        .claim_outbox(&ids, now, now + crate::DELIVERY_LEASE)
+        .await?
+        .into_iter()
+        .collect();
+    let rounds = by_channel.into_iter().map(|((tenant, channel), messages)| {
+        let claimed = &claimed;
+        async move {
+            let mut outcomes = Vec::with_capacity(messages.len());
+            for message in messages.into_iter().filter(|m| claimed.contains(&m.id)) {
+                let outcome = match (channels.get(&tenant, &channel), write_back_of(&message)) {
+                    (None, _) => (
+                        OutboxStatus::Dropped,
+                        Some(format!("tenant {tenant} has no channel connection {channel}")),
+                        None,
+                    ),
+                    (_, Err(why)) => (OutboxStatus::Dropped, Some(why), None),
+                    (Some(handle), Ok(write_back)) => match handle.push(&write_back).await {
+                        Ok(()) => (OutboxStatus::Delivered, None, None),
+                        Err(PushError::Retry { after, message: why }) if message.attempts + 1 < MAX_ATTEMPTS => {
+                            (OutboxStatus::Pending, Some(why), after)
+                        }
+                        Err(error @ PushError::Unsupported { .. }) => {
+                            (OutboxStatus::Dropped, Some(error.to_string()), None)
+                        }
+                        Err(error) => (OutboxStatus::Dead, Some(error.to_string()), None),
+                    },
+                };
+                outcomes.push((message, outcome));
+            }
+            outcomes
         }
-        outcomes
     });
     for outcomes in futures_util::future::join_all(rounds).await {
         for (message, (status, error, after)) in outcomes {

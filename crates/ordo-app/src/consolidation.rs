@@ -348,6 +348,7 @@ impl Sweeper {
 /// are delivered at once.
 pub fn spawn(
     store: Arc<dyn Store>,
+    cluster: crate::cluster::Cluster,
     policy: PushPolicy,
     feed: FeedHub,
     interval: Duration,
@@ -362,6 +363,9 @@ pub fn spawn(
             }
             if *stop.borrow() {
                 return;
+            }
+            if !cluster.lead("consolidation").await {
+                continue;
             }
             match sweeper.sweep(store.as_ref(), &policy, Utc::now()).await {
                 Ok(report) if report != SweepReport::default() => {

@@ -16,7 +16,7 @@ use ordo_connect::breaker::{Breaker, BreakerConfig, BreakerState};
 use ordo_connect::wms::{FulfilmentRequest, WmsClient, WmsConfig, WmsError};
 use ordo_core::{OrderStatus, TenantId};
 use ordo_store::OrderAction;
-use ordo_store::fulfilment::push::{FULFIL_TOPIC, PushPolicy};
+use ordo_store::fulfilment::push::{FULFIL_TOPIC, PushPolicy, PushTargets};
 use ordo_store::{OutboxMessage, OutboxStatus, Store, StoreResult};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -40,6 +40,9 @@ pub struct Link {
     // A warehouse whose last batch is still out gets no new one: its messages stay due
     // and no other warehouse waits for it.
     busy: std::sync::atomic::AtomicBool,
+    paused: bool,
+    /// The connection's id, which its callback URL names.
+    id: Option<uuid::Uuid>,
 }
 
 /// What `GET /api/v1/warehouses/connectors` shows of a warehouse connector.
@@ -55,42 +58,92 @@ pub struct Health {
     pub last_error: Option<String>,
     /// `closed`, `open` or `half_open`.
     pub breaker: String,
+    /// Paused: requests wait.
+    pub paused: bool,
 }
 
-/// The warehouse connectors of a node, by warehouse code; cheap to clone.
+/// (tenant, warehouse code).
+type Key = (String, String);
+
+/// The warehouse connectors of every tenant, by tenant and code, kept current by
+/// [`crate::connections::Supervisor`]; cheap to clone. Any node delivers to any warehouse
+/// (each request is claimed first), so every node has every connector.
 #[derive(Clone, Default)]
 pub struct Warehouses {
-    links: Arc<BTreeMap<String, Arc<Link>>>,
+    links: Arc<std::sync::RwLock<BTreeMap<Key, Arc<Link>>>>,
+    targets: PushTargets,
+    http: Option<reqwest::Client>,
     callback_base: Option<String>,
     pool: Option<Arc<ordo_store::fulfilment::consolidate_records::PoolRule>>,
 }
 
 impl Warehouses {
-    /// Connectors for these warehouses; `callback_base` is this node's URL, to which
-    /// generic warehouses send their callbacks (`{base}/api/v1/warehouses/{code}/events`).
-    pub fn new(configs: &[WmsConfig], callback_base: Option<String>) -> Result<Self, String> {
+    /// No connectors yet; `callback_base` is this node's URL, to which generic warehouses
+    /// send their callbacks.
+    pub fn empty(callback_base: Option<String>) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|e| e.to_string())?;
-        let mut links = BTreeMap::new();
-        for config in configs {
-            let client =
-                WmsClient::new(config.clone(), http.clone()).map_err(|e| format!("warehouse {}: {e}", config.code))?;
-            let link = Link {
-                config: config.clone(),
-                client,
-                breaker: Mutex::new(Breaker::new(BreakerConfig::default())),
-                health: Mutex::default(),
-                busy: Default::default(),
-            };
-            links.insert(config.code.clone(), Arc::new(link));
-        }
         Ok(Self {
-            links: Arc::new(links),
+            http: Some(http),
             callback_base,
-            pool: None,
+            ..Self::default()
         })
+    }
+
+    /// Connectors for the default tenant's warehouses (`{base}/api/v1/warehouses/{code}/events`
+    /// takes their callbacks).
+    pub fn new(configs: &[WmsConfig], callback_base: Option<String>) -> Result<Self, String> {
+        let warehouses = Self::empty(callback_base)?;
+        let tenant = TenantId::default_tenant().as_str().to_owned();
+        warehouses.replace(
+            configs
+                .iter()
+                .map(|c| ((tenant.clone(), c.code.clone()), (c.clone(), false, None)))
+                .collect(),
+        )?;
+        Ok(warehouses)
+    }
+
+    /// Replaces the connectors: (tenant, code) → (configuration, paused, connection id).
+    /// A connector whose configuration did not change keeps its breaker and health.
+    pub fn replace(&self, configs: BTreeMap<Key, (WmsConfig, bool, Option<uuid::Uuid>)>) -> Result<(), String> {
+        let http = self.http.clone().unwrap_or_default();
+        let old = self.read().clone();
+        let mut links = BTreeMap::new();
+        let mut targets: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for (key, (config, paused, id)) in configs {
+            targets.entry(key.0.clone()).or_default().insert(key.1.clone());
+            let link = match old.get(&key) {
+                Some(link) if link.config == config && link.paused == paused && link.id == id => link.clone(),
+                _ => {
+                    let client = WmsClient::new(config.clone(), http.clone())
+                        .map_err(|e| format!("warehouse {}: {e}", config.code))?;
+                    Arc::new(Link {
+                        config,
+                        client,
+                        breaker: Mutex::new(Breaker::new(BreakerConfig::default())),
+                        health: Mutex::default(),
+                        busy: Default::default(),
+                        paused,
+                        id,
+                    })
+                }
+            };
+            links.insert(key, link);
+        }
+        *self.links.write().unwrap_or_else(std::sync::PoisonError::into_inner) = links;
+        self.targets.replace(targets);
+        Ok(())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<Key, Arc<Link>>> {
+        self.links.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn link(&self, tenant: &str, code: &str) -> Option<Arc<Link>> {
+        self.read().get(&(tenant.to_owned(), code.to_owned())).cloned()
     }
 
     /// The same, holding back the orders `rule` pools (see [`crate::consolidation`]).
@@ -99,40 +152,47 @@ impl Warehouses {
         self
     }
 
-    /// Whether none is configured.
+    /// Whether no tenant has a warehouse connector.
     pub fn is_empty(&self) -> bool {
-        self.links.is_empty()
+        self.read().is_empty()
     }
 
-    /// The push policy: orders go out by themselves to these warehouses (pooled ones
-    /// together, when their pool is released).
+    /// The push policy: orders go out by themselves to their tenant's connected
+    /// warehouses (pooled ones together, when their pool is released). Live: it follows
+    /// connections as they are added and removed.
     pub fn push_policy(&self) -> PushPolicy {
         PushPolicy {
+            warehouses: self.targets.clone(),
             pool: self.pool.clone(),
-            ..PushPolicy::to(self.links.keys().cloned())
         }
     }
 
-    /// A warehouse's connector configuration (for verifying its callbacks).
-    pub fn config(&self, code: &str) -> Option<&WmsConfig> {
-        self.links.get(code).map(|l| &l.config)
+    /// A tenant's warehouse connector configuration (for verifying its callbacks).
+    pub fn config(&self, tenant: &str, code: &str) -> Option<WmsConfig> {
+        self.link(tenant, code).map(|l| l.config.clone())
     }
 
-    /// The health of each connector of a tenant (the node's connectors are the default
-    /// tenant's, see [`crate::connectors::node_connections_serve`]).
-    pub fn health(&self, tenant: &ordo_core::TenantId) -> BTreeMap<String, Health> {
-        if !crate::connectors::node_connections_serve(tenant.as_str()) {
-            return BTreeMap::new();
-        }
-        self.links
+    /// A warehouse connection by its id: tenant and configuration.
+    pub fn by_id(&self, id: uuid::Uuid) -> Option<(String, WmsConfig)> {
+        self.read()
             .iter()
-            .map(|(code, link)| {
+            .find(|(_, l)| l.id == Some(id))
+            .map(|((tenant, _), l)| (tenant.clone(), l.config.clone()))
+    }
+
+    /// The health of each warehouse connector of a tenant, as this node sees it.
+    pub fn health(&self, tenant: &TenantId) -> BTreeMap<String, Health> {
+        self.read()
+            .iter()
+            .filter(|((t, _), _)| t == tenant.as_str())
+            .map(|((_, code), link)| {
                 let mut health = link.health.lock().expect("health lock").clone();
                 health.breaker = match link.breaker.lock().expect("breaker lock").state() {
                     BreakerState::Closed => "closed".into(),
                     BreakerState::Open { .. } => "open".into(),
                     BreakerState::HalfOpen => "half_open".into(),
                 };
+                health.paused = link.paused;
                 (code.clone(), health)
             })
             .collect()
@@ -152,10 +212,10 @@ impl Warehouses {
         // Each warehouse not still busy with its last batch takes part in this round.
         let mut batches = Vec::new();
         for ((tenant, code), messages) in by_warehouse {
-            let serves = crate::connectors::node_connections_serve(&tenant);
-            let link = serves.then(|| self.links.get(&code).cloned()).flatten();
+            let link = self.link(&tenant, &code);
+            // A paused connector's requests wait for it; a busy one's for its last batch.
             if let Some(link) = &link
-                && link.busy.swap(true, Ordering::AcqRel)
+                && (link.paused || link.busy.swap(true, Ordering::AcqRel))
             {
                 continue;
             }
@@ -249,7 +309,13 @@ async fn send(link: &Link, callback_base: Option<&str>, message: &OutboxMessage)
         Err(e) => return (OutboxStatus::Dead, Some(format!("unreadable request: {e}")), None),
     };
     if request.callback_url.is_none() {
-        request.callback_url = callback_base.map(|b| format!("{b}/api/v1/warehouses/{}/events", link.config.code));
+        request.callback_url = callback_base.map(|b| match link.id {
+            // A tenant's connection is named by its id, so its callbacks find their tenant.
+            Some(id) if message.tenant != TenantId::default_tenant().as_str() => {
+                format!("{b}/api/v1/warehouse-hooks/{id}/events")
+            }
+            _ => format!("{b}/api/v1/warehouses/{}/events", link.config.code),
+        });
     }
     let allowed = link.breaker.lock().expect("breaker lock").allow(Instant::now());
     if !allowed {
@@ -318,6 +384,7 @@ pub async fn push_allocated(store: &Arc<dyn Store>, tenant: &TenantId, policy: &
 /// sends later-allocated orders every second, until `stop`.
 pub fn spawn(
     store: Arc<dyn Store>,
+    cluster: crate::cluster::Cluster,
     warehouses: Warehouses,
     feed: FeedHub,
     tick: Duration,
@@ -339,7 +406,7 @@ pub fn spawn(
             if let Err(error) = warehouses.deliver_due(&store).await {
                 tracing::warn!(%error, "delivering fulfilment requests failed");
             }
-            if last_sweep.elapsed() >= Duration::from_secs(1) {
+            if last_sweep.elapsed() >= Duration::from_secs(1) && cluster.lead("push").await {
                 last_sweep = Instant::now();
                 let tenants = store.list_tenants().await.unwrap_or_default();
                 for tenant in tenants {

@@ -157,6 +157,7 @@ pub async fn sweep_once(store: &dyn Store, settings: &StockSettings, forecasts: 
 /// Runs sweeps until `stop` turns true.
 pub fn spawn_sweeper(
     store: Arc<dyn Store>,
+    cluster: crate::cluster::Cluster,
     settings: StockSettings,
     feed: FeedHub,
     mut stop: watch::Receiver<bool>,
@@ -170,6 +171,11 @@ pub fn spawn_sweeper(
             }
             if *stop.borrow() {
                 return;
+            }
+            // One node sweeps at a time: expiring, retrying and merging twice would
+            // only race.
+            if !cluster.lead("stock").await {
+                continue;
             }
             let forecasts = last_forecast.is_none_or(|t| t.elapsed() >= settings.forecast_interval);
             match sweep_once(store.as_ref(), &settings, forecasts).await {

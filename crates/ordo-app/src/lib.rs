@@ -18,6 +18,8 @@
 
 pub mod actions;
 pub mod channel_hooks;
+pub mod cluster;
+pub mod connections;
 pub mod connectors;
 pub mod consolidation;
 pub mod drift;
@@ -30,6 +32,7 @@ pub mod payload;
 pub mod pipeline;
 pub mod policies;
 pub mod prepare;
+pub mod secrets;
 pub mod service;
 pub mod subscriptions;
 pub mod tokens;

@@ -169,12 +169,22 @@ impl IngestService {
         self
     }
 
-    /// Takes a webhook a platform sent for `tenant`: checks its signature, keeps it, and
-    /// reads an order topic through the platform's mapping.
+    /// The secret this node's configuration gives a platform's webhooks (the default
+    /// tenant's, from `[hooks]`).
+    pub fn node_hook_secret(&self, platform: HookPlatform) -> Option<&str> {
+        self.hook_secrets.get(platform.channel()).map(String::as_str)
+    }
+
+    /// Takes a webhook a platform sent for `tenant`: checks its signature against `secret`
+    /// (the connection's), keeps it, and reads an order topic through `mapping` (by
+    /// default the platform's).
+    #[allow(clippy::too_many_arguments)]
     pub async fn ingest_hook(
         &self,
         tenant: &TenantId,
         platform: HookPlatform,
+        secret: Option<&str>,
+        mapping: Option<&str>,
         topic: Option<&str>,
         signature: Option<&str>,
         body: Vec<u8>,
@@ -184,7 +194,6 @@ impl IngestService {
             role: Role::Integration,
             actor: format!("webhook:{}", platform.channel()),
         };
-        let secret = self.hook_secrets.get(platform.channel());
         let verdict = match (secret, signature) {
             (None, _) => Err("webhook_not_configured"),
             (Some(_), None) => Err("signature_missing"),
@@ -218,16 +227,17 @@ impl IngestService {
             });
         }
         let topic = topic.unwrap_or("");
-        let Some(mapping) = platform.mapping_for(topic) else {
+        let Some(platform_mapping) = platform.mapping_for(topic) else {
             let error = serde_json::json!({ "code": "unsupported_topic", "message": format!("topic {topic:?} carries no order") });
             let result = self.pipeline.submit(keep(error, false)).await?;
             return Ok(HookOutcome::Ignored {
                 inbox_id: kept_id(&result),
             });
         };
+        let mapping = mapping.unwrap_or(platform_mapping);
         match self.ingest_mapped(&principal, mapping, body).await? {
             Some(ingested) => Ok(HookOutcome::Ingested(ingested)),
-            None => Err(IngestError::Internal(format!("built-in mapping {mapping} is missing"))),
+            None => Err(IngestError::Internal(format!("mapping {mapping} is not loaded"))),
         }
     }
 

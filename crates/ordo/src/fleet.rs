@@ -117,7 +117,7 @@ impl Fleet {
 }
 
 /// The connector configuration for one simulator, with the credentials it accepts.
-fn channel_for(sim: &Sim, poll_ms: u64) -> anyhow::Result<ChannelConfig> {
+pub(crate) fn channel_for(sim: &Sim, poll_ms: u64) -> anyhow::Result<ChannelConfig> {
     let platform = sim.platform();
     // Amazon is read through Orders 2026-01-01, whose searchOrders answers carry the items:
     // one request per page instead of one more per order under a tight getOrderItems quota.

@@ -9,7 +9,7 @@ use chrono::Utc;
 use metrics_exporter_prometheus::PrometheusHandle;
 use ordo_api::{AppState, HttpLimits, ReviewSettings};
 use ordo_app::actions::{OrderActions, spawn_due_reviews};
-use ordo_app::connectors::{self, Channels, StoreSink};
+use ordo_app::connectors::{self, Channels};
 use ordo_app::fulfil::{self, Warehouses};
 use ordo_app::policies::Policies;
 use ordo_app::prepare::RepairSettings;
@@ -107,6 +107,18 @@ pub async fn start_on(
             )
             .await?;
     }
+    // Connection credentials are sealed with this key. Without ORDO_SECRET_KEY an embedded
+    // node keeps a generated one next to its database file.
+    let key_file = config
+        .store
+        .url
+        .strip_prefix("sqlite://")
+        .or_else(|| config.store.url.strip_prefix("sqlite:"))
+        .filter(|path| !path.starts_with(':') && !path.contains("mode=memory"))
+        .map(|path| std::path::PathBuf::from(format!("{}.key", path.split('?').next().unwrap_or(path))));
+    let secrets =
+        ordo_app::secrets::SecretKeys::from_env(key_file.as_deref()).map_err(|e| anyhow::anyhow!("secret key: {e}"))?;
+    let cluster = ordo_app::cluster::Cluster::new(store.clone(), ordo_app::cluster::Cluster::fresh_id());
     let pipeline_config = PipelineConfig {
         max_batch: config.ingest.max_batch,
         queue_capacity: config.ingest.queue_capacity,
@@ -120,7 +132,13 @@ pub async fn start_on(
     };
     let (stop_jobs, jobs_stopped) = watch::channel(false);
     let jobs = vec![
-        jobs::spawn_sweeper(store.clone(), stock, feed.clone(), jobs_stopped.clone()),
+        jobs::spawn_sweeper(
+            store.clone(),
+            cluster.clone(),
+            stock,
+            feed.clone(),
+            jobs_stopped.clone(),
+        ),
         webhooks::spawn_webhooks(store.clone(), config.webhooks.settings(), jobs_stopped.clone()),
         ordo_app::subscriptions::spawn_subscriptions(store.clone(), Default::default(), jobs_stopped.clone()),
     ];
@@ -155,34 +173,56 @@ pub async fn start_on(
             .with_context(|| format!("binding {}", config.server.listen))?,
     };
     let addr = listener.local_addr()?;
-    let warehouses = Warehouses::new(&config.warehouses, Some(format!("http://{addr}")))
+    // Connections live in the store: the node's `[[channels]]` and `[[warehouses]]` are
+    // written there as the default tenant's, then every tenant's run alike.
+    ordo_app::connections::bootstrap(
+        store.as_ref(),
+        secrets.as_ref(),
+        &config.channels,
+        &config.warehouses,
+        &config.hooks.secrets(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("[[channels]] / [[warehouses]]: {e}"))?;
+    let warehouses = Warehouses::empty(Some(format!("http://{addr}")))
         .map_err(anyhow::Error::msg)?
         .with_pool(config.consolidation.rule());
-    if !warehouses.is_empty() {
-        ingest = ingest.with_push(warehouses.push_policy());
-        jobs.push(fulfil::spawn(
-            store.clone(),
-            warehouses.clone(),
-            feed.clone(),
-            Duration::from_millis(50),
-            jobs_stopped.clone(),
-        ));
-        jobs.push(ordo_app::consolidation::spawn(
-            store.clone(),
-            warehouses.push_policy(),
-            feed.clone(),
-            Duration::from_secs(1),
-            jobs_stopped.clone(),
-        ));
-    }
-    let actions = OrderActions::new(store.clone(), policies, stock.policy);
-    jobs.push(spawn_due_reviews(actions.clone(), jobs_stopped.clone()));
-    let sink = Arc::new(StoreSink::new(
-        ingest.clone(),
+    ingest = ingest.with_push(warehouses.push_policy());
+    jobs.push(fulfil::spawn(
         store.clone(),
-        TenantId::default_tenant(),
+        cluster.clone(),
+        warehouses.clone(),
+        feed.clone(),
+        Duration::from_millis(50),
+        jobs_stopped.clone(),
     ));
-    let channels = Channels::start(config.channels.clone(), sink, jobs_stopped.clone())?;
+    jobs.push(ordo_app::consolidation::spawn(
+        store.clone(),
+        cluster.clone(),
+        warehouses.push_policy(),
+        feed.clone(),
+        Duration::from_secs(1),
+        jobs_stopped.clone(),
+    ));
+    let actions = OrderActions::new(store.clone(), policies, stock.policy);
+    jobs.push(spawn_due_reviews(
+        actions.clone(),
+        cluster.clone(),
+        jobs_stopped.clone(),
+    ));
+    let channels = Channels::default();
+    let mut supervisor = ordo_app::connections::Supervisor::new(
+        store.clone(),
+        secrets.clone(),
+        cluster.clone(),
+        channels.clone(),
+        warehouses.clone(),
+        ingest.clone(),
+    );
+    // Connections run from the first request on.
+    supervisor.tick().await?;
+    jobs.push(supervisor.spawn(jobs_stopped.clone()));
+    jobs.push(cluster.spawn_heartbeat(addr.to_string(), jobs_stopped.clone()));
     jobs.push(connectors::spawn_write_backs(
         store.clone(),
         channels.clone(),
@@ -206,6 +246,8 @@ pub async fn start_on(
             sla_minutes: i64::from(config.review.sla_minutes),
         },
         warehouses,
+        secrets,
+        cluster: Some(cluster),
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

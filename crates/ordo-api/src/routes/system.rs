@@ -50,3 +50,40 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 pub async fn openapi(_auth: Auth) -> Json<utoipa::openapi::OpenApi> {
     Json(crate::ApiDoc::openapi())
 }
+
+/// The nodes on this node's database and the leases they hold: which node polls which of
+/// the caller's channel connections, and which runs each sweeper. Leases of other
+/// tenants' connections are not shown.
+#[utoipa::path(get, path = "/api/v1/cluster", tag = "system",
+    responses((status = 200, description = "Nodes and leases")), security(("bearer" = [])))]
+pub async fn cluster(State(state): State<AppState>, auth: Auth) -> crate::error::ApiResult<Json<serde_json::Value>> {
+    let principal = auth.require(ordo_core::auth::Permission::Read)?;
+    let now = chrono::Utc::now();
+    let nodes = state
+        .store
+        .nodes_seen_since(now - ordo_app::cluster::NODE_FRESH)
+        .await?;
+    let leases: Vec<_> = state
+        .store
+        .list_leases()
+        .await?
+        .into_iter()
+        .filter(|l| l.tenant.as_ref().is_none_or(|t| *t == principal.tenant))
+        .map(|l| {
+            serde_json::json!({
+                "name": l.name,
+                "holder": l.holder,
+                "acquired_at": l.acquired_at,
+                "expires_at": l.expires_at,
+                "live": l.expires_at > now,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "this_node": state.cluster.as_ref().map(|c| c.node().to_owned()),
+        "nodes": nodes.iter().map(|n| serde_json::json!({
+            "id": n.id, "addr": n.addr, "started_at": n.started_at, "seen_at": n.seen_at,
+        })).collect::<Vec<_>>(),
+        "leases": leases,
+    })))
+}

@@ -140,6 +140,8 @@ pub async fn spawn_reviewing(
         ),
         review: Default::default(),
         warehouses: Default::default(),
+        secrets: Some(ordo_app::secrets::SecretKeys::new([7; 32], [])),
+        cluster: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -72,7 +72,7 @@ pub async fn push_group<T: HoldTx>(
     actor: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<GroupPush> {
-    if policy.is_empty() {
+    if policy.is_empty_for(tenant) {
         return Ok(GroupPush::Nothing);
     }
     let Some(group) = tx
@@ -193,7 +193,7 @@ async fn ready<T: HoldTx>(
             reason: "it holds no stock to send".into(),
         }));
     }
-    if let Some(other) = lines.keys().find(|w| !policy.warehouses.contains(*w)) {
+    if let Some(other) = lines.keys().find(|w| !policy.warehouses.contains(tenant, w)) {
         return Ok(Err(GroupPush::NotPushable {
             order: id,
             reason: format!("it holds stock at {other}, which takes no requests from Ordo"),

@@ -5,7 +5,7 @@
 //! warehouse that is down gets it when it is back.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 use ordo_core::allocation::OrderStock;
@@ -21,22 +21,67 @@ use crate::review::records::HoldTx;
 /// Outbox topic of fulfilment requests.
 pub const FULFIL_TOPIC: &str = "wms.fulfil";
 
+/// Which warehouses take fulfilment requests from Ordo (those with a connector), per
+/// tenant: two tenants may both have an `HZ-01`, and only the one with a connector for it
+/// sends there. Shared and live: the node updates it as connections are added and removed,
+/// and every policy holding it sees the change at once.
+#[derive(Debug, Clone, Default)]
+pub struct PushTargets(Arc<RwLock<BTreeMap<Option<String>, BTreeSet<String>>>>);
+
+impl PushTargets {
+    /// These warehouse codes, for every tenant (a single-tenant setup, and tests).
+    pub fn everywhere(codes: impl IntoIterator<Item = String>) -> Self {
+        let targets = Self::default();
+        targets.write().insert(None, codes.into_iter().collect());
+        targets
+    }
+
+    /// Replaces the set: warehouse codes by tenant.
+    pub fn replace(&self, by_tenant: BTreeMap<String, BTreeSet<String>>) {
+        *self.write() = by_tenant.into_iter().map(|(t, codes)| (Some(t), codes)).collect();
+    }
+
+    /// Whether `tenant`'s warehouse `code` takes requests.
+    pub fn contains(&self, tenant: &TenantId, code: &str) -> bool {
+        let map = self.read();
+        [None, Some(tenant.as_str().to_owned())]
+            .iter()
+            .any(|key| map.get(key).is_some_and(|codes| codes.contains(code)))
+    }
+
+    /// Whether `tenant` sends requests to any warehouse.
+    pub fn any_for(&self, tenant: &TenantId) -> bool {
+        let map = self.read();
+        [None, Some(tenant.as_str().to_owned())]
+            .iter()
+            .any(|key| map.get(key).is_some_and(|codes| !codes.is_empty()))
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<Option<String>, BTreeSet<String>>> {
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<Option<String>, BTreeSet<String>>> {
+        self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// Which warehouses take fulfilment requests from Ordo (those with a connector): an
 /// allocated order whose every reservation is at one of them goes out by itself, unless
 /// it ships with others (a merge, or the B2B pool; see [`crate::fulfilment::consolidate`]).
 #[derive(Debug, Clone, Default)]
 pub struct PushPolicy {
-    /// Warehouse codes.
-    pub warehouses: Arc<BTreeSet<String>>,
+    /// Warehouse codes by tenant.
+    pub warehouses: PushTargets,
     /// Orders this rule matches wait in their customer's pool instead of going alone.
     pub pool: Option<Arc<crate::fulfilment::consolidate_records::PoolRule>>,
 }
 
 impl PushPolicy {
-    /// Pushes to these warehouses.
+    /// Pushes to these warehouses, for every tenant.
     pub fn to(warehouses: impl IntoIterator<Item = String>) -> Self {
         Self {
-            warehouses: Arc::new(warehouses.into_iter().collect()),
+            warehouses: PushTargets::everywhere(warehouses),
             pool: None,
         }
     }
@@ -55,9 +100,9 @@ impl PushPolicy {
         }
     }
 
-    /// Whether nothing is pushed.
-    pub fn is_empty(&self) -> bool {
-        self.warehouses.is_empty()
+    /// Whether nothing of `tenant`'s is pushed.
+    pub fn is_empty_for(&self, tenant: &TenantId) -> bool {
+        !self.warehouses.any_for(tenant)
     }
 }
 
@@ -76,7 +121,7 @@ pub async fn push<T: HoldTx>(
     catalogue: &BTreeMap<String, crate::stock::records::CatalogueRow>,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<NewEvent>> {
-    if state.status != OrderStatus::Allocated || policy.is_empty() || !stock.shortages.is_empty() {
+    if state.status != OrderStatus::Allocated || policy.is_empty_for(tenant) || !stock.shortages.is_empty() {
         return Ok(Vec::new());
     }
     let mut by_warehouse: BTreeMap<&str, Vec<(&str, i64)>> = BTreeMap::new();
@@ -86,7 +131,7 @@ pub async fn push<T: HoldTx>(
             .or_default()
             .push((a.sku.as_str(), a.reserved));
     }
-    if by_warehouse.is_empty() || !by_warehouse.keys().all(|w| policy.warehouses.contains(*w)) {
+    if by_warehouse.is_empty() || !by_warehouse.keys().all(|w| policy.warehouses.contains(tenant, w)) {
         return Ok(Vec::new());
     }
     if crate::fulfilment::consolidate::ships_with_others(tx, tenant, state, policy, stored).await? {

@@ -62,12 +62,16 @@ async fn another_tenants_messages_never_reach_the_default_tenants_shop_or_wareho
         .unwrap()
         .to_owned();
 
-    // Its fulfilment request is not sent to the default tenant's HZ-01.
-    let requests = settled(&h, &acme, "wms.fulfil").await;
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].status, OutboxStatus::Dead, "{:?}", requests[0]);
-    let why = requests[0].last_error.clone().unwrap_or_default();
-    assert!(why.contains("tenant acme"), "{why}");
+    // Acme has no warehouse connector: its order waits, allocated, and nothing is sent
+    // to the default tenant's HZ-01.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        h.store
+            .list_outbox(&acme, Some("wms.fulfil"), None, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(h.fleet.warehouse("HZ-01").received().is_empty());
 
     // Shipped by hand, its tracking is not written back to the default tenant's Shopify.
@@ -127,6 +131,11 @@ async fn another_tenants_messages_never_reach_the_default_tenants_shop_or_wareho
         .await
         .unwrap();
     assert_eq!(poll.status(), 404);
+    let shown = mine.to_string();
+    assert!(
+        !shown.contains(HOOK_SECRET) && !shown.contains("sim-session"),
+        "no credential is shown: {mine}"
+    );
 
     // The node's Shopify secret opens the default tenant's hook only.
     let body = serde_json::to_vec(&json!({ "id": 1, "name": "#1" })).unwrap();
@@ -146,4 +155,152 @@ async fn another_tenants_messages_never_reach_the_default_tenants_shop_or_wareho
     let own = h.post("WH-1", &["TEE-RED-M"]).await;
     wait_for(&h.store, &own, OrderStatus::Shipped, Duration::from_secs(10)).await;
     assert_eq!(h.fleet.warehouse("HZ-01").received().len(), 1);
+}
+
+/// Puts a connection for a tenant through the API; the answer, which must be 200.
+async fn put(h: &Harness, token: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
+    let response = h
+        .http
+        .put(format!("{}{path}", h.base))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, 200, "{path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tenants_with_the_same_codes_reach_only_their_own_shop_and_warehouse() {
+    let h = Harness::start().await;
+    let acme = TenantId::parse("acme").unwrap();
+    let now = chrono::Utc::now();
+    h.store.ensure_tenant(&acme, "Acme", now).await.unwrap();
+    let token = ordo_app::TokenService::new(h.store.clone())
+        .create(&acme, Role::Admin, "acme", now)
+        .await
+        .unwrap()
+        .secret;
+    // Acme's own shop and warehouse, under the same codes as the default tenant's.
+    let mut shop_config = ordo_sim::SimConfig::new(Platform::Shopify);
+    shop_config.skus = vec!["TEE-RED-M".into()];
+    let shop = ordo_sim::Simulator::start(shop_config).await.unwrap();
+    let mut wms_config = ordo_sim::WmsSimConfig::new(ordo_sim::WmsKind::Generic);
+    wms_config.token = "acme-wms-token".into();
+    wms_config.secret = "acme-wms-secret".into();
+    let wms = ordo_sim::WmsSimulator::start(wms_config).await.unwrap();
+    let mut channel = serde_json::to_value(super::channel_for(&shop, 200).unwrap()).unwrap();
+    channel.as_object_mut().unwrap().remove("code");
+    channel["webhook_secret"] = json!("acme-hook-secret");
+    let saved = put(&h, &token, "/api/v1/channels/shopify", &channel).await;
+    let text = saved.to_string();
+    assert!(
+        !text.contains("acme-hook-secret") && !text.contains(channel["access_token"].as_str().unwrap()),
+        "{text}"
+    );
+    assert!(
+        saved["credentials"]["fingerprint"].as_str().unwrap().starts_with("fp_"),
+        "{saved}"
+    );
+    let hook_path = saved["hook_path"].as_str().unwrap().to_owned();
+    let warehouse = json!({
+        "name": "Acme Hangzhou",
+        "connector": { "kind": "generic", "base_url": wms.url(), "token": "acme-wms-token", "secret": "acme-wms-secret", "timeout_ms": 2000 },
+    });
+    let saved = put(&h, &token, "/api/v1/warehouses/HZ-01", &warehouse).await;
+    assert!(!saved.to_string().contains("acme-wms-token"), "{saved}");
+    super::tests::stock_in(&h.store, &acme, "HZ-01", &["TEE-RED-M"], 10).await;
+    // A wrong token is refused at once, by the test call.
+    let mut wrong = channel.clone();
+    wrong["access_token"] = json!("shpat_wrong");
+    let refused = h
+        .http
+        .put(format!("{}/api/v1/channels/shopify", h.base))
+        .bearer_auth(&token)
+        .json(&wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        refused.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "connection_check_failed"
+    );
+
+    // An order placed in acme's shop is polled into acme (within a second of saving,
+    // every node runs the connection), sent to acme's warehouse, shipped through the
+    // connection's callback path, and its tracking written back to acme's shop.
+    let placed = shop.create_orders(1).remove(0).external_id;
+    let started = Instant::now();
+    let query = ordo_store::OrderQuery {
+        external_id: Some(placed.clone()),
+        ..Default::default()
+    };
+    loop {
+        let found = h.store.search_orders(&acme, &query).await.unwrap().items;
+        if found.first().is_some_and(|o| o.status == OrderStatus::Shipped) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "acme's order {placed}: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(wms.received().len(), 1);
+    assert!(h.fleet.warehouse("HZ-01").received().is_empty());
+    let tracking = settled(&h, &acme, "channel.tracking").await;
+    assert_ne!(tracking[0].status, OutboxStatus::Dropped, "{:?}", tracking[0]);
+    assert_eq!(tracking[0].status, OutboxStatus::Delivered, "{:?}", tracking[0]);
+    assert!(shop.writebacks().iter().any(|w| w.external_id_or_sku == placed));
+    assert!(
+        h.fleet
+            .sim(Platform::Shopify)
+            .writebacks()
+            .iter()
+            .all(|w| w.external_id_or_sku != placed)
+    );
+
+    // Its webhook opens with its own secret only.
+    let body = serde_json::to_vec(&json!({ "id": 2, "name": "#2" })).unwrap();
+    let hook = |secret: &str| {
+        h.http
+            .post(format!("{}{hook_path}", h.base))
+            .header("X-Shopify-Hmac-Sha256", ordo_sim::webhook_signature(secret, &body))
+            .header("X-Shopify-Topic", "orders/create")
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(hook(HOOK_SECRET).await.unwrap().status(), 401);
+    assert_ne!(hook("acme-hook-secret").await.unwrap().status(), 401);
+
+    // Neither tenant's list shows the other's connection.
+    let list = |token: String| {
+        let http = h.http.clone();
+        let url = format!("{}/api/v1/channels", h.base);
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let acme_list = list(token.clone()).await;
+    assert_eq!(acme_list.as_array().unwrap().len(), 1, "{acme_list}");
+    assert_eq!(acme_list[0]["settings"]["base_url"], json!(shop.base_url()));
+    let default_list = list(h.token.clone()).await;
+    assert!(
+        default_list
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["settings"]["base_url"] != json!(shop.base_url()))
+    );
 }

@@ -1,34 +1,265 @@
-//! The channel connectors running on this node: their health and cursors, and a nudge to
-//! poll now.
+//! A tenant's connections as data: channel accounts (`/api/v1/channels/{code}`) and
+//! warehouse connectors (the `connector` of `PUT /api/v1/warehouses/{code}`), added,
+//! changed, paused and removed while nodes run; every node picks a change up within a
+//! second. Saving checks the connection with one call to the platform or warehouse
+//! (`?check=false` skips it). Credentials are sealed before they are stored and never
+//! shown again: a connection shows their fingerprint and when they were set.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use chrono::Utc;
+use ordo_app::connections::{self, ConnectionProblem};
+use ordo_core::TenantId;
 use ordo_core::auth::Permission;
+use ordo_store::settings::connections::SOURCE_API;
+use ordo_store::{Connection, ConnectionKind};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::RawBody;
 use crate::state::AppState;
 
-/// Every connector of the caller's tenant: last poll, last success, last error (with a stable code), failures in
-/// a row, orders taken in, requests, rate-limit answers and the cursor.
-#[utoipa::path(
-    get, path = "/api/v1/channels", tag = "channels",
-    responses((status = 200, description = "One status per connector")),
-    security(("bearer" = []))
-)]
-pub async fn list_channels(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<serde_json::Value>> {
-    let principal = auth.require(Permission::Read)?;
-    let statuses = state.channels.statuses(&principal.tenant);
-    let statuses = serde_json::to_value(statuses).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(statuses))
+/// Whether saving calls the platform first.
+#[derive(Debug, Deserialize)]
+pub struct SaveQuery {
+    /// `false` saves without the test call (e.g. while the platform is down).
+    #[serde(default = "yes")]
+    pub check: bool,
 }
 
-/// Asks a connector to poll at once instead of at its next interval.
+fn yes() -> bool {
+    true
+}
+
+fn problem(p: ConnectionProblem) -> ApiError {
+    let field = p.field.clone().unwrap_or_else(|| "body".into());
+    ApiError::InvalidPayload {
+        code: p.code,
+        message: p.to_string(),
+        details: vec![ordo_core::FieldError::new(field, p.code, p.message)],
+        inbox_id: None,
+    }
+}
+
+/// Saves a connection as written for the caller's tenant; shared by channels and
+/// warehouses.
+pub(crate) async fn save(
+    state: &AppState,
+    tenant: &TenantId,
+    actor: &str,
+    kind: ConnectionKind,
+    code: &str,
+    written: Map<String, Value>,
+    check: bool,
+) -> ApiResult<Connection> {
+    let previous = state.store.get_connection(tenant, kind, code).await?;
+    let previous_secrets = match &previous {
+        Some(stored) => connections::open_secrets(state.secrets.as_ref(), tenant, stored)
+            .map(|(s, _)| s)
+            .map_err(problem)?,
+        None => Map::new(),
+    };
+    let (mut connection, running) = connections::to_store(
+        state.secrets.as_ref(),
+        tenant,
+        kind,
+        code,
+        &written,
+        previous_secrets,
+        SOURCE_API,
+        actor,
+    )
+    .map_err(problem)?;
+    if check
+        && !connection.paused
+        && let Err(refused) = connections::check(&running).await
+    {
+        return Err(ApiError::InvalidPayload {
+            code: "connection_check_failed",
+            message: format!("the test call failed: {refused}"),
+            details: vec![ordo_core::FieldError::new(
+                "base_url",
+                "connection_check_failed",
+                refused,
+            )],
+            inbox_id: None,
+        });
+    }
+    if let Some(stored) = previous {
+        // Unchanged credentials keep their seal, so the change is only what changed.
+        if stored.fingerprint == connection.fingerprint {
+            connection.sealed = stored.sealed;
+        }
+        connection.id = stored.id;
+    }
+    Ok(state.store.put_connection(tenant, &connection, Utc::now()).await?)
+}
+
+/// A connection as shown: its settings, never its credentials.
+pub(crate) async fn view(state: &AppState, tenant: &TenantId, c: &Connection) -> ApiResult<Value> {
+    let lease = (c.kind == ConnectionKind::Channel).then(|| connections::poll_lease(tenant.as_str(), &c.code));
+    let leases = state.store.list_leases().await?;
+    let poller = lease
+        .and_then(|name| leases.into_iter().find(|l| l.name == name && l.expires_at > Utc::now()))
+        .map(|l| l.holder);
+    let mut shown = json!({
+        "id": c.id,
+        "code": c.code,
+        "kind": c.kind.as_str(),
+        "settings": c.settings,
+        "credentials": {
+            "set": c.sealed.is_some(),
+            "fingerprint": c.fingerprint,
+            "set_at": c.secrets_set_at,
+        },
+        "paused": c.paused,
+        "version": c.version,
+        "source": c.source,
+        "updated_by": c.updated_by,
+        "updated_at": c.updated_at,
+    });
+    if c.kind == ConnectionKind::Channel {
+        let platform = c.settings["platform"].as_str().unwrap_or_default();
+        shown["hook_path"] = json!(format!("/api/v1/hooks/{platform}/{}", c.id));
+        shown["polled_by"] = json!(poller);
+        if let Some(handle) = state.channels.get(tenant.as_str(), &c.code) {
+            shown["status"] = serde_json::to_value(handle.status()).unwrap_or_default();
+        }
+        shown["cursor"] = json!(state.store.get_cursor(tenant, &c.code).await?);
+    } else {
+        shown["callback_path"] = json!(format!("/api/v1/warehouse-hooks/{}/events", c.id));
+        if let Some(health) = state.warehouses.health(tenant).remove(&c.code) {
+            shown["health"] = serde_json::to_value(health).unwrap_or_default();
+        }
+    }
+    Ok(shown)
+}
+
+fn object(body: &[u8]) -> ApiResult<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::InvalidPayload {
+            code: "invalid_connection",
+            message: "a connection is a JSON object".into(),
+            details: vec![],
+            inbox_id: None,
+        }),
+        Err(e) => Err(ApiError::InvalidPayload {
+            code: "invalid_json",
+            message: format!("line {} column {}: {e}", e.line(), e.column()),
+            details: vec![],
+            inbox_id: None,
+        }),
+    }
+}
+
+/// Every channel connection of the caller's tenant, with its health where this node
+/// polls it, which node polls it, and its cursor.
+#[utoipa::path(
+    get, path = "/api/v1/channels", tag = "channels",
+    responses((status = 200, description = "One entry per connection")),
+    security(("bearer" = []))
+)]
+pub async fn list_channels(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Value>>> {
+    let principal = auth.require(Permission::Read)?;
+    let mut shown = Vec::new();
+    for c in state
+        .store
+        .list_connections(&principal.tenant, ConnectionKind::Channel)
+        .await?
+    {
+        shown.push(view(&state, &principal.tenant, &c).await?);
+    }
+    Ok(Json(shown))
+}
+
+/// One channel connection of the caller's tenant.
+#[utoipa::path(
+    get, path = "/api/v1/channels/{channel}", tag = "channels",
+    params(("channel" = String, Path, description = "Channel code")),
+    responses((status = 200, description = "The connection"), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn get_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(channel): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let principal = auth.require(Permission::Read)?;
+    let c = state
+        .store
+        .get_connection(&principal.tenant, ConnectionKind::Channel, &channel)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no channel connection {channel}")))?;
+    Ok(Json(view(&state, &principal.tenant, &c).await?))
+}
+
+/// Creates or changes a channel connection: the `[[channels]]` keys of `ordo.toml`
+/// (without `code`), `paused`, and `webhook_secret`. Credentials left out are kept;
+/// `null` removes one.
+#[utoipa::path(
+    put, path = "/api/v1/channels/{channel}", tag = "channels",
+    params(("channel" = String, Path, description = "Channel code"), ("check" = Option<bool>, Query, description = "Call the platform first (default true)")),
+    request_body(content = Object, description = "The connection"),
+    responses((status = 200, description = "Saved"), (status = 422, body = ErrorBody, description = "invalid_connection, connection_check_failed or secret_key_missing")),
+    security(("bearer" = []))
+)]
+pub async fn put_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(channel): Path<String>,
+    Query(query): Query<SaveQuery>,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<Value>> {
+    let principal = auth.require(Permission::Administer)?;
+    let written = object(&body)?;
+    let saved = save(
+        &state,
+        &principal.tenant,
+        &principal.actor,
+        ConnectionKind::Channel,
+        &channel,
+        written,
+        query.check,
+    )
+    .await?;
+    Ok(Json(view(&state, &principal.tenant, &saved).await?))
+}
+
+/// Removes a channel connection: it is no longer polled, and write-backs still waiting
+/// for it are dropped with the reason.
+#[utoipa::path(
+    delete, path = "/api/v1/channels/{channel}", tag = "channels",
+    params(("channel" = String, Path, description = "Channel code")),
+    responses((status = 204, description = "Removed"), (status = 404, body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn delete_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(channel): Path<String>,
+) -> ApiResult<StatusCode> {
+    let principal = auth.require(Permission::Administer)?;
+    if state
+        .store
+        .delete_connection(&principal.tenant, ConnectionKind::Channel, &channel)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no channel connection {channel}")))
+    }
+}
+
+/// Asks a connector to poll at once instead of at its next interval. Only the node that
+/// polls a connection can: another answers 409 `polled_elsewhere`, naming it.
 #[utoipa::path(
     post, path = "/api/v1/channels/{channel}/poll", tag = "channels",
     params(("channel" = String, Path, description = "Channel code")),
-    responses((status = 202, description = "Poll requested"), (status = 404, body = ErrorBody)),
+    responses((status = 202, description = "Poll requested"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = []))
 )]
 pub async fn poll_channel(
@@ -37,10 +268,22 @@ pub async fn poll_channel(
     Path(channel): Path<String>,
 ) -> ApiResult<StatusCode> {
     let principal = auth.require(Permission::Operate)?;
-    let handle = state
-        .channels
-        .get(principal.tenant.as_str(), &channel)
-        .ok_or_else(|| ApiError::NotFound(format!("no connector runs for channel {channel}")))?;
-    handle.poll_now();
-    Ok(StatusCode::ACCEPTED)
+    if let Some(handle) = state.channels.get(principal.tenant.as_str(), &channel) {
+        handle.poll_now();
+        return Ok(StatusCode::ACCEPTED);
+    }
+    let stored = state
+        .store
+        .get_connection(&principal.tenant, ConnectionKind::Channel, &channel)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no channel connection {channel}")))?;
+    let shown = view(&state, &principal.tenant, &stored).await?;
+    Err(ApiError::Refused {
+        code: "polled_elsewhere",
+        message: match shown["polled_by"].as_str() {
+            Some(node) => format!("channel {channel} is polled by node {node}; ask it"),
+            None if stored.paused => format!("channel {channel} is paused"),
+            None => format!("channel {channel} is not polled yet; try again in a second"),
+        },
+    })
 }

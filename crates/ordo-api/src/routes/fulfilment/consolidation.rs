@@ -161,7 +161,11 @@ fn refused(error: MergeError) -> ApiError {
 pub async fn pool(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<PoolView>> {
     let principal = auth.require(Permission::Read)?;
     let policy = state.warehouses.push_policy();
-    let Some(rule) = policy.pool.as_deref().filter(|_| !policy.is_empty()) else {
+    let Some(rule) = policy
+        .pool
+        .as_deref()
+        .filter(|_| !policy.is_empty_for(&principal.tenant))
+    else {
         return Ok(Json(PoolView {
             enabled: false,
             channels: Vec::new(),
@@ -259,8 +263,8 @@ pub async fn consolidate(
             view.lead_order_id = Some(lead.0);
             view.requests = requests(queued);
         }
-        GroupPush::Nothing if policy.is_empty() => {
-            view.waiting = Some("this node sends no orders to warehouses".into());
+        GroupPush::Nothing if policy.is_empty_for(&principal.tenant) => {
+            view.waiting = Some("no warehouse of this tenant takes requests from Ordo".into());
         }
         other => view.waiting = Some(describe(&other)),
     }

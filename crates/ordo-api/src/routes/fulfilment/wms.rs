@@ -46,16 +46,57 @@ pub async fn callback(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> ApiResult<Json<serde_json::Value>> {
+    // This path names no tenant: it is the default tenant's (the node's own warehouses).
+    // Every other tenant's warehouses call back on their connection's path.
+    let tenant = TenantId::default_tenant();
     let config = state
         .warehouses
-        .config(&code)
+        .config(tenant.as_str(), &code)
         .ok_or_else(|| ApiError::NotFound(format!("no connector for warehouse {code}")))?;
+    apply(&state, &tenant, &config, &headers, &body).await
+}
+
+/// A warehouse's callback to one connection (`callback_path` of the connection): the
+/// connection names the tenant and the secret that signs it.
+#[utoipa::path(
+    post, path = "/api/v1/warehouse-hooks/{connection}/events", tag = "inventory",
+    params(("connection" = uuid::Uuid, Path, description = "The warehouse connection's id")),
+    request_body(content = Object, description = "The warehouse's event"),
+    responses(
+        (status = 200, body = Object),
+        (status = 401, description = "bad_signature"),
+        (status = 404, description = "No such connection"),
+        (status = 409, description = "The order cannot make that move"),
+    )
+)]
+pub async fn connection_callback(
+    State(state): State<AppState>,
+    Path(connection): Path<uuid::Uuid>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (tenant, config) = state
+        .warehouses
+        .by_id(connection)
+        .ok_or_else(|| ApiError::NotFound(format!("no warehouse connection {connection}")))?;
+    let tenant = TenantId::parse(&tenant).map_err(ApiError::Internal)?;
+    apply(&state, &tenant, &config, &headers, &body).await
+}
+
+async fn apply(
+    state: &AppState,
+    tenant: &TenantId,
+    config: &ordo_connect::wms::WmsConfig,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<Json<serde_json::Value>> {
+    let code = &config.code;
     let now = chrono::Utc::now().timestamp();
     let parsed = parse_callback(
         config.kind,
-        &CallbackHeaders::from_header_map(config.kind, &headers, Some(now)),
+        &CallbackHeaders::from_header_map(config.kind, headers, Some(now)),
         config.secret.as_deref(),
-        &body,
+        body,
     );
     let event = match parsed {
         Ok(event) => event,
@@ -74,7 +115,7 @@ pub async fn callback(
             });
         }
     };
-    let applied = apply_event(&state.actions, &TenantId::default_tenant(), &code, event)
+    let applied = apply_event(&state.actions, tenant, code, event)
         .await
         .map_err(|e| match e {
             CallbackProblem::NoOrder => ApiError::InvalidParameter {

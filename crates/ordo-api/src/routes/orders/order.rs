@@ -90,10 +90,10 @@ pub async fn ingest_mapped(
 /// does not verify is kept as rejected and answered 401; a verified topic without an order
 /// is kept and answered 202.
 #[utoipa::path(
-    post, path = "/api/v1/hooks/{platform}/{tenant}", tag = "orders",
+    post, path = "/api/v1/hooks/{platform}/{connection}", tag = "orders",
     params(
         ("platform" = String, Path, description = "shopify or woocommerce"),
-        ("tenant" = String, Path, description = "Tenant the webhook is for"),
+        ("connection" = String, Path, description = "The channel connection's id (its `hook_path`); or `default`, for the node's own `[hooks]` secret"),
     ),
     request_body(content = Object, description = "The platform's webhook body, byte for byte"),
     responses(
@@ -101,32 +101,45 @@ pub async fn ingest_mapped(
         (status = 200, description = "Updated or unchanged", body = IngestResponse),
         (status = 202, description = "Verified, kept, no order in this topic"),
         (status = 401, description = "Signature missing or wrong (kept as rejected)", body = ErrorBody),
-        (status = 404, description = "Unknown platform or tenant", body = ErrorBody),
+        (status = 404, description = "Unknown platform or connection", body = ErrorBody),
         (status = 422, description = "The mapping or validation failed (kept)", body = ErrorBody),
     )
 )]
 pub async fn platform_hook(
     State(state): State<AppState>,
-    Path((platform, tenant)): Path<(String, String)>,
+    Path((platform, connection)): Path<(String, String)>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> ApiResult<Response> {
     let hook = HookPlatform::parse(&platform)
         .ok_or_else(|| ApiError::NotFound(format!("no webhook endpoint for platform {platform:?}")))?;
-    let tenant = ordo_core::TenantId::parse(&tenant).map_err(|message| ApiError::InvalidParameter {
-        parameter: "tenant".into(),
-        message,
-    })?;
-    if !state.store.tenant_exists(&tenant).await? {
-        return Err(ApiError::NotFound(format!("tenant {tenant} not found")));
-    }
-    // The node's platform secrets are the default tenant's: they must not open another
-    // tenant's hook.
-    if !ordo_app::connectors::node_connections_serve(tenant.as_str()) {
-        return Err(ApiError::NotFound(format!(
-            "tenant {tenant} has no {platform} connection on this node"
-        )));
-    }
+    // The path names a connection (its id), which names the tenant and the secret. A
+    // tenant name instead is the node's own `[hooks]` secret, the default tenant's only.
+    let (tenant, code, secret) = match uuid::Uuid::parse_str(&connection)
+        .ok()
+        .and_then(|id| state.channels.by_id(id))
+    {
+        Some((tenant, code, known)) if known.platform.as_str() == hook.channel() => {
+            let tenant = ordo_core::TenantId::parse(&tenant).map_err(ApiError::Internal)?;
+            (tenant, code, known.webhook_secret)
+        }
+        Some(_) => {
+            return Err(ApiError::NotFound(format!(
+                "connection {connection} is not a {platform} connection"
+            )));
+        }
+        None => {
+            let tenant = ordo_core::TenantId::parse(&connection).map_err(|message| ApiError::InvalidParameter {
+                parameter: "connection".into(),
+                message,
+            })?;
+            if tenant != ordo_core::TenantId::default_tenant() || !state.store.tenant_exists(&tenant).await? {
+                return Err(ApiError::NotFound(format!("no {platform} connection {connection}")));
+            }
+            let secret = state.ingest.node_hook_secret(hook).map(str::to_owned);
+            (tenant, hook.channel().to_owned(), secret)
+        }
+    };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let topic = header(hook.topic_header());
     // A refund's body is not an order: the order it belongs to is fetched again instead.
@@ -144,6 +157,8 @@ pub async fn platform_hook(
         .ingest_hook(
             &tenant,
             hook,
+            secret.as_deref(),
+            None,
             topic.as_deref(),
             header(hook.signature_header()).as_deref(),
             body,
@@ -153,13 +168,13 @@ pub async fn platform_hook(
         HookOutcome::Ingested(ingested) => respond(ingested),
         HookOutcome::Rejected { inbox_id, reason } => Err(ApiError::BadSignature { reason, inbox_id }),
         HookOutcome::Ignored { inbox_id } => {
-            let refetch = refund_of.filter(|_| state.channels.get(tenant.as_str(), hook.channel()).is_some());
+            let refetch = refund_of.filter(|_| state.channels.get(tenant.as_str(), &code).is_some());
             if let Some(order_id) = &refetch {
-                let (channels, code, order_id) = (state.channels.clone(), hook.channel(), order_id.clone());
+                let (channels, order_id) = (state.channels.clone(), order_id.clone());
                 let tenant = tenant.clone();
                 // The platform wants its answer at once; the fetch runs on its own.
                 tokio::spawn(async move {
-                    if let Some(handle) = channels.get(tenant.as_str(), code)
+                    if let Some(handle) = channels.get(tenant.as_str(), &code)
                         && let Err(error) = handle.fetch_order(&order_id).await
                     {
                         tracing::warn!(%error, code, order_id, "refetching a refunded order failed");

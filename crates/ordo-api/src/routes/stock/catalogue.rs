@@ -68,6 +68,12 @@ pub struct WarehouseBody {
     /// Takes reservations.
     #[serde(default = "yes")]
     pub active: bool,
+    /// Its connector (`kind` `generic` or `shipbob`, `base_url`, `token`, `secret`, and the
+    /// other `[[warehouses]]` keys): Ordo sends the warehouse's allocated orders to it.
+    /// Left out: unchanged; `null`: removed. Shown without its credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub connector: Option<serde_json::Value>,
 }
 
 fn yes() -> bool {
@@ -86,6 +92,7 @@ impl From<Warehouse> for WarehouseBody {
             daily_capacity: w.daily_capacity,
             priority: w.priority,
             active: w.active,
+            connector: None,
         }
     }
 }
@@ -98,10 +105,18 @@ pub async fn put_warehouse(
     State(state): State<AppState>,
     auth: Auth,
     Path(code): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<crate::routes::channels::connectors::SaveQuery>,
     RawBody(body): RawBody,
 ) -> ApiResult<Json<WarehouseBody>> {
     let principal = auth.require(Permission::Operate)?;
     check_code("code", &code)?;
+    let connector = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|mut v| v.get_mut("connector").map(serde_json::Value::take));
+    if connector.is_some() {
+        // A connector carries credentials: tenant settings, for admins.
+        auth.require(Permission::Administer)?;
+    }
     let body: WarehouseBody = parse_body(&body)?;
     if body.name.trim().is_empty() {
         return Err(ApiError::InvalidParameter {
@@ -128,11 +143,45 @@ pub async fn put_warehouse(
         priority: body.priority,
         active: body.active,
     };
+    // The connector is checked (and called) before anything is written.
+    let kind = ordo_store::ConnectionKind::Warehouse;
+    let saved = match connector {
+        None => None,
+        Some(serde_json::Value::Null) => {
+            state
+                .store
+                .delete_connection(&principal.tenant, kind, &warehouse.code)
+                .await?;
+            None
+        }
+        Some(serde_json::Value::Object(written)) => Some(
+            crate::routes::channels::connectors::save(
+                &state,
+                &principal.tenant,
+                &principal.actor,
+                kind,
+                &warehouse.code,
+                written,
+                query.check,
+            )
+            .await?,
+        ),
+        Some(_) => {
+            return Err(ApiError::InvalidParameter {
+                parameter: "connector".into(),
+                message: "must be an object or null".into(),
+            });
+        }
+    };
     state
         .store
         .upsert_warehouse(&principal.tenant, &warehouse, Utc::now())
         .await?;
-    Ok(Json(warehouse.into()))
+    let mut shown: WarehouseBody = warehouse.into();
+    if let Some(saved) = saved {
+        shown.connector = Some(crate::routes::channels::connectors::view(&state, &principal.tenant, &saved).await?);
+    }
+    Ok(Json(shown))
 }
 
 /// Lists warehouses.
