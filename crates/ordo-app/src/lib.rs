@@ -28,6 +28,7 @@ pub mod feed;
 pub mod fulfil;
 pub mod jobs;
 pub mod mappings;
+pub mod ops;
 pub mod payload;
 pub mod pipeline;
 pub mod policies;

@@ -48,6 +48,7 @@ use uuid::Uuid;
 pub use columns::{Columns, Decode, Record};
 
 pub use channels::records::ChannelStore;
+pub use cluster::gauges::{GaugeStore, TenantFigure};
 pub use cluster::leases::{Lease, LeaseStore, LeaseTake, NodeBeat};
 pub use delivery::records::{
     FeedEvent, NewFeedEvent, NewOutbox, OutboxMessage, OutboxQueue, OutboxStatus, OutboxStore,
@@ -107,6 +108,7 @@ pub trait Store:
     + ChannelStockStore
     + ConnectionStore
     + LeaseStore
+    + GaugeStore
     + Send
     + Sync
     + 'static

@@ -223,6 +223,11 @@ pub async fn start_on(
     supervisor.tick().await?;
     jobs.push(supervisor.spawn(jobs_stopped.clone()));
     jobs.push(cluster.spawn_heartbeat(addr.to_string(), jobs_stopped.clone()));
+    jobs.push(ordo_app::ops::spawn_gauges(
+        store.clone(),
+        Duration::from_secs(5),
+        jobs_stopped.clone(),
+    ));
     jobs.push(connectors::spawn_write_backs(
         store.clone(),
         channels.clone(),

@@ -5,6 +5,7 @@
 //!
 //! Depends on nothing but the shared modules.
 
+pub mod gauges;
 pub mod leases;
 
 #[cfg(feature = "contract")]
