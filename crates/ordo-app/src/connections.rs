@@ -16,7 +16,7 @@ use chrono::Utc;
 use ordo_connect::wms::WmsConfig;
 use ordo_connect::{ChannelConfig, ChannelRunner, ChannelSink, SinkError};
 use ordo_core::TenantId;
-use ordo_store::settings::connections::SOURCE_CONFIG;
+use ordo_store::settings::connections::{SOURCE_API, SOURCE_CONFIG};
 use ordo_store::{Connection, ConnectionKind, ConnectionStamp, Store, StoreResult};
 use serde_json::{Map, Value};
 use tokio::sync::watch;
@@ -134,8 +134,11 @@ fn split(kind: ConnectionKind, written: &Map<String, Value>) -> (Map<String, Val
         .partition(|(k, _)| !secrets.contains(&k.as_str()))
 }
 
-/// The stored form of a connection as written: checked, credentials merged over
-/// `previous_secrets` (left out: kept; `null`: removed) and sealed.
+/// The stored form of a connection as written over `previous` (the stored one, if any):
+/// checked and its credentials sealed. A change through the API keeps the credentials it
+/// leaves out (`null` removes one); a file says them all. The connection keeps its id, and
+/// unchanged credentials keep their seal (sealing again would differ, by a fresh nonce,
+/// without being a change).
 #[allow(clippy::too_many_arguments)]
 pub fn to_store(
     keys: Option<&SecretKeys>,
@@ -143,12 +146,15 @@ pub fn to_store(
     kind: ConnectionKind,
     code: &str,
     written: &Map<String, Value>,
-    previous_secrets: Map<String, Value>,
+    previous: Option<&Connection>,
     source: &str,
     actor: &str,
 ) -> Result<(Connection, Running), ConnectionProblem> {
     let (settings, given) = split(kind, written);
-    let mut secrets = previous_secrets;
+    let mut secrets = match previous {
+        Some(stored) if source == SOURCE_API => open_secrets(keys, tenant, stored)?.0,
+        _ => Map::new(),
+    };
     for (key, value) in given {
         if value.is_null() {
             secrets.remove(&key);
@@ -178,12 +184,13 @@ pub fn to_store(
             Some(keys.fingerprint(&secrets)),
         )
     };
+    let unchanged = previous.filter(|stored| stored.fingerprint == fingerprint);
     let connection = Connection {
-        id: Uuid::now_v7(),
+        id: previous.map_or_else(Uuid::now_v7, |stored| stored.id),
         kind,
         code: code.to_owned(),
         settings: Value::Object(settings),
-        sealed,
+        sealed: unchanged.map_or(sealed, |stored| stored.sealed.clone()),
         fingerprint,
         secrets_set_at: None,
         paused,
@@ -220,13 +227,8 @@ pub fn open_secrets(
     }
 }
 
-/// A stored connection as it runs.
-pub fn running(
-    keys: Option<&SecretKeys>,
-    tenant: &TenantId,
-    connection: &Connection,
-) -> Result<Running, ConnectionProblem> {
-    let (secrets, _) = open_secrets(keys, tenant, connection)?;
+/// A stored connection as it runs, with its credentials opened.
+fn running(connection: &Connection, secrets: Map<String, Value>) -> Result<Running, ConnectionProblem> {
     let mut whole = connection.settings.as_object().cloned().unwrap_or_default();
     whole.extend(secrets);
     read(connection.kind, &connection.code, &whole)
@@ -257,25 +259,21 @@ pub async fn bootstrap(
     }
     for (kind, code, mut object) in written {
         object.remove("code");
+        let stored = store
+            .get_connection(&tenant, kind, &code)
+            .await
+            .map_err(|e| e.to_string())?;
         let (connection, _) = to_store(
             keys,
             &tenant,
             kind,
             &code,
             &object,
-            Map::new(),
+            stored.as_ref(),
             SOURCE_CONFIG,
             "ordo.toml",
         )
         .map_err(|e| format!("{} {code}: {e}", kind.as_str()))?;
-        // The same credentials sealed again would differ (a fresh nonce) without being a
-        // change: keep the stored seal, so the version stays.
-        let mut connection = connection;
-        if let Ok(Some(stored)) = store.get_connection(&tenant, kind, &code).await
-            && stored.fingerprint == connection.fingerprint
-        {
-            connection.sealed = stored.sealed;
-        }
         store
             .put_connection(&tenant, &connection, Utc::now())
             .await
@@ -437,53 +435,43 @@ impl Supervisor {
         let mut warehouses: BTreeMap<(String, String), (WmsConfig, bool, Option<Uuid>)> = BTreeMap::new();
         self.known.clear();
         for (tenant, connection) in self.store.all_connections().await? {
-            let run = match open_secrets(self.keys.as_ref(), &tenant, &connection) {
-                Ok((_, true)) => {
-                    self.reseal(&tenant, &connection).await;
-                    running(self.keys.as_ref(), &tenant, &connection)
-                }
-                Ok(_) => running(self.keys.as_ref(), &tenant, &connection),
-                Err(problem) => Err(problem),
-            };
+            let opened = open_secrets(self.keys.as_ref(), &tenant, &connection);
+            if let Ok((secrets, true)) = &opened {
+                self.reseal(&tenant, &connection, secrets).await;
+            }
+            let run = opened.and_then(|(secrets, _)| running(&connection, secrets));
+            if let Err(problem) = &run {
+                tracing::warn!(%problem, tenant = %tenant, code = connection.code, "a stored connection cannot run");
+            }
             let key = (tenant.as_str().to_owned(), connection.code.clone());
-            match (connection.kind, run) {
-                (ConnectionKind::Channel, Ok(Running::Channel(config, webhook_secret))) => {
-                    channels.insert(
-                        key.clone(),
-                        KnownChannel {
-                            id: connection.id,
-                            paused: connection.paused,
-                            platform: config.platform,
-                            webhook_secret,
-                            problem: None,
-                        },
-                    );
-                    self.known
-                        .insert(key, (connection.version, connection.paused, Ok(*config)));
-                }
-                (ConnectionKind::Warehouse, Ok(Running::Warehouse(config))) => {
-                    warehouses.insert(key, (*config, connection.paused, Some(connection.id)));
-                }
-                (kind, Err(problem)) => {
-                    tracing::warn!(%problem, tenant = %tenant, code = connection.code, "a stored connection cannot run");
-                    if kind == ConnectionKind::Channel {
-                        let platform = connection.settings["platform"].clone();
-                        let platform = serde_json::from_value(platform).unwrap_or(ordo_connect::Platform::Shopify);
-                        channels.insert(
-                            key.clone(),
-                            KnownChannel {
-                                id: connection.id,
-                                paused: connection.paused,
-                                platform,
-                                webhook_secret: None,
-                                problem: Some(problem.to_string()),
-                            },
-                        );
-                        self.known
-                            .insert(key, (connection.version, connection.paused, Err(problem.to_string())));
+            match connection.kind {
+                ConnectionKind::Warehouse => {
+                    if let Ok(Running::Warehouse(config)) = run {
+                        warehouses.insert(key, (*config, connection.paused, Some(connection.id)));
                     }
                 }
-                _ => {}
+                ConnectionKind::Channel => {
+                    // A channel that cannot run is still known, so its webhooks and
+                    // write-backs are answered with the reason rather than as unknown.
+                    let (config, webhook_secret) = match run {
+                        Ok(Running::Channel(config, secret)) => (Ok(*config), secret),
+                        Ok(Running::Warehouse(_)) => continue,
+                        Err(problem) => (Err(problem.to_string()), None),
+                    };
+                    let platform = match &config {
+                        Ok(config) => config.platform,
+                        Err(_) => serde_json::from_value(connection.settings["platform"].clone())
+                            .unwrap_or(ordo_connect::Platform::Shopify),
+                    };
+                    let known = KnownChannel {
+                        id: connection.id,
+                        platform,
+                        webhook_secret,
+                        problem: config.as_ref().err().cloned(),
+                    };
+                    channels.insert(key.clone(), known);
+                    self.known.insert(key, (connection.version, connection.paused, config));
+                }
             }
         }
         self.channels.set_known(channels);
@@ -494,14 +482,11 @@ impl Supervisor {
     }
 
     /// Reseals credentials opened under a previous key with the current one.
-    async fn reseal(&self, tenant: &TenantId, connection: &Connection) {
+    async fn reseal(&self, tenant: &TenantId, connection: &Connection, secrets: &Map<String, Value>) {
         let Some(keys) = &self.keys else { return };
-        let Ok((secrets, _)) = open_secrets(Some(keys), tenant, connection) else {
-            return;
-        };
         let sealed = keys.seal(
             &seal_context(tenant, connection.kind, &connection.code),
-            &Value::Object(secrets),
+            &Value::Object(secrets.clone()),
         );
         match self
             .store

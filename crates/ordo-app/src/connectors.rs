@@ -122,8 +122,6 @@ impl ChannelSink for StoreSink {
 pub struct KnownChannel {
     /// The connection's global id (its webhook URL names it).
     pub id: uuid::Uuid,
-    /// Paused: neither polled nor written to.
-    pub paused: bool,
     /// Its platform.
     pub platform: ordo_connect::Platform,
     /// The secret its platform signs webhooks with.

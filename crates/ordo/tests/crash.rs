@@ -3,72 +3,21 @@
 //! The server is killed without warning while clients are posting; whatever it had
 //! answered 201 must be readable after a restart on the same SQLite file.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "common/server.rs"]
+mod server;
+
+use server::Server;
+
 const TOKEN: &str = "crash-test-admin-token-0123456789abcdef";
 const CLIENTS: usize = 16;
 /// Acknowledged orders wanted before the kill, so a loss would be noticed.
 const ENOUGH: usize = 300;
-
-/// Kills the server when dropped, so a failing assertion never leaves it running.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(db: &Path, dir: &Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_ordo"))
-            .args([
-                "serve",
-                "--db",
-                &format!("sqlite://{}", db.display()),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .current_dir(dir)
-            .env("ORDO_ADMIN_TOKEN", TOKEN)
-            .env("RUST_LOG", "warn")
-            .env_remove("ORDO_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting ordo serve");
-        Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    async fn wait_healthy(&mut self, http: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Ok(response) = http.get(format!("{}/healthz", self.base)).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            assert!(self.child.try_wait().unwrap().is_none(), "ordo serve exited early");
-            assert!(Instant::now() < deadline, "ordo serve did not become healthy");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn order(client: usize, n: usize) -> Vec<u8> {
     let mut order: Value = serde_json::from_str(ordo_core::input::EXAMPLE_JSON).unwrap();
@@ -122,8 +71,8 @@ async fn acknowledged_orders_survive_kill_dash_9() {
         .build()
         .unwrap();
 
-    let mut server = Server::start(&db, dir.path());
-    server.wait_healthy(&http).await;
+    let mut server = Server::start(&format!("sqlite://{}", db.display()), dir.path(), TOKEN, &[]);
+    server.wait_healthy(&http, Duration::from_secs(15)).await;
     let progress = Arc::new(Progress::default());
     let clients: Vec<_> = (0..CLIENTS)
         .map(|i| tokio::spawn(client(http.clone(), server.base.clone(), i, progress.clone())))
@@ -149,8 +98,8 @@ async fn acknowledged_orders_survive_kill_dash_9() {
         acknowledged.len()
     );
 
-    let mut restarted = Server::start(&db, dir.path());
-    restarted.wait_healthy(&http).await;
+    let mut restarted = Server::start(&format!("sqlite://{}", db.display()), dir.path(), TOKEN, &[]);
+    restarted.wait_healthy(&http, Duration::from_secs(15)).await;
     let ids = Arc::new(acknowledged);
     let readers: Vec<_> = (0..CLIENTS)
         .map(|reader| {

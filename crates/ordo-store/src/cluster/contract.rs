@@ -7,7 +7,11 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use crate::Store;
+use crate::cluster::gauges::TenantFigure;
 use crate::cluster::leases::{LeaseTake, NodeBeat};
+use crate::delivery::contract::{deliveries, other, subscription};
+use crate::delivery::records::OutboxStatus;
+use crate::delivery::subscriptions::SUBSCRIPTION_TOPIC;
 use crate::stock::contract::{acme, now};
 
 /// Expands the lease contract into `#[tokio::test]`s for one adapter.
@@ -17,7 +21,8 @@ macro_rules! cluster_contract_tests {
         $crate::cluster_contract_tests!(@each $factory;
             racing_takers_agree_on_one_holder,
             a_lease_is_taken_over_only_once_expired,
-            node_heartbeats_are_listed_while_fresh
+            node_heartbeats_are_listed_while_fresh,
+            operations_figures_are_counted_per_tenant
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -156,4 +161,50 @@ pub async fn node_heartbeats_are_listed_while_fresh(store: Arc<dyn Store>) {
         (fresh[0].id.as_str(), fresh[0].seen_at),
         ("n1", now() + Duration::seconds(1))
     );
+}
+
+/// Outbox figures are counted per tenant (two tenants' messages never add up), by topic
+/// and status; the other figures read on both stores.
+pub async fn operations_figures_are_counted_per_tenant(store: Arc<dyn Store>) {
+    for (tenant, name) in [(acme(), "Acme"), (other(), "Other")] {
+        store.ensure_tenant(&tenant, name, now()).await.unwrap();
+    }
+    let mut written = Vec::new();
+    for (tenant, n) in [(acme(), 3), (other(), 2)] {
+        let sub = subscription("https://example.test/hook", &["*"], 0);
+        store.create_subscription(&tenant, &sub, now()).await.unwrap();
+        let messages = deliveries(&sub, 1..=n);
+        assert!(
+            store
+                .advance_subscription_cursor(&tenant, sub.id, 0, n, &messages, now())
+                .await
+                .unwrap()
+        );
+        written.push(messages);
+    }
+    let dead = written[0][0].id;
+    store
+        .finish_outbox(dead, OutboxStatus::Dead, now(), Some("gave up"))
+        .await
+        .unwrap();
+    let mut figures: Vec<_> = store
+        .outbox_figures()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.tenant, f.topic, f.status, f.count))
+        .collect();
+    figures.sort();
+    let topic = SUBSCRIPTION_TOPIC.to_owned();
+    assert_eq!(
+        figures,
+        vec![
+            ("acme".into(), topic.clone(), "dead".into(), 1),
+            ("acme".into(), topic.clone(), "pending".into(), 2),
+            ("other".into(), topic, "pending".into(), 2),
+        ]
+    );
+    let empty: Vec<TenantFigure> = Vec::new();
+    assert_eq!(store.exception_figures().await.unwrap(), empty);
+    assert_eq!(store.inbox_figures().await.unwrap(), empty);
 }

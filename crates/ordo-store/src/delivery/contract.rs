@@ -39,11 +39,11 @@ macro_rules! subscription_contract_tests {
     };
 }
 
-fn other() -> TenantId {
+pub(crate) fn other() -> TenantId {
     TenantId::parse("other").unwrap()
 }
 
-fn subscription(url: &str, events: &[&str], cursor: i64) -> Subscription {
+pub(crate) fn subscription(url: &str, events: &[&str], cursor: i64) -> Subscription {
     Subscription {
         id: Uuid::now_v7(),
         url: url.into(),
@@ -57,7 +57,7 @@ fn subscription(url: &str, events: &[&str], cursor: i64) -> Subscription {
 }
 
 /// One delivery per feed number, as a dispatcher would write them.
-fn deliveries(to: &Subscription, seqs: std::ops::RangeInclusive<i64>) -> Vec<NewOutbox> {
+pub(crate) fn deliveries(to: &Subscription, seqs: std::ops::RangeInclusive<i64>) -> Vec<NewOutbox> {
     seqs.map(|seq| NewOutbox {
         id: Uuid::now_v7(),
         topic: SUBSCRIPTION_TOPIC.into(),

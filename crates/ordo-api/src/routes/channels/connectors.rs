@@ -13,7 +13,7 @@ use ordo_app::connections::{self, ConnectionProblem};
 use ordo_core::TenantId;
 use ordo_core::auth::Permission;
 use ordo_store::settings::connections::SOURCE_API;
-use ordo_store::{Connection, ConnectionKind};
+use ordo_store::{Connection, ConnectionKind, Lease};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -56,19 +56,13 @@ pub(crate) async fn save(
     check: bool,
 ) -> ApiResult<Connection> {
     let previous = state.store.get_connection(tenant, kind, code).await?;
-    let previous_secrets = match &previous {
-        Some(stored) => connections::open_secrets(state.secrets.as_ref(), tenant, stored)
-            .map(|(s, _)| s)
-            .map_err(problem)?,
-        None => Map::new(),
-    };
-    let (mut connection, running) = connections::to_store(
+    let (connection, running) = connections::to_store(
         state.secrets.as_ref(),
         tenant,
         kind,
         code,
         &written,
-        previous_secrets,
+        previous.as_ref(),
         SOURCE_API,
         actor,
     )
@@ -88,23 +82,21 @@ pub(crate) async fn save(
             inbox_id: None,
         });
     }
-    if let Some(stored) = previous {
-        // Unchanged credentials keep their seal, so the change is only what changed.
-        if stored.fingerprint == connection.fingerprint {
-            connection.sealed = stored.sealed;
-        }
-        connection.id = stored.id;
-    }
     Ok(state.store.put_connection(tenant, &connection, Utc::now()).await?)
 }
 
-/// A connection as shown: its settings, never its credentials.
-pub(crate) async fn view(state: &AppState, tenant: &TenantId, c: &Connection) -> ApiResult<Value> {
-    let lease = (c.kind == ConnectionKind::Channel).then(|| connections::poll_lease(tenant.as_str(), &c.code));
-    let leases = state.store.list_leases().await?;
-    let poller = lease
-        .and_then(|name| leases.into_iter().find(|l| l.name == name && l.expires_at > Utc::now()))
-        .map(|l| l.holder);
+/// The node polling a tenant's channel connection, among `leases` (read once per request).
+fn poller(leases: &[Lease], tenant: &TenantId, code: &str) -> Option<String> {
+    let name = connections::poll_lease(tenant.as_str(), code);
+    leases
+        .iter()
+        .find(|l| l.name == name && l.expires_at > Utc::now())
+        .map(|l| l.holder.clone())
+}
+
+/// A connection as shown: its settings, never its credentials; `leases` say which node
+/// polls a channel.
+pub(crate) async fn view(state: &AppState, tenant: &TenantId, c: &Connection, leases: &[Lease]) -> ApiResult<Value> {
     let mut shown = json!({
         "id": c.id,
         "code": c.code,
@@ -124,7 +116,9 @@ pub(crate) async fn view(state: &AppState, tenant: &TenantId, c: &Connection) ->
     if c.kind == ConnectionKind::Channel {
         let platform = c.settings["platform"].as_str().unwrap_or_default();
         shown["hook_path"] = json!(format!("/api/v1/hooks/{platform}/{}", c.id));
-        shown["polled_by"] = json!(poller);
+        shown["polled_by"] = json!(poller(leases, tenant, &c.code));
+        // Why it cannot run (e.g. `secret_unreadable` under a key this node lacks).
+        shown["problem"] = json!(state.channels.known(tenant.as_str(), &c.code).and_then(|k| k.problem));
         if let Some(handle) = state.channels.get(tenant.as_str(), &c.code) {
             shown["status"] = serde_json::to_value(handle.status()).unwrap_or_default();
         }
@@ -165,13 +159,14 @@ fn object(body: &[u8]) -> ApiResult<Map<String, Value>> {
 )]
 pub async fn list_channels(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Value>>> {
     let principal = auth.require(Permission::Read)?;
+    let leases = state.store.list_leases().await?;
     let mut shown = Vec::new();
     for c in state
         .store
         .list_connections(&principal.tenant, ConnectionKind::Channel)
         .await?
     {
-        shown.push(view(&state, &principal.tenant, &c).await?);
+        shown.push(view(&state, &principal.tenant, &c, &leases).await?);
     }
     Ok(Json(shown))
 }
@@ -194,7 +189,8 @@ pub async fn get_channel(
         .get_connection(&principal.tenant, ConnectionKind::Channel, &channel)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no channel connection {channel}")))?;
-    Ok(Json(view(&state, &principal.tenant, &c).await?))
+    let leases = state.store.list_leases().await?;
+    Ok(Json(view(&state, &principal.tenant, &c, &leases).await?))
 }
 
 /// Creates or changes a channel connection: the `[[channels]]` keys of `ordo.toml`
@@ -226,7 +222,8 @@ pub async fn put_channel(
         query.check,
     )
     .await?;
-    Ok(Json(view(&state, &principal.tenant, &saved).await?))
+    let leases = state.store.list_leases().await?;
+    Ok(Json(view(&state, &principal.tenant, &saved, &leases).await?))
 }
 
 /// Removes a channel connection: it is no longer polled, and write-backs still waiting
@@ -277,10 +274,10 @@ pub async fn poll_channel(
         .get_connection(&principal.tenant, ConnectionKind::Channel, &channel)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no channel connection {channel}")))?;
-    let shown = view(&state, &principal.tenant, &stored).await?;
+    let leases = state.store.list_leases().await?;
     Err(ApiError::Refused {
         code: "polled_elsewhere",
-        message: match shown["polled_by"].as_str() {
+        message: match poller(&leases, &principal.tenant, &channel) {
             Some(node) => format!("channel {channel} is polled by node {node}; ask it"),
             None if stored.paused => format!("channel {channel} is paused"),
             None => format!("channel {channel} is not polled yet; try again in a second"),

@@ -179,7 +179,8 @@ pub async fn put_warehouse(
         .await?;
     let mut shown: WarehouseBody = warehouse.into();
     if let Some(saved) = saved {
-        shown.connector = Some(crate::routes::channels::connectors::view(&state, &principal.tenant, &saved).await?);
+        let view = crate::routes::channels::connectors::view(&state, &principal.tenant, &saved, &[]).await?;
+        shown.connector = Some(view);
     }
     Ok(Json(shown))
 }
