@@ -309,12 +309,11 @@ async fn send(link: &Link, callback_base: Option<&str>, message: &OutboxMessage)
         Err(e) => return (OutboxStatus::Dead, Some(format!("unreadable request: {e}")), None),
     };
     if request.callback_url.is_none() {
+        // A stored connection is named by its id, so its callbacks find their tenant;
+        // connectors built without one (`Warehouses::new`) are the default tenant's.
         request.callback_url = callback_base.map(|b| match link.id {
-            // A tenant's connection is named by its id, so its callbacks find their tenant.
-            Some(id) if message.tenant != TenantId::default_tenant().as_str() => {
-                format!("{b}/api/v1/warehouse-hooks/{id}/events")
-            }
-            _ => format!("{b}/api/v1/warehouses/{}/events", link.config.code),
+            Some(id) => format!("{b}/api/v1/warehouse-hooks/{id}/events"),
+            None => format!("{b}/api/v1/warehouses/{}/events", link.config.code),
         });
     }
     let allowed = link.breaker.lock().expect("breaker lock").allow(Instant::now());
