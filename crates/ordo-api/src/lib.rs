@@ -99,6 +99,13 @@ use crate::error::ApiError;
         routes::review::policies::rules,
         routes::review::policies::rules_dry_run,
         routes::review::policies::reload,
+        routes::settings::policies::list,
+        routes::settings::policies::get,
+        routes::settings::policies::put,
+        routes::settings::policies::reset,
+        routes::settings::policies::versions,
+        routes::settings::policies::version,
+        routes::settings::policies::restore,
         routes::review::policies::edit_order,
         routes::fulfilment::wms::health,
         routes::fulfilment::wms::callback,
@@ -130,6 +137,7 @@ use crate::error::ApiError;
         (name = "subscriptions", description = "Webhook receivers for feed events, and their deliveries"),
         (name = "tracking", description = "Carrier tracking updates, parcels and delivery problems"),
         (name = "tokens", description = "API tokens of the caller's tenant"),
+        (name = "settings", description = "A tenant's policies as versioned TOML: check, save, history, restore"),
         (name = "system", description = "Health, metrics, this document"),
     )
 )]
@@ -182,6 +190,25 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/rules", get(routes::review::policies::rules))
         .route("/api/v1/rules/dry-run", post(routes::review::policies::rules_dry_run))
         .route("/api/v1/policies/reload", post(routes::review::policies::reload))
+        .route("/api/v1/policies", get(routes::settings::policies::list))
+        .route(
+            "/api/v1/policies/{kind}",
+            get(routes::settings::policies::get)
+                .put(routes::settings::policies::put)
+                .delete(routes::settings::policies::reset),
+        )
+        .route(
+            "/api/v1/policies/{kind}/versions",
+            get(routes::settings::policies::versions),
+        )
+        .route(
+            "/api/v1/policies/{kind}/versions/{version}",
+            get(routes::settings::policies::version),
+        )
+        .route(
+            "/api/v1/policies/{kind}/versions/{version}/restore",
+            post(routes::settings::policies::restore),
+        )
         .route(
             "/api/v1/merges",
             get(routes::channels::matching::list_merges).post(routes::channels::matching::create_merge),

@@ -58,6 +58,8 @@ pub struct AppState {
     pub secrets: Option<ordo_app::secrets::SecretKeys>,
     /// This node among the others; `None` in tests without background work.
     pub cluster: Option<ordo_app::cluster::Cluster>,
+    /// Tenants' saved policy versions.
+    pub policy_book: ordo_app::policies::book::PolicyBook,
 }
 
 /// Exception-queue settings.

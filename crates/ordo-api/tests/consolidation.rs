@@ -9,14 +9,13 @@ use chrono::Utc;
 use common::{Backend, TestApp, example_with, fresh_store};
 use ordo_api::AppState;
 use ordo_app::actions::OrderActions;
-use ordo_app::consolidation::{SweepReport, Sweeper};
+use ordo_app::consolidation::{ConsolidationConfig, SweepReport, Sweeper};
 use ordo_app::fulfil::Warehouses;
+use ordo_app::policies::{Defaults, Policies};
 use ordo_app::{FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, TokenService};
 use ordo_connect::wms::{FulfilmentRequest, ShipmentInfo, WmsConfig, WmsEvent, WmsEventKind, WmsKind};
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
-use ordo_store::fulfilment::consolidate_records::PoolRule;
-use ordo_store::fulfilment::push::PushPolicy;
 use serde_json::{Value, json};
 
 macro_rules! consolidating_on_both_stores {
@@ -51,7 +50,7 @@ consolidating_on_both_stores!(
 /// What a test needs of the node besides HTTP.
 struct Node {
     actions: OrderActions,
-    policy: PushPolicy,
+    warehouses: Warehouses,
 }
 
 /// An app whose warehouse HZ-01 takes requests (none is delivered: they stay in the
@@ -60,20 +59,27 @@ async fn spawn(backend: Backend) -> (TestApp, Node) {
     let store = fresh_store(backend).await;
     let tenant = TenantId::default_tenant();
     store.ensure_tenant(&tenant, "Default", Utc::now()).await.unwrap();
-    let rule = PoolRule {
-        channels: ["b2b".to_owned()].into(),
-        buyer_ids: Default::default(),
-        window: chrono::Duration::minutes(60),
-    };
+    // The pool rule is the node's default consolidation policy, as `[consolidation]` gives it.
+    let policies = Policies::built_in().with_defaults(Defaults {
+        consolidation: ConsolidationConfig {
+            channels: vec!["b2b".to_owned()],
+            buyer_ids: Vec::new(),
+            window_minutes: 60,
+        },
+        ..Default::default()
+    });
     let connector = WmsConfig::new("HZ-01", WmsKind::Generic, "http://127.0.0.1:9");
-    let warehouses = Warehouses::new(&[connector], None).unwrap().with_pool(Some(rule));
+    let warehouses = Warehouses::new(&[connector], None)
+        .unwrap()
+        .with_policies(policies.clone());
     let feed = FeedHub::new();
     let (pipeline, _writers) = Pipeline::start(store.clone(), PipelineConfig::default(), feed.clone());
     let policy = Default::default();
-    let push = warehouses.push_policy();
     let ingest = IngestService::new(pipeline, store.clone(), policy, MappingRegistry::load(None).unwrap())
-        .with_push(warehouses.push_policy());
-    let actions = OrderActions::new(store.clone(), ordo_app::policies::Policies::built_in(), policy);
+        .with_policies(policies.clone())
+        .with_push(warehouses.push_policy(&tenant));
+    let actions = OrderActions::new(store.clone(), policies.clone());
+    let secrets = ordo_app::secrets::SecretKeys::new([7; 32], []);
     let state = AppState {
         store: store.clone(),
         ingest,
@@ -85,9 +91,10 @@ async fn spawn(backend: Backend) -> (TestApp, Node) {
         channels: Default::default(),
         actions: actions.clone(),
         review: Default::default(),
-        warehouses,
-        secrets: Some(ordo_app::secrets::SecretKeys::new([7; 32], [])),
+        warehouses: warehouses.clone(),
+        secrets: Some(secrets.clone()),
         cluster: None,
+        policy_book: ordo_app::policies::book::PolicyBook::new(store.clone(), policies, Some(secrets)),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -117,7 +124,7 @@ async fn spawn(backend: Backend) -> (TestApp, Node) {
             .0,
         200
     );
-    (app, Node { actions, policy: push })
+    (app, Node { actions, warehouses })
 }
 
 async fn send(app: &TestApp, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
@@ -371,7 +378,7 @@ async fn the_sweeper_ships_due_pools_and_merges_once_complete(app: TestApp, node
     let mut sweeper = Sweeper::default();
     let store = app.store.as_ref();
     assert_eq!(
-        sweeper.sweep(store, &node.policy, within).await.unwrap(),
+        sweeper.sweep(store, &node.warehouses, within).await.unwrap(),
         SweepReport::default()
     );
     assert!(requests(&app).await.is_empty(), "the pool fills for an hour");
@@ -386,7 +393,7 @@ async fn the_sweeper_ships_due_pools_and_merges_once_complete(app: TestApp, node
     assert_eq!((made.0, &made.1["pushed"]), (201, &json!(false)), "{}", made.1);
     assert!(made.1["waiting"].as_str().unwrap().contains(&po3), "{}", made.1);
     assert_eq!(
-        sweeper.sweep(store, &node.policy, within).await.unwrap(),
+        sweeper.sweep(store, &node.warehouses, within).await.unwrap(),
         SweepReport::default()
     );
 
@@ -405,7 +412,7 @@ async fn the_sweeper_ships_due_pools_and_merges_once_complete(app: TestApp, node
     )
     .await;
     assert_eq!(status(&app, &po3).await, "allocated", "{retried:?}");
-    let swept = sweeper.sweep(store, &node.policy, within).await.unwrap();
+    let swept = sweeper.sweep(store, &node.warehouses, within).await.unwrap();
     assert_eq!(
         (swept.pushed, swept.released),
         (1, 0),
@@ -416,7 +423,7 @@ async fn the_sweeper_ships_due_pools_and_merges_once_complete(app: TestApp, node
         ("sent_to_warehouse".into(), "allocated".into())
     );
 
-    let swept = sweeper.sweep(store, &node.policy, after).await.unwrap();
+    let swept = sweeper.sweep(store, &node.warehouses, after).await.unwrap();
     assert_eq!(
         (swept.pushed, swept.released),
         (0, 1),
@@ -432,7 +439,7 @@ async fn the_sweeper_ships_due_pools_and_merges_once_complete(app: TestApp, node
         "one order goes as always"
     );
     assert_eq!(
-        sweeper.sweep(store, &node.policy, after).await.unwrap(),
+        sweeper.sweep(store, &node.warehouses, after).await.unwrap(),
         SweepReport::default()
     );
 }

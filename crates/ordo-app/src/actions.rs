@@ -60,30 +60,33 @@ pub struct Done {
     pub transition: String,
 }
 
-/// Order actions under the workflow in force.
+/// Order actions under each tenant's workflow, rules and stock policy in force.
 #[derive(Clone)]
 pub struct OrderActions {
     store: Arc<dyn Store>,
     policies: Policies,
-    stock: StockPolicy,
 }
 
 impl OrderActions {
     /// Actions over a store.
-    pub fn new(store: Arc<dyn Store>, policies: Policies, stock: StockPolicy) -> Self {
-        Self { store, policies, stock }
+    pub fn new(store: Arc<dyn Store>, policies: Policies) -> Self {
+        Self { store, policies }
     }
 
-    /// The workflow and rules in force.
+    /// The policies in force.
     pub fn policies(&self) -> &Policies {
         &self.policies
     }
 
-    /// The statuses an order passes through on the workflow's shortest way from `from` to
-    /// `to` (`to` last); `None` when the workflow has no way. Warehouses and carriers
-    /// report where an order is, not each move, and may skip some.
-    pub fn steps(&self, from: OrderStatus, to: OrderStatus) -> Option<Vec<OrderStatus>> {
-        let workflow = self.policies.current().workflow.clone();
+    fn stock(&self, tenant: &TenantId) -> StockPolicy {
+        self.policies.for_tenant(tenant).inventory.stock()
+    }
+
+    /// The statuses an order passes through on `tenant`'s workflow's shortest way from
+    /// `from` to `to` (`to` last); `None` when the workflow has no way. Warehouses and
+    /// carriers report where an order is, not each move, and may skip some.
+    pub fn steps(&self, tenant: &TenantId, from: OrderStatus, to: OrderStatus) -> Option<Vec<OrderStatus>> {
+        let workflow = self.policies.for_tenant(tenant).workflow.clone();
         workflow.path(from, to).map(|path| path.iter().map(|t| t.to).collect())
     }
 
@@ -127,7 +130,7 @@ impl OrderActions {
             has_tracking: shipment.as_ref().is_some_and(|s| s.tracking_number.is_some()),
             reason: reason.as_deref(),
         };
-        let workflow = self.policies.current().workflow.clone();
+        let workflow = self.policies.for_tenant(tenant).workflow.clone();
         let transition = workflow.check(from, to, &ctx).map_err(workflow_error)?;
         let name = transition.name.clone();
         let request = match to {
@@ -171,7 +174,7 @@ impl OrderActions {
         actor_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Done, ActionError> {
-        let reviewer = self.policies.current().reviewer.clone();
+        let reviewer = self.policies.for_tenant(tenant).reviewer.clone();
         self.act(
             tenant,
             id,
@@ -242,7 +245,7 @@ impl OrderActions {
     ) -> Result<Done, ActionError> {
         match self
             .store
-            .order_request(tenant, id, request, self.stock, actor_id, now)
+            .order_request(tenant, id, request, self.stock(tenant), actor_id, now)
             .await?
         {
             Ok(outcome) => Ok(Done {
@@ -266,7 +269,7 @@ impl OrderActions {
     ) -> Result<Done, ActionError> {
         match self
             .store
-            .order_action(tenant, id, action, self.stock, actor_id, now)
+            .order_action(tenant, id, action, self.stock(tenant), actor_id, now)
             .await?
         {
             Ok(outcome) => Ok(Done {

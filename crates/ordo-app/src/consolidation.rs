@@ -294,7 +294,7 @@ impl Sweeper {
     pub async fn sweep(
         &mut self,
         store: &dyn Store,
-        policy: &PushPolicy,
+        warehouses: &crate::fulfil::Warehouses,
         now: DateTime<Utc>,
     ) -> StoreResult<SweepReport> {
         let mut report = SweepReport::default();
@@ -302,6 +302,7 @@ impl Sweeper {
         self.parked_pools.retain(|_, until| *until > now);
         for tenant in store.list_tenants().await? {
             let tenant = tenant.id;
+            let policy = &warehouses.push_policy(&tenant);
             if let Some(rule) = policy.pool.as_deref() {
                 for pool in pools(store, &tenant, rule, None).await? {
                     let key = pool.match_key;
@@ -349,7 +350,7 @@ impl Sweeper {
 pub fn spawn(
     store: Arc<dyn Store>,
     cluster: crate::cluster::Cluster,
-    policy: PushPolicy,
+    warehouses: crate::fulfil::Warehouses,
     feed: FeedHub,
     interval: Duration,
     mut stop: watch::Receiver<bool>,
@@ -367,7 +368,7 @@ pub fn spawn(
             if !cluster.lead("consolidation").await {
                 continue;
             }
-            match sweeper.sweep(store.as_ref(), &policy, Utc::now()).await {
+            match sweeper.sweep(store.as_ref(), &warehouses, Utc::now()).await {
                 Ok(report) if report != SweepReport::default() => {
                     tracing::info!(?report, "consolidation sweep");
                     metrics::counter!("ordo_consolidated_pushes_total").increment(report.pushed as u64);

@@ -74,7 +74,7 @@ pub struct Warehouses {
     targets: PushTargets,
     http: Option<reqwest::Client>,
     callback_base: Option<String>,
-    pool: Option<Arc<ordo_store::fulfilment::consolidate_records::PoolRule>>,
+    policies: crate::policies::Policies,
 }
 
 impl Warehouses {
@@ -146,9 +146,10 @@ impl Warehouses {
         self.read().get(&(tenant.to_owned(), code.to_owned())).cloned()
     }
 
-    /// The same, holding back the orders `rule` pools (see [`crate::consolidation`]).
-    pub fn with_pool(mut self, rule: Option<ordo_store::fulfilment::consolidate_records::PoolRule>) -> Self {
-        self.pool = PushPolicy::default().with_pool(rule).pool;
+    /// The same, holding back the orders each tenant's consolidation policy pools (see
+    /// [`crate::consolidation`]).
+    pub fn with_policies(mut self, policies: crate::policies::Policies) -> Self {
+        self.policies = policies;
         self
     }
 
@@ -160,11 +161,12 @@ impl Warehouses {
     /// The push policy: orders go out by themselves to their tenant's connected
     /// warehouses (pooled ones together, when their pool is released). Live: it follows
     /// connections as they are added and removed.
-    pub fn push_policy(&self) -> PushPolicy {
+    pub fn push_policy(&self, tenant: &TenantId) -> PushPolicy {
         PushPolicy {
             warehouses: self.targets.clone(),
-            pool: self.pool.clone(),
+            pool: None,
         }
+        .with_pool(self.policies.for_tenant(tenant).pool())
     }
 
     /// A tenant's warehouse connector configuration (for verifying its callbacks).
@@ -392,7 +394,6 @@ pub fn spawn(
     tokio::spawn(async move {
         let mut bell = feed.subscribe();
         let mut last_sweep = Instant::now();
-        let policy = warehouses.push_policy();
         loop {
             tokio::select! {
                 _ = bell.changed() => {}
@@ -409,6 +410,7 @@ pub fn spawn(
                 last_sweep = Instant::now();
                 let tenants = store.list_tenants().await.unwrap_or_default();
                 for tenant in tenants {
+                    let policy = warehouses.push_policy(&tenant.id);
                     if let Err(error) = push_allocated(&store, &tenant.id, &policy).await {
                         tracing::warn!(%error, "sending allocated orders failed");
                     }

@@ -94,11 +94,30 @@ pub struct SweepReport {
 /// Orders handled per tenant per sweep; the rest wait for the next sweep.
 const PER_SWEEP: u32 = 200;
 
-/// One sweep over every tenant.
-pub async fn sweep_once(store: &dyn Store, settings: &StockSettings, forecasts: bool) -> StoreResult<SweepReport> {
+/// One sweep over every tenant, each under its own inventory policy when `policies` are
+/// given (else under `settings`).
+pub async fn sweep_once(
+    store: &dyn Store,
+    settings: &StockSettings,
+    policies: Option<&crate::policies::Policies>,
+    forecasts: bool,
+) -> StoreResult<SweepReport> {
     let mut report = SweepReport::default();
+    let node = *settings;
     for tenant in store.list_tenants().await? {
         let tenant = tenant.id;
+        let settings = &match policies {
+            Some(policies) => {
+                let inventory = policies.for_tenant(&tenant).inventory;
+                StockSettings {
+                    policy: inventory.stock(),
+                    unpaid_timeout: inventory.unpaid_timeout(),
+                    low_stock_days: inventory.low_stock_days,
+                    ..node
+                }
+            }
+            None => node,
+        };
         // Only orders that hold stock while unpaid are expired: under `reserve_when = paid`
         // an unpaid order holds nothing, and cancelling it here would turn away a payment
         // the channel may still take.
@@ -159,6 +178,7 @@ pub fn spawn_sweeper(
     store: Arc<dyn Store>,
     cluster: crate::cluster::Cluster,
     settings: StockSettings,
+    policies: crate::policies::Policies,
     feed: FeedHub,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -178,7 +198,7 @@ pub fn spawn_sweeper(
                 continue;
             }
             let forecasts = last_forecast.is_none_or(|t| t.elapsed() >= settings.forecast_interval);
-            match sweep_once(store.as_ref(), &settings, forecasts).await {
+            match sweep_once(store.as_ref(), &settings, Some(&policies), forecasts).await {
                 Ok(report) => {
                     if forecasts {
                         last_forecast = Some(std::time::Instant::now());

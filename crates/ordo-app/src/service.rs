@@ -71,11 +71,11 @@ impl From<StoreError> for ReplayError {
 pub struct IngestService {
     pipeline: Pipeline,
     store: Arc<dyn Store>,
-    stock: StockPolicy,
     mappings: MappingRegistry,
     hook_secrets: Arc<BTreeMap<&'static str, String>>,
     drift: DriftWatch,
-    policies: Option<Policies>,
+    policies: Policies,
+    review: bool,
     repair: Option<RepairSettings>,
     push: ordo_store::fulfilment::push::PushPolicy,
 }
@@ -120,20 +120,36 @@ impl Parser {
 const MAPPED_SOURCE: &str = "mapping:";
 
 impl IngestService {
-    /// A service; orders reserve stock under `stock`; platform payloads are read with
-    /// `mappings`.
+    /// A service; orders reserve stock under `stock` (until [`Self::with_policies`] gives
+    /// each tenant its own); platform payloads are read with `mappings`.
     pub fn new(pipeline: Pipeline, store: Arc<dyn Store>, stock: StockPolicy, mappings: MappingRegistry) -> Self {
+        let inventory = crate::policies::kinds::InventoryPolicy {
+            reserve_when: stock.reserve_when,
+            on_short: stock.on_short,
+            ..Default::default()
+        };
+        let policies = Policies::built_in().with_defaults(crate::policies::Defaults {
+            inventory,
+            ..Default::default()
+        });
         Self {
             pipeline,
-            store,
-            stock,
+            store: store.clone(),
             mappings,
             hook_secrets: Arc::default(),
-            drift: DriftWatch::default(),
-            policies: None,
+            drift: DriftWatch::new(store),
+            policies,
+            review: false,
             repair: None,
             push: Default::default(),
         }
+    }
+
+    /// Takes each tenant's stock policy, pool rule, mappings (and rules, when reviewing)
+    /// from `policies`.
+    pub fn with_policies(mut self, policies: Policies) -> Self {
+        self.policies = policies;
+        self
     }
 
     /// Sends allocated orders to these warehouses in the transaction that allocates them.
@@ -142,9 +158,10 @@ impl IngestService {
         self
     }
 
-    /// Reviews orders under these rules when they become paid.
+    /// Reviews orders under their tenant's rules when they become paid.
     pub fn with_review(mut self, policies: Policies) -> Self {
-        self.policies = Some(policies);
+        self.policies = policies;
+        self.review = true;
         self
     }
 
@@ -154,12 +171,21 @@ impl IngestService {
         self
     }
 
-    fn prepare(&self) -> Prepare {
-        Prepare {
+    /// How `tenant`'s orders are prepared, and the stock policy they arrive under.
+    fn prepare(&self, tenant: &TenantId) -> (Prepare, StockPolicy) {
+        let active = self.policies.for_tenant(tenant);
+        let prepare = Prepare {
             repair: self.repair.clone(),
-            reviewer: self.policies.as_ref().map(|p| p.current().reviewer.clone()),
-            push: self.push.clone(),
-        }
+            reviewer: self.review.then(|| active.reviewer.clone()),
+            push: self.push.clone().with_pool(active.pool()),
+        };
+        (prepare, active.inventory.stock())
+    }
+
+    /// `tenant`'s mapping by name: its own version, else the node's.
+    pub fn mapping(&self, tenant: &TenantId, name: &str) -> Option<Arc<ordo_mapping::Mapping>> {
+        let own = self.policies.for_tenant(tenant).mappings.get(name).cloned();
+        own.or_else(|| self.mappings.get(name))
     }
 
     /// The secrets platform webhooks are signed with, by channel (`shopify`,
@@ -255,15 +281,16 @@ impl IngestService {
         mapping: &str,
         body: Vec<u8>,
     ) -> Result<Option<Ingested>, IngestError> {
-        let Some(found) = self.mappings.get(mapping) else {
+        let Some(found) = self.mapping(&principal.tenant, mapping) else {
             return Ok(None);
         };
         let source = format!("{MAPPED_SOURCE}{mapping}");
-        let drift = self.drift.check(&found, &body);
+        let drift = self.drift.check(&principal.tenant, &found, &body).await;
+        let (prepare, stock) = self.prepare(&principal.tenant);
         let (item, problem) = build_item(
             &Parser::Mapped(found),
-            &self.prepare(),
-            self.stock,
+            &prepare,
+            stock,
             principal,
             &source,
             body,
@@ -271,7 +298,20 @@ impl IngestService {
             Uuid::now_v7(),
             None,
         );
+        // When the platform last changed the order: how far behind the platform this
+        // tenant's copy was once stored (`ordo_channel_sync_lag_seconds`).
+        let changed_at = match &item {
+            IngestItem::Order { order, .. } => {
+                Some((order.channel.to_string(), order.updated_at.unwrap_or(order.placed_at)))
+            }
+            _ => None,
+        };
         let result = self.pipeline.submit(item).await?;
+        if let Some((channel, changed_at)) = changed_at {
+            let lag = (Utc::now() - changed_at).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics::gauge!("ordo_channel_sync_lag_seconds", "tenant" => principal.tenant.to_string(), "channel" => channel)
+                .set(lag);
+        }
         if !drift.is_empty() {
             self.record_drift(&principal.tenant, mapping, drift, &result).await;
         }
@@ -298,9 +338,9 @@ impl IngestService {
         }
     }
 
-    /// The stock policy orders are ingested under.
-    pub fn stock_policy(&self) -> StockPolicy {
-        self.stock
+    /// The stock policy `tenant`'s orders are ingested under.
+    pub fn stock_policy(&self, tenant: &TenantId) -> StockPolicy {
+        self.policies.for_tenant(tenant).inventory.stock()
     }
 
     /// Takes a canonical-order body. A body that fails parsing or validation is kept as a
@@ -315,10 +355,11 @@ impl IngestService {
             key,
             request_hash: hash_body(&body),
         });
+        let (prepare, stock) = self.prepare(&principal.tenant);
         let (item, problem) = build_item(
             &Parser::Canonical,
-            &self.prepare(),
-            self.stock,
+            &prepare,
+            stock,
             principal,
             "api",
             body,
@@ -357,17 +398,18 @@ impl IngestService {
             "api" | "replay" => Parser::Canonical,
             source => match source
                 .strip_prefix(MAPPED_SOURCE)
-                .and_then(|name| self.mappings.get(name))
+                .and_then(|name| self.mapping(&principal.tenant, name))
             {
                 Some(mapping) => Parser::Mapped(mapping),
                 None => return Err(ReplayError::UnknownSource(entry.source)),
             },
         };
+        let (prepare, stock) = self.prepare(&principal.tenant);
         let (item, problem) = match corrected_body {
             None => build_item(
                 &parser,
-                &self.prepare(),
-                self.stock,
+                &prepare,
+                stock,
                 principal,
                 &entry.source,
                 entry.body,
@@ -377,8 +419,8 @@ impl IngestService {
             ),
             Some(body) => build_item(
                 &Parser::Canonical,
-                &self.prepare(),
-                self.stock,
+                &prepare,
+                stock,
                 principal,
                 "replay",
                 body,

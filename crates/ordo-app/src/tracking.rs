@@ -251,7 +251,7 @@ async fn apply(
     let Some(target) = target.filter(|t| *t != outcome.order_status) else {
         return Ok(result);
     };
-    let steps = actions.steps(outcome.order_status, target).unwrap_or_default();
+    let steps = actions.steps(tenant, outcome.order_status, target).unwrap_or_default();
     if steps.is_empty() {
         result.problem = Some(format!(
             "the workflow has no way from {} to {}",

@@ -1,10 +1,11 @@
-//! Delivers `webhook` outbox messages (low-stock alerts) to the configured URL.
+//! Delivers `webhook` outbox messages (low-stock alerts) to the receiver of their
+//! tenant's alert policy.
 //!
 //! Each delivery is a POST of the message as JSON, signed with HMAC-SHA256 over the exact
 //! body (`X-Ordo-Signature: sha256=<hex>`), with the message id as `X-Ordo-Delivery` so a
 //! receiver can drop duplicates: delivery is at least once. A failure is retried with
 //! capped exponential backoff; after `max_attempts` the message is marked dead and stays
-//! listed. With no URL configured, messages are marked dropped.
+//! listed. With no receiver configured for the tenant, messages are marked dropped.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,42 +16,29 @@ use ordo_store::{OutboxMessage, OutboxStatus, Store, StoreResult};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Where and how alerts are delivered.
-#[derive(Clone, PartialEq, Eq)]
+use crate::policies::Policies;
+use crate::policies::kinds::AlertPolicy;
+
+/// How alerts are delivered (where to, and with which secret, is each tenant's policy).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookSettings {
-    /// Receiver URL; `None` drops messages.
-    pub url: Option<String>,
-    /// HMAC key; without one, messages go unsigned.
-    pub secret: Option<String>,
-    /// Attempts before a message is marked dead.
-    pub max_attempts: u32,
     /// Longest wait for a receiver.
     pub timeout: Duration,
     /// Pause between outbox polls.
     pub poll_interval: Duration,
 }
 
-impl std::fmt::Debug for WebhookSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookSettings")
-            .field("url", &self.url)
-            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .field("max_attempts", &self.max_attempts)
-            .finish()
-    }
-}
-
 impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
-            url: None,
-            secret: None,
-            max_attempts: 10,
             timeout: Duration::from_secs(5),
             poll_interval: Duration::from_millis(500),
         }
     }
 }
+
+/// Attempts before a message is dead when the tenant's alert policy does not say.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 
 /// The signature header value for a body.
 pub fn sign(secret: &str, body: &[u8]) -> String {
@@ -68,25 +56,27 @@ pub async fn deliver_due(
     store: &dyn Store,
     client: &reqwest::Client,
     settings: &WebhookSettings,
+    policies: &Policies,
 ) -> StoreResult<usize> {
     let now = Utc::now();
     let due = store
         .claim_due("webhook", now, now + crate::DELIVERY_LEASE, 100)
         .await?;
     for message in &due {
-        // The node's alert webhook is the default tenant's; no other tenant's alert goes there.
-        let url = settings
-            .url
-            .as_ref()
-            .filter(|_| message.tenant == ordo_core::TenantId::default_tenant().as_str());
-        let (status, error) = match url {
+        // Each tenant's alerts go to its own receiver only (see `Policies::for_tenant`).
+        let alerts = match ordo_core::TenantId::parse(&message.tenant) {
+            Ok(tenant) => policies.for_tenant(&tenant).alerts.clone(),
+            Err(_) => AlertPolicy::default(),
+        };
+        let max_attempts = alerts.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1);
+        let (status, error) = match &alerts.url {
             None => (
                 OutboxStatus::Dropped,
-                Some(format!("no webhook url configured for tenant {}", message.tenant)),
+                Some(format!("no alert receiver configured for tenant {}", message.tenant)),
             ),
-            Some(url) => match post(client, url, settings, message).await {
+            Some(url) => match post(client, url, alerts.secret.as_deref(), settings, message).await {
                 Ok(()) => (OutboxStatus::Delivered, None),
-                Err(e) if message.attempts + 1 >= i64::from(settings.max_attempts) => (OutboxStatus::Dead, Some(e)),
+                Err(e) if message.attempts + 1 >= i64::from(max_attempts) => (OutboxStatus::Dead, Some(e)),
                 Err(e) => (OutboxStatus::Pending, Some(e)),
             },
         };
@@ -100,6 +90,7 @@ pub async fn deliver_due(
 async fn post(
     client: &reqwest::Client,
     url: &str,
+    secret: Option<&str>,
     settings: &WebhookSettings,
     message: &OutboxMessage,
 ) -> Result<(), String> {
@@ -110,7 +101,7 @@ async fn post(
         .header("content-type", "application/json")
         .header("x-ordo-delivery", message.id.to_string())
         .header("x-ordo-event", message.destination.as_str());
-    if let Some(secret) = &settings.secret {
+    if let Some(secret) = secret {
         request = request.header("x-ordo-signature", sign(secret, &body));
     }
     let response = request.body(body).send().await.map_err(|e| e.to_string())?;
@@ -125,6 +116,7 @@ async fn post(
 pub fn spawn_webhooks(
     store: Arc<dyn Store>,
     settings: WebhookSettings,
+    policies: Policies,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -137,7 +129,7 @@ pub fn spawn_webhooks(
             if *stop.borrow() {
                 return;
             }
-            if let Err(error) = deliver_due(store.as_ref(), &client, &settings).await {
+            if let Err(error) = deliver_due(store.as_ref(), &client, &settings, &policies).await {
                 tracing::warn!(%error, "webhook delivery round failed");
             }
         }

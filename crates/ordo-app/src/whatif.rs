@@ -28,10 +28,10 @@ pub const MAX_LAST: usize = 10_000;
 /// taking all of it from the node's other work.
 const READS_IN_FLIGHT: usize = 4;
 
-/// The routing configuration the store sources orders with, which a candidate is
-/// compared against.
-pub fn current_config() -> &'static RoutingConfig {
-    ordo_store::stock::sourcing::config()
+/// The routing configuration the store sources `tenant`'s orders with, which a candidate
+/// is compared against.
+pub fn current_config(tenant: &ordo_core::TenantId) -> std::sync::Arc<ordo_store::stock::sourcing::Installed> {
+    ordo_store::stock::sourcing::installed_for(tenant)
 }
 
 /// The report: the engine's comparison, the candidate's change on every total, and where

@@ -132,11 +132,11 @@ async fn unpaid_orders_expire_only_when_they_hold_stock() {
     let (holding, _) = order(&store, "U-1", false, placed.policy).await;
     let (not_holding, _) = order(&store, "U-2", false, settings(ReserveWhen::Paid).policy).await;
     // Under `paid`, nothing is expired: an unpaid order there holds no stock.
-    let report = sweep_once(store.as_ref(), &settings(ReserveWhen::Paid), false)
+    let report = sweep_once(store.as_ref(), &settings(ReserveWhen::Paid), None, false)
         .await
         .unwrap();
     assert_eq!(report.expired, 0);
-    let report = sweep_once(store.as_ref(), &placed, false).await.unwrap();
+    let report = sweep_once(store.as_ref(), &placed, None, false).await.unwrap();
     assert_eq!(report.expired, 2, "both are older than 30 minutes");
     assert_eq!(status(&store, holding).await, OrderStatus::Cancelled);
     assert_eq!(status(&store, not_holding).await, OrderStatus::Cancelled);
@@ -150,8 +150,8 @@ async fn a_held_order_is_allocated_by_the_sweep_after_stock_arrives() {
     let hold = settings(ReserveWhen::Paid);
     let (id, status_now) = order(&store, "H-1", true, hold.policy).await;
     assert_eq!(status_now, OrderStatus::OnHold);
-    assert_eq!(sweep_once(store.as_ref(), &hold, false).await.unwrap().retried, 0);
+    assert_eq!(sweep_once(store.as_ref(), &hold, None, false).await.unwrap().retried, 0);
     receive(&store, 5).await;
-    assert_eq!(sweep_once(store.as_ref(), &hold, true).await.unwrap().retried, 1);
+    assert_eq!(sweep_once(store.as_ref(), &hold, None, true).await.unwrap().retried, 1);
     assert_eq!(status(&store, id).await, OrderStatus::Allocated);
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
+use ordo_app::policies::kinds::{AlertPolicy, PolicyKind, check};
+use ordo_app::policies::{Defaults, Opened, Policies};
 use ordo_app::webhooks::{WebhookSettings, deliver_due, sign};
 use ordo_core::TenantId;
 use ordo_store::stock::inventory::{SkuRecord, StockChange, StockOp, Warehouse};
@@ -88,14 +90,25 @@ async fn store_with_an_alert() -> (Arc<dyn Store>, TenantId) {
     store_with_an_alert_of(TenantId::default_tenant()).await
 }
 
-fn settings(url: Option<String>) -> WebhookSettings {
-    WebhookSettings {
-        url,
-        secret: Some("s3cret".into()),
-        max_attempts: 2,
+/// Policies whose node default (the default tenant's) alert receiver is `url`.
+fn policies(url: Option<String>) -> Policies {
+    Policies::built_in().with_defaults(Defaults {
+        alerts: AlertPolicy {
+            url,
+            secret: Some("s3cret".into()),
+            max_attempts: Some(2),
+        },
+        ..Default::default()
+    })
+}
+
+/// One delivery round under `policies`; how many messages it handled.
+async fn deliver(store: &dyn Store, client: &reqwest::Client, policies: &Policies) -> usize {
+    let settings = WebhookSettings {
         timeout: Duration::from_secs(2),
         poll_interval: Duration::from_millis(10),
-    }
+    };
+    deliver_due(store, client, &settings, policies).await.unwrap()
 }
 
 #[tokio::test]
@@ -103,12 +116,7 @@ async fn a_low_stock_alert_is_delivered_signed_once() {
     let (store, tenant) = store_with_an_alert().await;
     let (url, received) = receiver(StatusCode::NO_CONTENT).await;
     let client = reqwest::Client::new();
-    assert_eq!(
-        deliver_due(store.as_ref(), &client, &settings(Some(url)))
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(deliver(store.as_ref(), &client, &policies(Some(url))).await, 1);
     let got = received.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
     let (headers, body) = &got[0];
@@ -123,7 +131,7 @@ async fn a_low_stock_alert_is_delivered_signed_once() {
         .unwrap();
     assert_eq!(delivered.len(), 1);
     assert_eq!(
-        deliver_due(store.as_ref(), &client, &settings(None)).await.unwrap(),
+        deliver(store.as_ref(), &client, &policies(None)).await,
         0,
         "nothing due twice"
     );
@@ -134,22 +142,16 @@ async fn a_failing_receiver_gets_retries_then_a_dead_letter() {
     let (store, tenant) = store_with_an_alert().await;
     let (url, received) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
     let client = reqwest::Client::new();
-    deliver_due(store.as_ref(), &client, &settings(Some(url.clone())))
-        .await
-        .unwrap();
+    deliver(store.as_ref(), &client, &policies(Some(url.clone()))).await;
     let pending = store.list_outbox(&tenant, Some("webhook"), None, 10).await.unwrap();
     assert_eq!((pending[0].status, pending[0].attempts), (OutboxStatus::Pending, 1));
     assert!(pending[0].last_error.as_deref().unwrap().contains("503"));
     assert!(pending[0].next_attempt_at > Utc::now(), "backs off");
     // Not due yet: nothing is sent.
-    deliver_due(store.as_ref(), &client, &settings(Some(url.clone())))
-        .await
-        .unwrap();
+    deliver(store.as_ref(), &client, &policies(Some(url.clone()))).await;
     assert_eq!(received.lock().unwrap().len(), 1);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    deliver_due(store.as_ref(), &client, &settings(Some(url)))
-        .await
-        .unwrap();
+    deliver(store.as_ref(), &client, &policies(Some(url))).await;
     let dead = store.list_outbox(&tenant, Some("webhook"), None, 10).await.unwrap();
     assert_eq!((dead[0].status, dead[0].attempts), (OutboxStatus::Dead, 2));
 }
@@ -157,9 +159,7 @@ async fn a_failing_receiver_gets_retries_then_a_dead_letter() {
 #[tokio::test]
 async fn without_a_receiver_messages_are_dropped_not_left_pending() {
     let (store, tenant) = store_with_an_alert().await;
-    deliver_due(store.as_ref(), &reqwest::Client::new(), &settings(None))
-        .await
-        .unwrap();
+    deliver(store.as_ref(), &reqwest::Client::new(), &policies(None)).await;
     let dropped = store.list_outbox(&tenant, Some("webhook"), None, 10).await.unwrap();
     assert_eq!(dropped[0].status, OutboxStatus::Dropped);
 }
@@ -168,12 +168,34 @@ async fn without_a_receiver_messages_are_dropped_not_left_pending() {
 async fn another_tenants_alert_never_reaches_the_nodes_webhook() {
     let (store, tenant) = store_with_an_alert_of(TenantId::parse("acme").unwrap()).await;
     let (url, received) = receiver(StatusCode::NO_CONTENT).await;
-    deliver_due(store.as_ref(), &reqwest::Client::new(), &settings(Some(url)))
-        .await
-        .unwrap();
+    deliver(store.as_ref(), &reqwest::Client::new(), &policies(Some(url))).await;
     assert!(received.lock().unwrap().is_empty());
     let dropped = store.list_outbox(&tenant, Some("webhook"), None, 10).await.unwrap();
     assert_eq!(dropped[0].status, OutboxStatus::Dropped);
     let why = dropped[0].last_error.as_deref().unwrap_or_default();
     assert!(why.contains("tenant acme"), "{why}");
+}
+
+#[tokio::test]
+async fn a_tenants_own_receiver_gets_its_alerts_with_its_own_secret() {
+    let (store, tenant) = store_with_an_alert_of(TenantId::parse("acme").unwrap()).await;
+    let (node_url, node_received) = receiver(StatusCode::NO_CONTENT).await;
+    let (url, received) = receiver(StatusCode::NO_CONTENT).await;
+    let policies = policies(Some(node_url));
+    let text = format!("url = \"{url}\"\nsecret = \"acme-secret\"\n");
+    let checked = check(&PolicyKind::Alerts, &text).unwrap();
+    policies.apply(vec![(
+        tenant.clone(),
+        Opened {
+            kind: PolicyKind::Alerts,
+            version: 1,
+            body: Some((text, Arc::new(checked))),
+        },
+    )]);
+    assert_eq!(deliver(store.as_ref(), &reqwest::Client::new(), &policies).await, 1);
+    assert!(node_received.lock().unwrap().is_empty(), "never the node's receiver");
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let (headers, body) = &got[0];
+    assert_eq!(headers["x-ordo-signature"].to_str().unwrap(), sign("acme-secret", body));
 }

@@ -254,12 +254,14 @@ pub struct Rule {
 
 /// Why a mapping could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+#[error("{file}:{line}:{column}: {message}")]
 pub struct LoadError {
     /// The file (or name) it came from.
     pub file: String,
     /// Line of the problem (1-based; 0 when unknown).
     pub line: usize,
+    /// Character column of the problem on its line (1-based; 0 when unknown).
+    pub column: usize,
     /// What is wrong, naming the field.
     pub message: String,
 }
@@ -277,20 +279,37 @@ pub struct MapError {
 impl Mapping {
     /// Parses and checks a mapping; errors name the file, the line and the field.
     pub fn load(file: &str, text: &str) -> Result<Self, LoadError> {
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let mapping: Mapping = toml::from_str(text).map_err(|e| LoadError {
-            file: file.to_owned(),
-            line: e.span().map_or(0, |s| line_of(s.start)),
-            message: e.message().to_owned(),
-        })?;
-        let problem = |field: &str, message: String| {
-            let line = text
-                .find(&format!("{field} "))
-                .or_else(|| text.find(field))
-                .map_or(0, line_of);
+        // 1-based line and character column of a byte offset.
+        let position = |offset: usize| {
+            let mut offset = offset.min(text.len());
+            while !text.is_char_boundary(offset) {
+                offset -= 1;
+            }
+            let before = &text[..offset];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            (
+                before.matches('\n').count() + 1,
+                before[line_start..].chars().count() + 1,
+            )
+        };
+        let mapping: Mapping = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((0, 0), |s| position(s.start));
             LoadError {
                 file: file.to_owned(),
                 line,
+                column,
+                message: e.message().trim().replace('\n', "; "),
+            }
+        })?;
+        let problem = |field: &str, message: String| {
+            let (line, column) = text
+                .find(&format!("{field} "))
+                .or_else(|| text.find(field))
+                .map_or((0, 0), position);
+            LoadError {
+                file: file.to_owned(),
+                line,
+                column,
                 message: format!("{field}: {message}"),
             }
         };

@@ -47,6 +47,7 @@ use uuid::Uuid;
 
 pub use columns::{Columns, Decode, Record};
 
+pub use channels::baselines::DriftBaselineStore;
 pub use channels::records::ChannelStore;
 pub use cluster::gauges::{GaugeStore, TenantFigure};
 pub use cluster::leases::{Lease, LeaseStore, LeaseTake, NodeBeat};
@@ -60,6 +61,7 @@ pub use orders::records::*;
 pub use orders::sql::TenantStore;
 pub use review::records::ReviewStore;
 pub use settings::connections::{Connection, ConnectionKind, ConnectionStamp, ConnectionStore};
+pub use settings::policies::{PolicyStamp, PolicyStore, PolicyVersion};
 pub use stock::inventory::InventoryStore;
 pub use stock::records::*;
 pub use stock::sql::ChannelStockStore;
@@ -107,6 +109,8 @@ pub trait Store:
     + TenantStore
     + ChannelStockStore
     + ConnectionStore
+    + PolicyStore
+    + DriftBaselineStore
     + LeaseStore
     + GaugeStore
     + Send

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use ordo_app::webhooks::WebhookSettings;
+use ordo_app::policies::kinds::{AlertPolicy, InventoryPolicy};
 use ordo_app::{MatchSettings, StockSettings};
 use ordo_connect::ChannelConfig;
 use ordo_core::allocation::{ReserveWhen, ShortStock, StockPolicy};
@@ -232,6 +232,16 @@ impl Default for InventoryConfig {
 }
 
 impl InventoryConfig {
+    /// What a tenant's orders run under until it saves its own inventory policy.
+    pub fn policy(&self) -> InventoryPolicy {
+        InventoryPolicy {
+            reserve_when: self.reserve_when,
+            on_short: self.on_short,
+            unpaid_timeout_minutes: self.unpaid_timeout_minutes,
+            low_stock_days: self.low_stock_days,
+        }
+    }
+
     /// The settings the application runs with.
     pub fn settings(&self) -> StockSettings {
         StockSettings {
@@ -285,13 +295,12 @@ impl fmt::Debug for WebhookConfig {
 }
 
 impl WebhookConfig {
-    /// The settings the delivery worker runs with.
-    pub fn settings(&self) -> WebhookSettings {
-        WebhookSettings {
+    /// The default tenant's alert policy until it saves its own.
+    pub fn alerts(&self) -> AlertPolicy {
+        AlertPolicy {
             url: self.url.clone(),
             secret: self.secret.clone(),
-            max_attempts: self.max_attempts.max(1),
-            ..WebhookSettings::default()
+            max_attempts: Some(self.max_attempts.max(1)),
         }
     }
 }

@@ -107,7 +107,7 @@ pub async fn run(command: RoutingCommand, config: Config) -> anyhow::Result<bool
             // The configuration in force: the node's `routing.file`, else the built-in one.
             config.routing.install()?;
             let store = server::open_store(&args.db.unwrap_or(config.store.url), 2).await?;
-            let current = current_config();
+            let current = &current_config(&tenant).config;
             let report =
                 ordo_app::whatif::what_if_recent(&store, &tenant, current, &candidate, args.last, args.mode.into())
                     .await?;

@@ -11,7 +11,8 @@ use ordo_api::{AppState, HttpLimits, ReviewSettings};
 use ordo_app::actions::{OrderActions, spawn_due_reviews};
 use ordo_app::connectors::{self, Channels};
 use ordo_app::fulfil::{self, Warehouses};
-use ordo_app::policies::Policies;
+use ordo_app::policies::book::PolicyBook;
+use ordo_app::policies::{Defaults, Policies};
 use ordo_app::prepare::RepairSettings;
 use ordo_app::{
     FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, StockSettings, TokenService, jobs, webhooks,
@@ -131,15 +132,33 @@ pub async fn start_on(
         ..config.inventory.settings()
     };
     let (stop_jobs, jobs_stopped) = watch::channel(false);
+    // The node's files and ordo.toml are the defaults; each tenant's saved versions go
+    // over them, on every node, within a second.
+    let policies = Policies::load(config.review.workflow_file.clone(), config.review.rules_file.clone())
+        .map_err(|errors| anyhow::anyhow!("workflow/rules configuration:\n{}", errors.join("\n")))?
+        .with_defaults(Defaults {
+            consolidation: config.consolidation.clone(),
+            inventory: config.inventory.policy(),
+            alerts: config.webhooks.alerts(),
+        });
+    let policy_book = PolicyBook::new(store.clone(), policies.clone(), secrets.clone());
+    policy_book.refresh().await?;
     let jobs = vec![
         jobs::spawn_sweeper(
             store.clone(),
             cluster.clone(),
             stock,
+            policies.clone(),
             feed.clone(),
             jobs_stopped.clone(),
         ),
-        webhooks::spawn_webhooks(store.clone(), config.webhooks.settings(), jobs_stopped.clone()),
+        webhooks::spawn_webhooks(
+            store.clone(),
+            Default::default(),
+            policies.clone(),
+            jobs_stopped.clone(),
+        ),
+        policy_book.clone().spawn(jobs_stopped.clone()),
         ordo_app::subscriptions::spawn_subscriptions(store.clone(), Default::default(), jobs_stopped.clone()),
     ];
     if let Some(wakeups) = store.feed_wakeups().await? {
@@ -150,11 +169,10 @@ pub async fn start_on(
     let mut jobs = jobs;
     jobs.extend(mappings.spawn_reloader(Duration::from_secs(1), jobs_stopped.clone()));
     config.routing.install()?;
-    let policies = Policies::load(config.review.workflow_file.clone(), config.review.rules_file.clone())
-        .map_err(|errors| anyhow::anyhow!("workflow/rules configuration:\n{}", errors.join("\n")))?;
     jobs.extend(policies.spawn_reloader(Duration::from_secs(1), jobs_stopped.clone()));
-    let mut ingest =
-        IngestService::new(pipeline, store.clone(), stock.policy, mappings).with_hook_secrets(config.hooks.secrets());
+    let mut ingest = IngestService::new(pipeline, store.clone(), stock.policy, mappings)
+        .with_hook_secrets(config.hooks.secrets())
+        .with_policies(policies.clone());
     if config.review.enabled {
         ingest = ingest.with_review(policies.clone());
     }
@@ -186,8 +204,10 @@ pub async fn start_on(
     .map_err(|e| anyhow::anyhow!("[[channels]] / [[warehouses]]: {e}"))?;
     let warehouses = Warehouses::empty(Some(format!("http://{addr}")))
         .map_err(anyhow::Error::msg)?
-        .with_pool(config.consolidation.rule());
-    ingest = ingest.with_push(warehouses.push_policy());
+        .with_policies(policies.clone());
+    // Which warehouses take requests; the pool rule is each order's tenant's (the service
+    // takes it from the policies).
+    ingest = ingest.with_push(warehouses.push_policy(&TenantId::default_tenant()));
     jobs.push(fulfil::spawn(
         store.clone(),
         cluster.clone(),
@@ -199,12 +219,12 @@ pub async fn start_on(
     jobs.push(ordo_app::consolidation::spawn(
         store.clone(),
         cluster.clone(),
-        warehouses.push_policy(),
+        warehouses.clone(),
         feed.clone(),
         Duration::from_secs(1),
         jobs_stopped.clone(),
     ));
-    let actions = OrderActions::new(store.clone(), policies, stock.policy);
+    let actions = OrderActions::new(store.clone(), policies);
     jobs.push(spawn_due_reviews(
         actions.clone(),
         cluster.clone(),
@@ -253,6 +273,7 @@ pub async fn start_on(
         warehouses,
         secrets,
         cluster: Some(cluster),
+        policy_book,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

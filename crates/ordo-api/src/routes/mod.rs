@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod fulfilment;
 pub mod orders;
 pub mod review;
+pub mod settings;
 pub mod stock;
 pub mod system;
 

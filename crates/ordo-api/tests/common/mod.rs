@@ -119,11 +119,24 @@ pub async fn spawn_reviewing(
         ]
         .into(),
     );
-    if let Some(policies) = &review {
+    let reviewing = review.is_some();
+    let policies = review
+        .unwrap_or_else(ordo_app::policies::Policies::built_in)
+        .with_defaults(ordo_app::policies::Defaults {
+            inventory: ordo_app::policies::kinds::InventoryPolicy {
+                reserve_when: policy.reserve_when,
+                on_short: policy.on_short,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+    ingest = ingest.with_policies(policies.clone());
+    if reviewing {
         ingest = ingest
             .with_review(policies.clone())
             .with_repair(ordo_app::prepare::RepairSettings::default());
     }
+    let secrets = ordo_app::secrets::SecretKeys::new([7; 32], []);
     let state = AppState {
         store: store.clone(),
         ingest,
@@ -133,15 +146,12 @@ pub async fn spawn_reviewing(
         feed,
         matching: Default::default(),
         channels: Default::default(),
-        actions: ordo_app::actions::OrderActions::new(
-            store.clone(),
-            review.unwrap_or_else(ordo_app::policies::Policies::built_in),
-            policy,
-        ),
+        actions: ordo_app::actions::OrderActions::new(store.clone(), policies.clone()),
         review: Default::default(),
-        warehouses: Default::default(),
-        secrets: Some(ordo_app::secrets::SecretKeys::new([7; 32], [])),
+        warehouses: ordo_app::fulfil::Warehouses::default().with_policies(policies.clone()),
+        secrets: Some(secrets.clone()),
         cluster: None,
+        policy_book: ordo_app::policies::book::PolicyBook::new(store.clone(), policies, Some(secrets)),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -211,7 +211,7 @@ async fn apply_to_order(
     let steps: Vec<OrderStatus> = if target == OrderStatus::OnHold {
         vec![target]
     } else {
-        match actions.steps(from, target) {
+        match actions.steps(tenant, from, target) {
             Some(steps) => steps,
             // Picked or packed news about an order already further along (another
             // warehouse's package of it went first): nothing to do.

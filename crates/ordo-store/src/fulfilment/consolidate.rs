@@ -223,7 +223,7 @@ async fn queue_requests<T: HoldTx>(
         }
     }
     // The consolidated package's catalogue facts are not loaded here: chosen by destination.
-    let (carrier, service) = crate::stock::sourcing::carrier_for(&lead.order, &Default::default()).unzip();
+    let (carrier, service) = crate::stock::sourcing::carrier_for(tenant, &lead.order, &Default::default()).unzip();
     let ship_to = ship_to(&lead.order);
     let order_ids: Vec<String> = open.iter().map(ToString::to_string).collect();
     let mut requests = Vec::with_capacity(by_warehouse.len());

@@ -170,7 +170,7 @@ pub(crate) async fn queue<T: HoldTx>(
     let mut requests = Vec::with_capacity(by_warehouse.len());
     for (warehouse, lines) in by_warehouse {
         let package = crate::stock::sourcing::Package::of(catalogue, lines);
-        let (carrier, service) = crate::stock::sourcing::carrier_for(order, &package).unzip();
+        let (carrier, service) = crate::stock::sourcing::carrier_for(tenant, order, &package).unzip();
         let id = Uuid::now_v7();
         let payload = json!({
             "request_id": id.to_string(),

@@ -23,7 +23,9 @@ macro_rules! settings_contract_tests {
             connections_are_kept_per_tenant_under_the_same_code,
             a_connection_version_moves_only_when_something_changed,
             a_file_never_overrides_a_connection_saved_through_the_api,
-            resealing_loses_to_a_concurrent_change
+            resealing_loses_to_a_concurrent_change,
+            policies_are_versioned_per_tenant_and_a_stale_save_is_a_conflict,
+            drift_baselines_add_up_per_tenant_and_mapping
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -193,4 +195,106 @@ pub async fn resealing_loses_to_a_concurrent_change(store: Arc<dyn Store>) {
             .unwrap(),
         "a stale version"
     );
+}
+
+pub async fn policies_are_versioned_per_tenant_and_a_stale_save_is_a_conflict(store: Arc<dyn Store>) {
+    use crate::settings::policies::PolicyVersion;
+    tenants(store.as_ref()).await;
+    let version = |body: Option<&str>, by: &str| PolicyVersion {
+        kind: "rules".into(),
+        version: 0,
+        body: body.map(str::to_owned),
+        changes: format!("+{body:?}"),
+        note: Some("why".into()),
+        restored_from: None,
+        created_by: by.into(),
+        created_at: now(),
+    };
+    assert!(store.policy_version(&acme(), "rules", None).await.unwrap().is_none());
+    let first = store
+        .save_policy(&acme(), &version(Some("a = 1"), "ann"), 0, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.version, first.body.as_deref(), first.created_by.as_str()),
+        (1, Some("a = 1"), "ann")
+    );
+    let later = now() + Duration::seconds(1);
+    let second = store
+        .save_policy(&acme(), &version(None, "bob"), 1, later)
+        .await
+        .unwrap();
+    assert_eq!((second.version, second.body, second.created_at), (2, None, later));
+    // A save made from version 1 after version 2 exists would undo it unseen.
+    let stale = store
+        .save_policy(&acme(), &version(Some("a = 3"), "cy"), 1, later)
+        .await;
+    assert!(matches!(stale, Err(crate::StoreError::Conflict(_))), "{stale:?}");
+    let mut restore = version(Some("a = 1"), "cy");
+    restore.restored_from = Some(1);
+    let third = store.save_policy(&acme(), &restore, 2, later).await.unwrap();
+    assert_eq!((third.version, third.restored_from), (3, Some(1)));
+    // Another tenant's policy of the same kind is its own.
+    store
+        .save_policy(&globex(), &version(Some("g = 1"), "gil"), 0, now())
+        .await
+        .unwrap();
+    let history: Vec<i64> = store
+        .policy_history(&acme(), "rules")
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(history, [3, 2, 1]);
+    let old = store.policy_version(&acme(), "rules", Some(2)).await.unwrap().unwrap();
+    assert_eq!(old.created_by, "bob");
+    let current = store.policy_version(&acme(), "rules", None).await.unwrap().unwrap();
+    assert_eq!(current.version, 3);
+    let in_force: Vec<(String, i64)> = store
+        .policies_in_force()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(t, v)| (t.as_str().to_owned(), v.version))
+        .collect();
+    assert_eq!(in_force, [("acme".to_owned(), 3), ("globex".to_owned(), 1)]);
+    let stamps: Vec<i64> = store.policy_stamps().await.unwrap().iter().map(|s| s.version).collect();
+    assert_eq!(stamps, [3, 1]);
+}
+
+pub async fn drift_baselines_add_up_per_tenant_and_mapping(store: Arc<dyn Store>) {
+    use crate::channels::baselines::PAYLOADS;
+    use std::collections::BTreeMap;
+    tenants(store.as_ref()).await;
+    let counts =
+        |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> { pairs.iter().map(|(f, n)| ((*f).to_owned(), *n)).collect() };
+    assert!(store.drift_baseline(&acme(), "shopify").await.unwrap().is_empty());
+    store
+        .add_drift_counts(
+            &acme(),
+            "shopify",
+            &counts(&[(PAYLOADS, 2), ("id", 2), ("note", 1)]),
+            now(),
+        )
+        .await
+        .unwrap();
+    // A second node adds what it saw; nothing is overwritten.
+    store
+        .add_drift_counts(&acme(), "shopify", &counts(&[(PAYLOADS, 1), ("id", 1)]), now())
+        .await
+        .unwrap();
+    store
+        .add_drift_counts(&globex(), "shopify", &counts(&[(PAYLOADS, 1), ("sku", 1)]), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.drift_baseline(&acme(), "shopify").await.unwrap(),
+        counts(&[(PAYLOADS, 3), ("id", 3), ("note", 1)])
+    );
+    assert_eq!(
+        store.drift_baseline(&globex(), "shopify").await.unwrap(),
+        counts(&[(PAYLOADS, 1), ("sku", 1)])
+    );
+    assert!(store.drift_baseline(&acme(), "woo").await.unwrap().is_empty());
 }

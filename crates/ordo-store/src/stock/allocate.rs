@@ -146,8 +146,10 @@ pub trait AllocTx: IngestTx + StockTx {
 }
 
 /// The stock one tenant's part of a transaction works with.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TenantStock {
+    /// Whose stock it is.
+    pub tenant: TenantId,
     /// Catalogue facts of every SKU involved (bundles included).
     pub catalogue: BTreeMap<String, CatalogueRow>,
     /// SKUs whose levels are locked.
@@ -165,12 +167,26 @@ pub struct TenantStock {
 }
 
 impl TenantStock {
+    /// Nothing locked: for a tenant whose orders touch no stock.
+    pub fn empty(tenant: &TenantId) -> Self {
+        Self {
+            tenant: tenant.clone(),
+            catalogue: BTreeMap::new(),
+            locked: BTreeSet::new(),
+            book: Book::default(),
+            warehouses: Vec::new(),
+            channels: Vec::new(),
+            feed: Vec::new(),
+            aliases: Aliases::new(),
+        }
+    }
+
     /// Reads what the SKUs involve and locks their levels (and those of every bundle
     /// sharing a component with them, so that bundle availability is published right).
     pub async fn load<T: AllocTx>(tx: &mut T, tenant: &TenantId, skus: BTreeSet<String>) -> StoreResult<Self> {
         let mut catalogue: BTreeMap<String, CatalogueRow> = BTreeMap::new();
         if skus.is_empty() {
-            return Ok(Self::default());
+            return Ok(Self::empty(tenant));
         }
         let mut named: Vec<String> = skus.iter().cloned().collect();
         let mut rows = tx.catalogue(tenant, &named).await?;
@@ -227,6 +243,7 @@ impl TenantStock {
         warehouses.sort_by(|a, b| (a.priority, &a.code).cmp(&(b.priority, &b.code)));
         let channels = tx.channel_rules(tenant).await?;
         Ok(Self {
+            tenant: tenant.clone(),
             catalogue,
             locked: stocked,
             book,

@@ -5,9 +5,9 @@
 //! ship everything, or fills in that order.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, LazyLock, OnceLock, RwLock};
 
-use ordo_core::Order;
+use ordo_core::{Order, TenantId};
 use ordo_routing::{Destination, GeoPoint, Line, RouteRequest, RoutingConfig, Stock, route};
 
 use crate::stock::allocate::TenantStock;
@@ -18,20 +18,25 @@ use crate::stock::inventory::Warehouse;
 pub struct Installed {
     /// The configuration.
     pub config: RoutingConfig,
-    /// `built-in`, or the file it was read from.
+    /// `built-in`, the file it was read from, or the tenant's saved version.
     pub source: String,
     /// Its TOML.
     pub toml: String,
 }
 
-static INSTALLED: OnceLock<Installed> = OnceLock::new();
+static INSTALLED: OnceLock<Arc<Installed>> = OnceLock::new();
+
+/// Tenants' own configurations, which win over the node's. Process-wide like the node's:
+/// the store sources inside its transactions, where nothing else is at hand, and every
+/// node of a database puts the same tenants' saved versions here.
+static TENANTS: LazyLock<RwLock<BTreeMap<TenantId, Arc<Installed>>>> = LazyLock::new(RwLock::default);
 
 /// Sources this process's orders with `config` (read from the node's `routing.file` at
-/// start); refused once orders have been sourced with another, since a node keeps one
-/// configuration while it runs.
+/// start) unless their tenant has its own; refused once orders have been sourced with
+/// another, since a node keeps one default configuration while it runs.
 pub fn install(config: RoutingConfig, source: String, toml: String) -> Result<(), String> {
     let wanted = toml.clone();
-    match INSTALLED.set(Installed { config, source, toml }) {
+    match INSTALLED.set(Arc::new(Installed { config, source, toml })) {
         Ok(()) => Ok(()),
         // The same configuration again (a second node in one process) is fine.
         Err(_) if INSTALLED.get().is_some_and(|i| i.toml == wanted) => Ok(()),
@@ -39,20 +44,30 @@ pub fn install(config: RoutingConfig, source: String, toml: String) -> Result<()
     }
 }
 
-/// The routing configuration in force: the one installed at start, else the embedded
-/// default.
-pub fn installed() -> &'static Installed {
-    INSTALLED.get_or_init(|| Installed {
-        config: RoutingConfig::embedded_default(),
-        source: "built-in".into(),
-        toml: ordo_routing::DEFAULT_TOML.into(),
-    })
+/// Replaces the tenants' own configurations (a tenant left out uses the node's).
+pub fn install_tenants(tenants: BTreeMap<TenantId, Arc<Installed>>) {
+    *TENANTS.write().unwrap_or_else(std::sync::PoisonError::into_inner) = tenants;
 }
 
-/// The routing configuration orders are sourced with. Public so that reports comparing a
-/// candidate configuration compare it with this one.
-pub fn config() -> &'static RoutingConfig {
-    &installed().config
+/// The node's routing configuration: the one installed at start, else the embedded
+/// default.
+pub fn installed() -> Arc<Installed> {
+    INSTALLED
+        .get_or_init(|| {
+            Arc::new(Installed {
+                config: RoutingConfig::embedded_default(),
+                source: "built-in".into(),
+                toml: ordo_routing::DEFAULT_TOML.into(),
+            })
+        })
+        .clone()
+}
+
+/// The routing configuration `tenant`'s orders are sourced with: its own, else the
+/// node's. Public so that reports comparing a candidate compare it with this one.
+pub fn installed_for(tenant: &TenantId) -> Arc<Installed> {
+    let tenants = TENANTS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    tenants.get(tenant).cloned().unwrap_or_else(installed)
 }
 
 /// The warehouses serving the order's channel, best first for this demand.
@@ -79,7 +94,7 @@ pub fn ranked(ctx: &TenantStock, order: &Order, demand: &BTreeMap<String, i64>) 
         }
     }
     let request = route_request(order, demand);
-    let Ok(plan) = route(config(), &request, &warehouses, &stock) else {
+    let Ok(plan) = route(&installed_for(&ctx.tenant).config, &request, &warehouses, &stock) else {
         // Unroutable now: the stock plan holds or backorders by priority as before.
         return by_priority;
     };
@@ -178,8 +193,8 @@ impl Package {
 }
 
 /// The carrier and service for a package of an order, from the sourcing configuration's
-/// carrier rules by destination, weight, size and attributes.
-pub fn carrier_for(order: &Order, package: &Package) -> Option<(String, String)> {
+/// carrier rules (its tenant's) by destination, weight, size and attributes.
+pub fn carrier_for(tenant: &TenantId, order: &Order, package: &Package) -> Option<(String, String)> {
     let address = &order.shipping_address;
     let destination = Destination {
         country: address.country.clone(),
@@ -187,7 +202,7 @@ pub fn carrier_for(order: &Order, package: &Package) -> Option<(String, String)>
         point: None,
     };
     ordo_routing::select_carrier(
-        &config().carriers,
+        &installed_for(tenant).config.carriers,
         &destination,
         package.weight_g,
         package.dims_mm,

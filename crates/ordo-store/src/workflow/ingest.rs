@@ -142,7 +142,10 @@ pub async fn ingest_batch<T: HoldTx>(
     let mut results: Vec<Option<IngestResult>> = vec![None; items.len()];
     for index in sequence {
         let item = &items[index];
-        let ctx = tenants.entry(item.inbox().tenant.clone()).or_default();
+        let tenant = &item.inbox().tenant;
+        let ctx = tenants
+            .entry(tenant.clone())
+            .or_insert_with(|| TenantStock::empty(tenant));
         results[index] = Some(apply(tx, ctx, item, now).await?);
     }
     for (tenant, ctx) in &mut tenants {

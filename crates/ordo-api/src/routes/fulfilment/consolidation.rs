@@ -160,7 +160,7 @@ fn refused(error: MergeError) -> ApiError {
 )]
 pub async fn pool(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<PoolView>> {
     let principal = auth.require(Permission::Read)?;
-    let policy = state.warehouses.push_policy();
+    let policy = state.warehouses.push_policy(&principal.tenant);
     let Some(rule) = policy
         .pool
         .as_deref()
@@ -235,7 +235,7 @@ pub async fn consolidate(
         .iter()
         .map(|id| parse_uuid("order_ids", id).map(OrderId))
         .collect::<ApiResult<Vec<_>>>()?;
-    let policy = state.warehouses.push_policy();
+    let policy = state.warehouses.push_policy(&principal.tenant);
     let done = consolidation::consolidate(
         state.store.as_ref(),
         &principal.tenant,
@@ -289,7 +289,7 @@ pub async fn release(
     Path(match_key): Path<String>,
 ) -> ApiResult<Json<ReleaseView>> {
     let principal = auth.require(Permission::Operate)?;
-    let policy = state.warehouses.push_policy();
+    let policy = state.warehouses.push_policy(&principal.tenant);
     let done = consolidation::release(
         state.store.as_ref(),
         &principal.tenant,

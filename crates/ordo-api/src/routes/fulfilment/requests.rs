@@ -56,7 +56,7 @@ pub struct CancelBody {
 async fn run(state: &AppState, auth: &Auth, id: &str, request: OrderRequest) -> ApiResult<Json<OrderStockView>> {
     let principal = auth.require(Permission::Operate)?;
     let id = OrderId(parse_uuid("id", id)?);
-    let policy = state.ingest.stock_policy();
+    let policy = state.ingest.stock_policy(&principal.tenant);
     let result = state
         .store
         .order_request(&principal.tenant, id, &request, policy, &principal.actor, Utc::now())

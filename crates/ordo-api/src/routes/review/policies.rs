@@ -20,10 +20,10 @@ use crate::routes::parse_uuid;
 use crate::routes::review::exceptions::{ActionView, action_error};
 use crate::state::AppState;
 
-/// The workflow in force.
+/// The workflow in force for the caller's tenant.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WorkflowView {
-    /// `built-in` or the file.
+    /// `built-in`, the file, or the tenant's saved version (`workflow v3`).
     pub source: String,
     /// When loaded.
     pub loaded_at: DateTime<Utc>,
@@ -47,8 +47,8 @@ pub struct WorkflowView {
     responses((status = 200, body = WorkflowView)), security(("bearer" = []))
 )]
 pub async fn workflow(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<WorkflowView>> {
-    auth.require(Permission::Read)?;
-    let active = state.actions.policies().current();
+    let principal = auth.require(Permission::Read)?;
+    let active = state.actions.policies().for_tenant(&principal.tenant);
     let w = &active.workflow;
     let transitions: Vec<Value> = w
         .transitions()
@@ -94,8 +94,8 @@ pub struct RulesView {
     responses((status = 200, body = RulesView)), security(("bearer" = []))
 )]
 pub async fn rules(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<RulesView>> {
-    auth.require(Permission::Read)?;
-    let active = state.actions.policies().current();
+    let principal = auth.require(Permission::Read)?;
+    let active = state.actions.policies().for_tenant(&principal.tenant);
     let rules: Vec<Value> = active
         .rules
         .rules()
@@ -150,7 +150,7 @@ pub async fn rules_dry_run(
     let principal = auth.require(Permission::Operate)?;
     let text = String::from_utf8(body).map_err(|_| ApiError::InvalidConfig(vec!["body: not UTF-8".into()]))?;
     let candidate = parse_rules(&text, "body").map_err(ApiError::InvalidConfig)?;
-    let current = state.actions.policies().current().rules.clone();
+    let current = state.actions.policies().for_tenant(&principal.tenant).rules.clone();
     let report = dry_run(
         &state.store,
         &principal.tenant,

@@ -34,9 +34,9 @@ pub struct RoutingView {
     responses((status = 200, body = RoutingView)), security(("bearer" = []))
 )]
 pub async fn routing(auth: Auth) -> ApiResult<Json<RoutingView>> {
-    auth.require(Permission::Read)?;
-    let installed = ordo_store::stock::sourcing::installed();
-    let config = serde_json::to_value(current_config()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let principal = auth.require(Permission::Read)?;
+    let installed = current_config(&principal.tenant);
+    let config = serde_json::to_value(&installed.config).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(RoutingView {
         source: installed.source.clone(),
         toml: installed.toml.clone(),
@@ -85,7 +85,7 @@ pub async fn what_if(
     let report = ordo_app::whatif::what_if_recent(
         &state.store,
         &principal.tenant,
-        current_config(),
+        &current_config(&principal.tenant).config,
         &candidate,
         last,
         mode,
