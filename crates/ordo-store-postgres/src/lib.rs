@@ -44,9 +44,10 @@ use crate::errors::map;
 use crate::tx::PgTx;
 
 /// How long a call waits for a free pooled connection before failing as `Unavailable`.
-/// Short on purpose: a saturated database should turn into quick 503s the caller can back
-/// off from, not requests that hang.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Short on purpose, and well under the HTTP request timeout: a saturated or unreachable
+/// database should turn into quick 503s the caller can back off from, not requests that
+/// hang until they time out.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A [`Store`] backed by PostgreSQL. Cheap to clone; clones share the pool.
 #[derive(Debug, Clone)]

@@ -188,6 +188,10 @@ struct Acknowledged {
 struct Seen {
     acknowledged: Vec<Acknowledged>,
     unanswered: Vec<(usize, usize)>,
+    /// How the server answered those it answered without a 201, and how long the slowest
+    /// of those answers took.
+    refusals: BTreeMap<u16, usize>,
+    slowest_refusal: Duration,
 }
 
 /// Posts new orders until told to stop (or time is up), through the outage.
@@ -198,6 +202,7 @@ async fn client(http: reqwest::Client, base: String, index: usize, progress: Arc
         if progress.stop.load(Ordering::Relaxed) || Instant::now() > deadline {
             break;
         }
+        let asked = Instant::now();
         let sent = http
             .post(format!("{base}/api/v1/orders"))
             .bearer_auth(TOKEN)
@@ -211,7 +216,12 @@ async fn client(http: reqwest::Client, base: String, index: usize, progress: Arc
                 .await
                 .ok()
                 .and_then(|body| body["id"].as_str().map(str::to_owned)),
-            _ => None,
+            Ok(response) => {
+                *seen.refusals.entry(response.status().as_u16()).or_default() += 1;
+                seen.slowest_refusal = seen.slowest_refusal.max(asked.elapsed());
+                None
+            }
+            Err(_) => None,
         };
         match id {
             Some(id) => {
@@ -280,6 +290,8 @@ async fn ledger(http: &reqwest::Client, base: &str, warehouse: &str, sku: &str) 
 struct Run {
     acknowledged: Vec<Acknowledged>,
     unanswered: Vec<(usize, usize)>,
+    refusals: BTreeMap<u16, usize>,
+    slowest_refusal: Duration,
     before_kill: usize,
     during_outage: usize,
     /// From the restart of PostgreSQL until it accepted connections.
@@ -326,6 +338,8 @@ async fn load_through_a_crash(http: &reqwest::Client, server: &mut Server, postg
     let mut run = Run {
         acknowledged: Vec::new(),
         unanswered: Vec::new(),
+        refusals: BTreeMap::new(),
+        slowest_refusal: Duration::ZERO,
         before_kill,
         during_outage,
         postgres_back_in,
@@ -335,7 +349,23 @@ async fn load_through_a_crash(http: &reqwest::Client, server: &mut Server, postg
         let seen = handle.await.unwrap();
         run.acknowledged.extend(seen.acknowledged);
         run.unanswered.extend(seen.unanswered);
+        for (status, count) in seen.refusals {
+            *run.refusals.entry(status).or_default() += count;
+        }
+        run.slowest_refusal = run.slowest_refusal.max(seen.slowest_refusal);
     }
+    // A database that is down is said at once, as 503 the client can back off from, not
+    // by requests left to time out.
+    assert!(
+        run.refusals.keys().all(|status| *status == 503),
+        "answers while PostgreSQL was down: {:?}",
+        run.refusals
+    );
+    assert!(
+        run.slowest_refusal < Duration::from_secs(6),
+        "a 503 took {:?}",
+        run.slowest_refusal
+    );
     assert!(
         server.child.try_wait().unwrap().is_none(),
         "ordo serve exited during the test"
@@ -653,13 +683,15 @@ async fn acknowledged_orders_and_stock_survive_postgres_kill_dash_9() {
     let elapsed = started.elapsed();
     eprintln!(
         "{} orders acknowledged ({} before the kill, {} while PostgreSQL was down), {} unanswered \
-         ({} stored anyway, {} created when sent again); PostgreSQL accepting again {:.1} s after \
+         (answers {:?}, the slowest in {:?}; {} stored anyway, {} created when sent again); PostgreSQL accepting again {:.1} s after \
          its restart began, ordo acknowledging again after {:.1} s; {} redelivered without a \
          duplicate; {} orders: {} allocated, {} held for stock; reserved {:?} ({:.1} s)",
         run.acknowledged.len(),
         run.before_kill,
         run.during_outage,
         run.unanswered.len(),
+        run.refusals,
+        run.slowest_refusal,
         redelivery.stored_unanswered,
         redelivery.created_late,
         run.postgres_back_in.as_secs_f64(),
