@@ -163,8 +163,8 @@ pub async fn node_heartbeats_are_listed_while_fresh(store: Arc<dyn Store>) {
     );
 }
 
-/// Outbox figures are counted per tenant (two tenants' messages never add up), by topic
-/// and status; the other figures read on both stores.
+/// Operations figures are counted per tenant (two tenants' never add up): outbox messages
+/// by topic and status, open holds and failed inbox entries, each with its oldest time.
 pub async fn operations_figures_are_counted_per_tenant(store: Arc<dyn Store>) {
     for (tenant, name) in [(acme(), "Acme"), (other(), "Other")] {
         store.ensure_tenant(&tenant, name, now()).await.unwrap();
@@ -207,4 +207,45 @@ pub async fn operations_figures_are_counted_per_tenant(store: Arc<dyn Store>) {
     let empty: Vec<TenantFigure> = Vec::new();
     assert_eq!(store.exception_figures().await.unwrap(), empty);
     assert_eq!(store.inbox_figures().await.unwrap(), empty);
+
+    // Acme: one order held by a person, and one payload that failed; Other: neither.
+    let item = crate::stock::contract::order("G-1", &[("A", 1)], |_| {});
+    let held = match &store.ingest_batch(Arc::new([item]), now()).await.unwrap()[0] {
+        crate::IngestResult::Applied { order_id, .. } => *order_id,
+        other => panic!("not applied: {other:?}"),
+    };
+    let hold = crate::OrderAction::Hold { note: "check".into() };
+    let later = now() + Duration::minutes(1);
+    let done = store
+        .order_action(&acme(), held, &hold, Default::default(), "ann", later)
+        .await;
+    assert!(done.unwrap().is_ok());
+    let failed = crate::IngestItem::Failed {
+        inbox: crate::NewInbox {
+            id: uuid::Uuid::now_v7(),
+            tenant: acme(),
+            source: "api".into(),
+            received_at: later,
+            body: b"{".to_vec(),
+            channel: None,
+            external_id: None,
+            write: crate::InboxWrite::Insert,
+        },
+        error: serde_json::json!({"code": "invalid_json", "message": "EOF"}),
+    };
+    store.ingest_batch(Arc::new([failed]), later).await.unwrap();
+    let seen = |figures: Vec<TenantFigure>| -> Vec<(String, String, i64, bool)> {
+        figures
+            .into_iter()
+            .map(|f| (f.tenant, f.status, f.count, f.oldest == Some(later)))
+            .collect()
+    };
+    assert_eq!(
+        seen(store.exception_figures().await.unwrap()),
+        [("acme".to_owned(), "open".to_owned(), 1, true)]
+    );
+    assert_eq!(
+        seen(store.inbox_figures().await.unwrap()),
+        [("acme".to_owned(), "failed".to_owned(), 1, true)]
+    );
 }
