@@ -14,7 +14,7 @@ use chrono::Utc;
 use ordo_connect::{ChannelHandle, ChannelSink, ChannelStatus, PushError, SinkError, TrackingLine, WriteBack};
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
-use ordo_store::{OutboxMessage, OutboxStatus, Store, StoreResult};
+use ordo_store::{ConnectionKind, OutboxMessage, OutboxStatus, Store, StoreResult};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -264,12 +264,28 @@ pub async fn deliver_write_backs(store: &dyn Store, channels: &Channels) -> Stor
     // By tenant and channel: two tenants' channels may share a code, never a connector.
     let mut by_channel: BTreeMap<(String, String), Vec<OutboxMessage>> = BTreeMap::new();
     let mut handled = 0;
+    // Connections this node does not know, and whether the store has them (one saved a
+    // moment ago that this node has not loaded yet: its poller delivers, not this node).
+    let mut unknown: BTreeMap<(String, String), bool> = BTreeMap::new();
     for topic in WRITE_BACK_TOPICS {
         for message in store.due_outbox(topic, Utc::now(), 200).await? {
+            let key = (message.tenant.clone(), message.destination.clone());
             let mine = channels.get(&message.tenant, &message.destination).is_some();
-            let exists = channels.known(&message.tenant, &message.destination).is_some();
-            if mine || !exists {
-                let key = (message.tenant.clone(), message.destination.clone());
+            let gone = channels.known(&message.tenant, &message.destination).is_none()
+                && !match unknown.get(&key) {
+                    Some(stored) => *stored,
+                    None => {
+                        let stored = match TenantId::parse(&message.tenant) {
+                            Ok(tenant) => store
+                                .get_connection(&tenant, ConnectionKind::Channel, &message.destination)
+                                .await?
+                                .is_some(),
+                            Err(_) => false,
+                        };
+                        *unknown.entry(key.clone()).or_insert(stored)
+                    }
+                };
+            if mine || gone {
                 by_channel.entry(key).or_default().push(message);
             }
         }

@@ -272,15 +272,23 @@ async fn deliver(
     messages: Vec<OutboxMessage>,
 ) -> StoreResult<usize> {
     let Some(link) = link else {
-        let dead: Vec<_> = messages
+        // This node has no connector for it: one saved a moment ago that it has not
+        // loaded yet, or one removed. Retried like a warehouse that is down (another node,
+        // or this one after its reload, sends it), dead-lettered only after every attempt.
+        let later: Vec<_> = messages
             .iter()
             .map(|m| {
                 let why = format!("no connector for warehouse {} of tenant {}", m.destination, m.tenant);
-                (m.id, OutboxStatus::Dead, Utc::now(), Some(why))
+                let status = if m.attempts + 1 >= MAX_ATTEMPTS {
+                    OutboxStatus::Dead
+                } else {
+                    OutboxStatus::Pending
+                };
+                (m.id, status, Utc::now() + backoff(m.attempts), Some(why))
             })
             .collect();
-        store.finish_outbox_many(&dead).await?;
-        return Ok(dead.len());
+        store.finish_outbox_many(&later).await?;
+        return Ok(later.len());
     };
     // Requests of one warehouse go concurrently, a bounded number at a time: one slow
     // answer must not hold up the rest.

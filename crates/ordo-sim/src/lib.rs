@@ -51,8 +51,8 @@ pub use sign::{sign_router, webhook_signature};
 pub use sim::{Sim, Simulator};
 pub use webhook::WebhookDelivery;
 pub use wms::{
-    FulfilmentState, WmsCallback, WmsFulfilment, WmsKind, WmsLine, WmsReceived, WmsShipment, WmsSim, WmsSimConfig,
-    WmsSimError, WmsSimulator, WmsStats, wms_callback_signature, wms_standard_webhook_signature,
+    FulfilmentState, WmsArrival, WmsCallback, WmsFulfilment, WmsKind, WmsLine, WmsReceived, WmsShipment, WmsSim,
+    WmsSimConfig, WmsSimError, WmsSimulator, WmsStats, wms_callback_signature, wms_standard_webhook_signature,
 };
 pub use writeback::{WriteBack, WriteBackKind};
 

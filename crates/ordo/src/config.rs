@@ -315,6 +315,11 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// Request timeout, milliseconds.
     pub request_timeout_ms: u64,
+    /// The URL warehouses call back on (`https://ordo.example.com`: the load balancer in
+    /// front of every node). Unset, each node names its own address, and callbacks sent
+    /// while that node is down are lost once the warehouse stops retrying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -323,6 +328,7 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             body_limit_bytes: 1024 * 1024,
             request_timeout_ms: 10_000,
+            public_url: None,
         }
     }
 }

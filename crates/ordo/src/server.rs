@@ -202,7 +202,11 @@ pub async fn start_on(
     )
     .await
     .map_err(|e| anyhow::anyhow!("[[channels]] / [[warehouses]]: {e}"))?;
-    let warehouses = Warehouses::empty(Some(format!("http://{addr}")))
+    let callback_base = match &config.server.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{addr}"),
+    };
+    let warehouses = Warehouses::empty(Some(callback_base))
         .map_err(anyhow::Error::msg)?
         .with_policies(policies.clone());
     // Which warehouses take requests; the pool rule is each order's tenant's (the service

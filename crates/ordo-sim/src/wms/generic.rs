@@ -13,6 +13,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use super::WmsArrival;
 use super::book::{Cancelled, MAX_FULFILMENTS, Submitted, parse_id, public_id};
 use super::callback::wire_time;
 use super::config::WmsKind;
@@ -124,6 +125,15 @@ async fn submit(
             return error(StatusCode::UNPROCESSABLE_ENTITY, &message, Some(&invalid.field));
         }
     };
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| request.request_id.clone(), str::to_owned);
+    shared.arrived(WmsArrival {
+        key,
+        request_id: request.request_id.clone(),
+        at: arrival.at,
+    });
     match shared.submit(request, arrival, |_| ()).0 {
         Submitted::Created(seq) => created(StatusCode::CREATED, seq),
         Submitted::Existing(seq) => created(StatusCode::OK, seq),

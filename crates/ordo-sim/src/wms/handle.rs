@@ -19,7 +19,7 @@ use super::callback::{self, QUEUE_CAPACITY};
 use super::config::{WmsKind, WmsSimConfig};
 use super::faults::{self, Outage, SwitchableListener};
 use super::shared::Shared;
-use super::{WmsCallback, WmsFulfilment, WmsReceived, WmsSimError, WmsStats, control, generic, shipbob};
+use super::{WmsArrival, WmsCallback, WmsFulfilment, WmsReceived, WmsSimError, WmsStats, control, generic, shipbob};
 
 /// How often due steps are taken. Steps land up to this late, small against the
 /// default delays of 50 ms and more; and one wake-up takes every step due by then, so
@@ -161,6 +161,17 @@ impl WmsSim {
     /// The first receipt of every request id, in arrival order.
     pub fn received(&self) -> Vec<WmsReceived> {
         self.shared.book.lock().expect("book lock").received()
+    }
+
+    /// Every submit read by the generic API, repeats included, in arrival order.
+    pub fn arrivals(&self) -> Vec<WmsArrival> {
+        self.shared
+            .arrivals
+            .lock()
+            .expect("arrivals lock")
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Every fulfilment as it is now, oldest first.

@@ -163,6 +163,20 @@ pub struct WmsReceived {
     pub lines: Vec<WmsLine>,
 }
 
+/// One submit that reached a generic warehouse, the first or a repeat: what a client
+/// delivering at least once sends again after a crash shows up here as a second arrival
+/// of the same key, whereas [`WmsReceived`] keeps only the first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WmsArrival {
+    /// The `Idempotency-Key` header, or the `request_id` when the header is absent.
+    pub key: String,
+    /// The body's `request_id`.
+    pub request_id: String,
+    /// When it reached the simulator, before any injected latency: compare with an
+    /// [`Instant`] taken in the same process.
+    pub at: Instant,
+}
+
 /// A fulfilment as the warehouse sees it now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WmsFulfilment {

@@ -19,8 +19,11 @@ use super::config::{WmsKind, WmsSimConfig};
 use super::faults::{Arrival, Faults};
 use super::fulfilment::{Fulfilment, Timing};
 use super::input::NewFulfilment;
-use super::{FulfilmentState, WmsCallback, WmsStats, shipbob};
+use super::{FulfilmentState, WmsArrival, WmsCallback, WmsStats, shipbob};
 use crate::serve::json_response;
+
+/// At most this many arrivals are kept; older ones are dropped first.
+const MAX_ARRIVALS: usize = 200_000;
 
 /// Counters behind [`WmsStats`]; atomics so that endpoints never contend on them.
 #[derive(Default)]
@@ -72,6 +75,7 @@ pub(crate) struct Shared {
     pub faults: Faults,
     pub stats: Counters,
     pub callbacks: Mutex<VecDeque<WmsCallback>>,
+    pub arrivals: Mutex<VecDeque<WmsArrival>>,
     outbox: mpsc::Sender<Batch>,
 }
 
@@ -89,6 +93,7 @@ impl Shared {
             faults: Faults::new(config.fail_rate, config.short_ship_rate, config.latency, config.seed),
             stats: Counters::default(),
             callbacks: Mutex::new(VecDeque::new()),
+            arrivals: Mutex::new(VecDeque::new()),
             outbox,
             base_url,
             config,
@@ -118,6 +123,15 @@ impl Shared {
             WmsKind::Generic => json_response(status, &json!({"error": "warehouse unavailable", "field": null})),
             WmsKind::ShipBob => shipbob::problem(status, "Service Unavailable", None),
         }
+    }
+
+    /// Records a submit that was read, first or repeated.
+    pub fn arrived(&self, arrival: WmsArrival) {
+        let mut arrivals = self.arrivals.lock().expect("arrivals lock");
+        if arrivals.len() >= MAX_ARRIVALS {
+            arrivals.pop_front();
+        }
+        arrivals.push_back(arrival);
     }
 
     /// Stores a request (or finds its earlier fulfilment) and renders it with `view`

@@ -117,6 +117,42 @@ async fn the_same_request_id_answers_the_same_fulfilment_and_never_makes_a_secon
 }
 
 #[tokio::test]
+async fn every_submit_is_kept_as_an_arrival_by_its_idempotency_key_repeats_included() {
+    bounded(async {
+        let sim = start(config(WmsKind::Generic, None)).await;
+        let http = client();
+        let before = Instant::now();
+        let keyed = |request_id: &str, key: Option<&str>| {
+            let mut request = http
+                .post(format!("{}/fulfilments", sim.url()))
+                .bearer_auth(TOKEN)
+                .json(&fulfilment_request(request_id, None));
+            if let Some(key) = key {
+                request = request.header("Idempotency-Key", key);
+            }
+            request.send()
+        };
+        assert_eq!(keyed("first", Some("key-1")).await.unwrap().status(), 201);
+        assert_eq!(keyed("first", Some("key-1")).await.unwrap().status(), 200);
+        assert_eq!(keyed("second", None).await.unwrap().status(), 201);
+        // A refused body is not an arrival: nothing was read that a client could repeat.
+        let refused = submit(&http, &sim, &json!({"request_id": "third"})).await;
+        assert_eq!(refused.status(), 422);
+
+        let arrivals = sim.arrivals();
+        let keys: Vec<(&str, &str)> = arrivals
+            .iter()
+            .map(|a| (a.key.as_str(), a.request_id.as_str()))
+            .collect();
+        assert_eq!(keys, [("key-1", "first"), ("key-1", "first"), ("second", "second")]);
+        assert!(arrivals.iter().all(|a| a.at >= before));
+        assert!(arrivals.windows(2).all(|w| w[0].at <= w[1].at));
+        assert_eq!(sim.received().len(), 2, "repeats make no second fulfilment");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn refused_fields_answer_422_naming_the_field() {
     bounded(async {
         let sim = start(config(WmsKind::Generic, None)).await;

@@ -211,11 +211,20 @@ impl<S: SqlRun> OutboxQueue for S {
         // nodes updating one row, the second re-checks the condition on the committed row
         // and no longer matches.
         let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
-        let sql = format!(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id IN ({}) AND status = 'pending' \
-             AND next_attempt_at <= $2 RETURNING id",
+        let due = format!(
+            "id IN ({}) AND status = 'pending' AND next_attempt_at <= $2",
             list.join(", ")
         );
+        let sql = match self.dialect() {
+            // One writer: nothing to wait for.
+            crate::sql::Dialect::Sqlite => format!("UPDATE outbox SET next_attempt_at = $1 WHERE {due} RETURNING id"),
+            // Several nodes claim at once: rows another node is claiming are skipped, not
+            // waited for, and the rest are locked in id order, so two claims never deadlock.
+            crate::sql::Dialect::Postgres => format!(
+                "UPDATE outbox SET next_attempt_at = $1 WHERE id IN \
+                 (SELECT id FROM outbox WHERE {due} ORDER BY id FOR UPDATE SKIP LOCKED) RETURNING id"
+            ),
+        };
         let params: Vec<Param<'_>> = [lease_until.into(), now.into()]
             .into_iter()
             .chain(ids.iter().map(|id| (*id).into()))
