@@ -264,27 +264,25 @@ pub async fn deliver_write_backs(store: &dyn Store, channels: &Channels) -> Stor
     // By tenant and channel: two tenants' channels may share a code, never a connector.
     let mut by_channel: BTreeMap<(String, String), Vec<OutboxMessage>> = BTreeMap::new();
     let mut handled = 0;
-    // Connections this node does not know, and whether the store has them (one saved a
-    // moment ago that this node has not loaded yet: its poller delivers, not this node).
-    let mut unknown: BTreeMap<(String, String), bool> = BTreeMap::new();
+    // Of the connections this node does not know, whether the store has them (one saved
+    // a moment ago that this node has not loaded yet: its poller delivers, not this node).
+    let mut stored: BTreeMap<(String, String), bool> = BTreeMap::new();
     for topic in WRITE_BACK_TOPICS {
         for message in store.due_outbox(topic, Utc::now(), 200).await? {
             let key = (message.tenant.clone(), message.destination.clone());
-            let mine = channels.get(&message.tenant, &message.destination).is_some();
-            let gone = channels.known(&message.tenant, &message.destination).is_none()
-                && !match unknown.get(&key) {
-                    Some(stored) => *stored,
-                    None => {
-                        let stored = match TenantId::parse(&message.tenant) {
-                            Ok(tenant) => store
-                                .get_connection(&tenant, ConnectionKind::Channel, &message.destination)
-                                .await?
-                                .is_some(),
-                            Err(_) => false,
-                        };
-                        *unknown.entry(key.clone()).or_insert(stored)
-                    }
+            let mine = channels.get(&key.0, &key.1).is_some();
+            let unknown = channels.known(&key.0, &key.1).is_none();
+            if unknown && !stored.contains_key(&key) {
+                let found = match TenantId::parse(&key.0) {
+                    Ok(tenant) => store
+                        .get_connection(&tenant, ConnectionKind::Channel, &key.1)
+                        .await?
+                        .is_some(),
+                    Err(_) => false,
                 };
+                stored.insert(key.clone(), found);
+            }
+            let gone = unknown && !stored[&key];
             if mine || gone {
                 by_channel.entry(key).or_default().push(message);
             }

@@ -22,7 +22,6 @@ mod server;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,7 +29,7 @@ use ordo_sim::{WmsKind, WmsSim, WmsSimConfig, WmsSimulator};
 use serde_json::{Value, json};
 
 use postgres::Postgres;
-use server::Server;
+use server::{Server, mint_token};
 
 const TOKEN: &str = "delivery-bench-admin-token-0123456789abcdef";
 /// The same on every node: each opens the connector credentials another sealed.
@@ -51,22 +50,6 @@ struct Figures {
     p50: Duration,
     p99: Duration,
     backlog_rate: f64,
-}
-
-/// An admin token of a new tenant (the API has no route that creates tenants).
-fn mint_token(db: &str, dir: &Path, tenant: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_ordo"))
-        .args(["token", "create", "--tenant", tenant, "--role", "admin", "--db", db])
-        .current_dir(dir)
-        .env_remove("ORDO_CONFIG")
-        .output()
-        .expect("running ordo token create");
-    assert!(
-        output.status.success(),
-        "ordo token create: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 async fn send(http: &reqwest::Client, token: &str, method: reqwest::Method, url: String, body: &Value) -> Value {

@@ -260,6 +260,7 @@ impl Policies {
     /// under the defaults), routing included.
     pub fn apply(&self, stored: Vec<(TenantId, Opened)>) {
         let current = self.current();
+        let node_alerts = self.defaults.read().expect("policies defaults lock").alerts.clone();
         let mut tenants: HashMap<TenantId, Active> = HashMap::new();
         let mut routing = BTreeMap::new();
         for (tenant, Opened { kind, version, body }) in &stored {
@@ -272,7 +273,6 @@ impl Policies {
             });
             active.versions.insert(kind.name(), *version);
             let source = format!("{kind} v{version}");
-            let defaults = self.defaults.read().expect("policies defaults lock");
             match (kind, body.as_ref().map(|(_, checked)| checked.as_ref())) {
                 (PolicyKind::Workflow, Some(Checked::Workflow(w))) => {
                     active.workflow = Arc::new(w.clone());
@@ -301,7 +301,7 @@ impl Policies {
                 // Back to the default: what the tenant started from is already there,
                 // except the node's alert receiver for other tenants.
                 (PolicyKind::Alerts, None) if tenant == &TenantId::default_tenant() => {
-                    active.alerts = defaults.alerts.clone();
+                    active.alerts = node_alerts.clone();
                 }
                 _ => {}
             }

@@ -63,3 +63,21 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// An admin token of a new tenant, from `ordo token create`, which creates the tenant:
+/// the API has no route that creates tenants.
+#[allow(dead_code)] // Not every user of the harness has several tenants.
+pub fn mint_token(db: &str, dir: &Path, tenant: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_ordo"))
+        .args(["token", "create", "--tenant", tenant, "--role", "admin", "--db", db])
+        .current_dir(dir)
+        .env_remove("ORDO_CONFIG")
+        .output()
+        .expect("running ordo token create");
+    assert!(
+        output.status.success(),
+        "ordo token create --tenant {tenant}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}

@@ -40,8 +40,8 @@ use reqwest::Method;
 use serde_json::Value;
 
 use postgres::Postgres;
-use server::Server;
-use tenant::{CHANNEL, Tenant, call, mint_token};
+use server::{Server, mint_token};
+use tenant::{CHANNEL, Tenant, call};
 
 const TOKEN: &str = "fleet-load-admin-token-0123456789abcdef";
 /// The same on every node: each opens the credentials another sealed.

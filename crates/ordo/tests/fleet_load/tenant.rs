@@ -1,9 +1,6 @@
 //! One tenant of the fleet: its admin token and its own Shopify shop, warehouse and
 //! subscription receiver, connected to Ordo through the public API.
 
-use std::path::Path;
-use std::process::Command;
-
 use ordo_sim::{
     Credentials, Platform, RateLimits, Sim, SimConfig, Simulator, WmsKind, WmsSim, WmsSimConfig, WmsSimulator,
 };
@@ -27,33 +24,6 @@ pub struct Tenant {
     pub receiver: Receiver,
     /// The tenant's SKUs, named after it: a line of another tenant's order stands out.
     pub skus: [String; 2],
-}
-
-/// An admin token of a new tenant, from `ordo token create`, which creates the tenant:
-/// the API has no route that creates tenants.
-pub fn mint_token(db: &str, dir: &Path, tenant: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_ordo"))
-        .args([
-            "token",
-            "create",
-            "--tenant",
-            tenant,
-            "--role",
-            "admin",
-            "--name",
-            "fleet-load",
-        ])
-        .args(["--db", db])
-        .current_dir(dir)
-        .env_remove("ORDO_CONFIG")
-        .output()
-        .expect("running ordo token create");
-    assert!(
-        output.status.success(),
-        "ordo token create --tenant {tenant}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 /// Sends a request with a tenant's token; the status and the JSON answer (null if none).
