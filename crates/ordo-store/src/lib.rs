@@ -62,6 +62,7 @@ pub use orders::sql::TenantStore;
 pub use review::records::ReviewStore;
 pub use settings::connections::{Connection, ConnectionKind, ConnectionStamp, ConnectionStore};
 pub use settings::policies::{PolicyStamp, PolicyStore, PolicyVersion};
+pub use settings::users::{SavedView, Session, User, UserChange, UserStore};
 pub use stock::inventory::InventoryStore;
 pub use stock::records::*;
 pub use stock::sql::ChannelStockStore;
@@ -110,6 +111,7 @@ pub trait Store:
     + ChannelStockStore
     + ConnectionStore
     + PolicyStore
+    + UserStore
     + DriftBaselineStore
     + LeaseStore
     + GaugeStore

@@ -11,6 +11,7 @@ use ordo_core::TenantId;
 use serde_json::json;
 use uuid::Uuid;
 
+pub use super::contract_users::*;
 use crate::Store;
 use crate::settings::connections::{Connection, ConnectionKind, SOURCE_API, SOURCE_CONFIG};
 use crate::stock::contract::{acme, now};
@@ -25,7 +26,9 @@ macro_rules! settings_contract_tests {
             a_file_never_overrides_a_connection_saved_through_the_api,
             resealing_loses_to_a_concurrent_change,
             policies_are_versioned_per_tenant_and_a_stale_save_is_a_conflict,
-            drift_baselines_add_up_per_tenant_and_mapping
+            drift_baselines_add_up_per_tenant_and_mapping,
+            users_sessions_and_views_belong_to_their_tenant,
+            sessions_end_with_a_new_password_or_a_disabled_user
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
