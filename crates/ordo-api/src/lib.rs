@@ -157,6 +157,12 @@ impl Modify for BearerAuth {
 
 /// The whole API.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The whole API with more routes beside it (the console), under the same limits and
+/// metrics and the API's JSON answer for an unknown route.
+pub fn router_with(state: AppState, beside: Router) -> Router {
     let limits = state.limits;
     let api = Router::new()
         .route(
@@ -345,7 +351,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(routes::system::openapi))
         .route("/healthz", get(routes::system::healthz))
         .route("/metrics", get(routes::system::metrics));
-    api.fallback(not_found)
+    api.with_state(state)
+        .merge(beside)
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -353,7 +361,6 @@ pub fn router(state: AppState) -> Router {
             limits.request_timeout,
         ))
         .layer(middleware::from_fn(record_metrics))
-        .with_state(state)
 }
 
 async fn not_found() -> ApiError {

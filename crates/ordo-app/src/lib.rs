@@ -24,6 +24,7 @@ pub mod connectors;
 pub mod consolidation;
 pub mod drift;
 pub mod dry_run;
+pub mod exceptions;
 pub mod feed;
 pub mod fulfil;
 pub mod jobs;
@@ -38,6 +39,7 @@ pub mod service;
 pub mod subscriptions;
 pub mod tokens;
 pub mod tracking;
+pub mod users;
 pub mod webhooks;
 pub mod whatif;
 

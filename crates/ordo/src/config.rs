@@ -49,6 +49,46 @@ pub struct Config {
     /// Warehouse connectors (`[[warehouses]]`: code, kind `generic` | `shipbob`,
     /// base_url, token, secret); allocated orders of these warehouses are sent to them.
     pub warehouses: Vec<ordo_connect::wms::WmsConfig>,
+    /// The console at `/`: sessions and how times are shown.
+    pub console: ConsoleConfig,
+}
+
+/// Console settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: u32,
+    /// IANA time zone the console shows times in, e.g. `Asia/Shanghai`.
+    pub time_zone: String,
+    /// Language of the sign-in page (`zh-CN` or `en`); each user then has their own.
+    pub language: String,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            idle_minutes: 30,
+            time_zone: "Asia/Shanghai".into(),
+            language: "zh-CN".into(),
+        }
+    }
+}
+
+impl ConsoleConfig {
+    /// The console's settings; an unknown time zone is an error naming it.
+    pub fn settings(&self, secure_cookie: bool) -> anyhow::Result<ordo_console::ConsoleSettings> {
+        let time_zone = self
+            .time_zone
+            .parse()
+            .map_err(|_| anyhow::anyhow!("console.time_zone: {:?} is not an IANA time zone", self.time_zone))?;
+        Ok(ordo_console::ConsoleSettings {
+            idle: std::time::Duration::from_secs(u64::from(self.idle_minutes.max(1)) * 60),
+            secure_cookie,
+            time_zone,
+            default_lang: ordo_console::i18n::Lang::of(&self.language),
+        })
+    }
 }
 
 /// Where the sourcing configuration comes from.

@@ -82,6 +82,7 @@ pub async fn run(args: DemoArgs, mut config: Config, metrics: Option<PrometheusH
         .create(&TenantId::default_tenant(), Role::Admin, "demo", Utc::now())
         .await
         .context("minting the demo token")?;
+    let console_password = console_user(&store, &config).await?;
     config.store.url = url;
     config.server.listen = args.listen.clone();
     let skus: Vec<String> = generator::catalogue().iter().map(|i| i.sku.to_owned()).collect();
@@ -104,6 +105,7 @@ pub async fn run(args: DemoArgs, mut config: Config, metrics: Option<PrometheusH
     let mut generator = OrderGenerator::new(clock_seed());
     let first = feed.first_order(&mut generator).await?;
     print_banner(&base, &minted.secret, &db_path, &first);
+    println!("Console  {base}/  (sign in as \"admin\" with password {console_password}; a new one each start)");
     print_channels(&fleet);
     print_catalogue();
     let channel_feed = tokio::spawn(feed_channels(fleet.sims.clone(), args.channel_rate));
@@ -181,6 +183,44 @@ fn print_channels(fleet: &fleet::Fleet) {
     println!("  curl -s -H 'Authorization: Bearer TOKEN' URL/api/v1/rules");
     println!("  curl -s -H 'Authorization: Bearer TOKEN' URL/api/v1/warehouse-connectors");
     println!();
+}
+
+/// Makes sure the console's demo admin exists, with a fresh password printed once.
+async fn console_user(store: &std::sync::Arc<dyn ordo_store::Store>, config: &Config) -> anyhow::Result<String> {
+    use rand::Rng;
+    let password: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect();
+    let users = ordo_app::users::Users::new(
+        store.clone(),
+        chrono::Duration::minutes(i64::from(config.console.idle_minutes)),
+    );
+    match store.user_by_login("admin").await? {
+        Some(user) => {
+            users
+                .change(
+                    &user.tenant,
+                    user.id,
+                    ordo_store::UserChange::default(),
+                    Some(&password),
+                )
+                .await?;
+        }
+        None => {
+            let new = ordo_app::users::NewUser {
+                tenant: TenantId::default_tenant(),
+                login: "admin".into(),
+                name: "Demo admin".into(),
+                role: Role::Admin,
+                language: "zh-CN".into(),
+                password: password.clone(),
+            };
+            users.create(new, Utc::now()).await?;
+        }
+    }
+    Ok(password)
 }
 
 fn print_banner(base: &str, token: &str, db_path: &std::path::Path, first_id: &str) {

@@ -10,6 +10,7 @@ mod mapping_cmd;
 mod routing_cmd;
 mod rules_cmd;
 mod server;
+mod user_cmd;
 
 use std::path::PathBuf;
 
@@ -56,6 +57,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Manage console users.
+    User {
+        #[command(subcommand)]
+        command: user_cmd::UserCommand,
     },
     /// Show configuration.
     Config {
@@ -239,6 +245,7 @@ async fn main() -> anyhow::Result<()> {
             }
             std::process::exit(1);
         }
+        Command::User { command } => user_cmd::run(command, config).await,
         Command::Rules { command } => {
             if !rules_cmd::rules(command, config).await? {
                 std::process::exit(1);

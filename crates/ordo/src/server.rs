@@ -279,9 +279,16 @@ pub async fn start_on(
         cluster: Some(cluster),
         policy_book,
     };
+    let secure_cookie = config
+        .server
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let console_settings = config.console.settings(secure_cookie)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let app = ordo_api::router(state);
+        let console = ordo_console::Console::new(state.clone(), console_settings);
+        let app = ordo_api::router_with(state, ordo_console::router(console));
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;

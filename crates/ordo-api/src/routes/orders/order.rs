@@ -298,7 +298,7 @@ pub async fn get_order(
 }
 
 /// Order search parameters.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OrderSearchParams {
     /// Channel code.
@@ -332,44 +332,51 @@ pub async fn search_orders(
     QueryParams(params): QueryParams<OrderSearchParams>,
 ) -> ApiResult<Json<PageView<OrderSummaryView>>> {
     let principal = auth.require(Permission::Read)?;
-    let invalid = |parameter: &str, message: String| ApiError::InvalidParameter {
-        parameter: parameter.into(),
-        message,
-    };
-    let query = OrderQuery {
-        channel: params
-            .channel
-            .as_deref()
-            .map(ChannelId::parse)
-            .transpose()
-            .map_err(|m| invalid("channel", m))?,
-        external_id: params.external_id,
-        status: params
-            .status
-            .as_deref()
-            .map(|s| OrderStatus::parse(s).ok_or_else(|| invalid("status", format!("{s:?} is not an order status"))))
-            .transpose()?,
-        buyer: params.buyer,
-        placed_from: params
-            .placed_from
-            .as_deref()
-            .map(|v| parse_time("placed_from", v))
-            .transpose()?,
-        placed_to: params
-            .placed_to
-            .as_deref()
-            .map(|v| parse_time("placed_to", v))
-            .transpose()?,
-        after: params.cursor.as_deref().map(decode_cursor).transpose()?,
-        limit: parse_limit(params.limit)?,
-    };
+    let query = params.query()?;
     let page = state.store.search_orders(&principal.tenant, &query).await?;
     Ok(Json(PageView {
         items: page.items.into_iter().map(OrderSummaryView::from).collect(),
-        next_cursor: page
-            .next
-            .map(|c| format!("{}.{}", c.placed_at.timestamp_micros(), c.id)),
+        next_cursor: page.next.map(encode_cursor),
     }))
+}
+
+impl OrderSearchParams {
+    /// The store query these parameters ask for; the console filters with the same rules.
+    pub fn query(&self) -> ApiResult<OrderQuery> {
+        let invalid = |parameter: &str, message: String| ApiError::InvalidParameter {
+            parameter: parameter.into(),
+            message,
+        };
+        Ok(OrderQuery {
+            channel: text(&self.channel)
+                .map(ChannelId::parse)
+                .transpose()
+                .map_err(|m| invalid("channel", m))?,
+            external_id: text(&self.external_id).map(str::to_owned),
+            status: text(&self.status)
+                .map(|s| {
+                    OrderStatus::parse(s).ok_or_else(|| invalid("status", format!("{s:?} is not an order status")))
+                })
+                .transpose()?,
+            buyer: text(&self.buyer).map(str::to_owned),
+            placed_from: text(&self.placed_from)
+                .map(|v| parse_time("placed_from", v))
+                .transpose()?,
+            placed_to: text(&self.placed_to).map(|v| parse_time("placed_to", v)).transpose()?,
+            after: text(&self.cursor).map(decode_cursor).transpose()?,
+            limit: parse_limit(self.limit)?,
+        })
+    }
+}
+
+/// A parameter's text, `None` when absent or blank (an empty form field filters nothing).
+fn text(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// The text form of where a page of orders continues.
+pub fn encode_cursor(cursor: OrderCursor) -> String {
+    format!("{}.{}", cursor.placed_at.timestamp_micros(), cursor.id)
 }
 
 fn decode_cursor(text: &str) -> ApiResult<OrderCursor> {

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Duration, Utc};
 use ordo_app::actions::{ActionError, Done, actor_of};
+pub use ordo_app::exceptions::ExceptionAction;
 use ordo_core::auth::Permission;
 use ordo_core::{OrderId, OrderStatus};
 use ordo_store::Shipment;
@@ -196,7 +197,7 @@ fn view(id: OrderId, done: Done) -> ActionView {
     }
 }
 
-pub(crate) fn action_error(error: ActionError) -> ApiError {
+pub fn action_error(error: ActionError) -> ApiError {
     match error {
         ActionError::NotFound(id) => ApiError::NotFound(format!("order {id} not found")),
         ActionError::Workflow { code, message } => ApiError::Workflow { code, message },
@@ -211,20 +212,6 @@ pub(crate) fn action_error(error: ActionError) -> ApiError {
     }
 }
 
-/// Which exception action.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ExceptionAction {
-    /// Close its holds; it goes on.
-    Approve,
-    /// Cancel it and release its stock.
-    Cancel,
-    /// Run the review rules in force again.
-    Rerun,
-    /// Hold it by hand.
-    Hold,
-}
-
 async fn perform(
     state: &AppState,
     principal: &ordo_app::Principal,
@@ -232,60 +219,10 @@ async fn perform(
     action: ExceptionAction,
     reason: Option<String>,
 ) -> Result<Done, ActionError> {
-    let now = Utc::now();
-    let actor = actor_of(&principal.actor);
-    let actions = &state.actions;
-    let tenant = &principal.tenant;
-    let done = match action {
-        ExceptionAction::Rerun => actions.rerun(tenant, id, &principal.actor, now).await,
-        ExceptionAction::Approve => {
-            // Approving goes back to where the stock says (allocated, or paid).
-            let record = actions
-                .store()
-                .get_order(tenant, id)
-                .await?
-                .ok_or(ActionError::NotFound(id))?;
-            let stock = actions.store().get_order_stock(tenant, id).await?;
-            let reserved = stock.allocations.iter().any(|a| a.reserved > 0) && stock.shortages.is_empty();
-            // Not held: the workflow refuses the move and says why.
-            let to = if record.state.status != OrderStatus::OnHold || reserved {
-                OrderStatus::Allocated
-            } else {
-                OrderStatus::Paid
-            };
-            actions
-                .transition(tenant, id, to, actor, &principal.actor, reason, None, now)
-                .await
-        }
-        ExceptionAction::Cancel => {
-            actions
-                .transition(
-                    tenant,
-                    id,
-                    OrderStatus::Cancelled,
-                    actor,
-                    &principal.actor,
-                    reason,
-                    None,
-                    now,
-                )
-                .await
-        }
-        ExceptionAction::Hold => {
-            actions
-                .transition(
-                    tenant,
-                    id,
-                    OrderStatus::OnHold,
-                    actor,
-                    &principal.actor,
-                    reason,
-                    None,
-                    now,
-                )
-                .await
-        }
-    };
+    let done = state
+        .actions
+        .exception(&principal.tenant, id, action, &principal.actor, reason, Utc::now())
+        .await;
     state.feed.bump();
     done
 }
@@ -362,7 +299,8 @@ pub async fn hold(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkBody {
-    /// What to do.
+    /// What to do: `approve`, `cancel`, `rerun` or `hold`.
+    #[schema(value_type = String, example = "approve")]
     pub action: ExceptionAction,
     /// The orders (at most 500).
     pub order_ids: Vec<String>,
