@@ -33,18 +33,28 @@ impl Lang {
 
     /// The word for `key`.
     pub fn t(self, key: &str) -> &str {
-        match WORDS.binary_search_by(|(k, _, _)| k.cmp(&key)) {
-            Ok(i) => match self {
-                Self::En => WORDS[i].1,
-                Self::Zh => WORDS[i].2,
-            },
-            Err(_) => key,
+        for table in TABLES {
+            if let Ok(i) = table.binary_search_by(|(k, _, _)| k.cmp(&key)) {
+                return match self {
+                    Self::En => table[i].1,
+                    Self::Zh => table[i].2,
+                };
+            }
         }
+        key
     }
 }
 
+/// `(key, English, Chinese)` rows, each table sorted by key.
+pub type Words = &'static [(&'static str, &'static str, &'static str)];
+
+/// Every table: the shared words here, and each screen's own next to its code. A key is
+/// in one table only (a test checks).
+pub const TABLES: &[Words] = &[WORDS];
+
 /// `(key, English, Chinese)`, sorted by key (a test checks).
-pub const WORDS: &[(&str, &str, &str)] = &[
+#[rustfmt::skip]
+pub const WORDS: Words = &[
     ("action", "Action", "操作"),
     ("actions", "Actions", "操作"),
     ("active", "Active", "启用"),
@@ -52,9 +62,9 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("address", "Address", "地址"),
     ("admin", "Admin", "管理员"),
     ("age", "Age", "时长"),
+    ("alerts", "Alerts", "告警"),
     ("all", "All", "全部"),
     ("all_matching", "All matching", "全部匹配"),
-    ("alerts", "Alerts", "告警"),
     ("amount", "Amount", "金额"),
     ("apply", "Apply", "筛选"),
     ("approve", "Approve", "审核通过"),
@@ -88,11 +98,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("name", "Name", "名称"),
     ("next_page", "Next page", "下一页"),
     ("no_orders", "No orders match.", "没有符合条件的订单。"),
-    (
-        "not_permitted",
-        "Your role may not do this.",
-        "您的角色无权执行此操作。",
-    ),
+    ("not_permitted", "Your role may not do this.", "您的角色无权执行此操作。"),
     ("order", "Order", "订单"),
     ("orders", "Orders", "订单"),
     ("outbox", "Outbox", "发件箱"),
@@ -162,7 +168,17 @@ mod tests {
 
     #[test]
     fn the_table_is_sorted_and_every_template_word_is_in_it() {
-        assert!(WORDS.windows(2).all(|w| w[0].0 < w[1].0), "WORDS must stay sorted");
+        let mut keys = std::collections::BTreeSet::new();
+        for table in TABLES {
+            assert!(
+                table.windows(2).all(|w| w[0].0 < w[1].0),
+                "each table must stay sorted: {:?}",
+                table[0]
+            );
+            for (key, _, _) in *table {
+                assert!(keys.insert(*key), "{key:?} is in two tables");
+            }
+        }
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -170,8 +186,8 @@ mod tests {
             for piece in text.split("t(\"").skip(1) {
                 let key = &piece[..piece.find('"').unwrap()];
                 assert!(
-                    WORDS.iter().any(|(k, _, _)| *k == key),
-                    "{} uses {key:?}, which is not in WORDS",
+                    keys.contains(key),
+                    "{} uses {key:?}, which is in no table",
                     path.display()
                 );
             }

@@ -248,5 +248,7 @@ pub async fn me(signed: Signed) -> Json<serde_json::Value> {
         "tenant": signed.who.user.tenant.as_str(),
         "role": signed.who.user.role.as_str(),
         "language": signed.who.user.language,
+        // The page has it anyway; scripts driving the console need it for changes.
+        "csrf": signed.who.session.csrf,
     }))
 }
