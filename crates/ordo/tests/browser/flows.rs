@@ -1,0 +1,218 @@
+//! What an operator does, in Chromium.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::Value;
+
+use crate::Browser;
+use crate::console::{Node, order};
+
+/// Posts `n` orders of `channel` that wait on hold for stock (the example SKU has none).
+async fn held_orders(node: &Node, prefix: &str, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let placed = node.post_order(&order(&format!("{prefix}-{i}"))).await;
+        assert_eq!(placed["status"], "on_hold");
+        ids.push(placed["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+#[tokio::test]
+async fn an_operator_signs_in_filters_opens_an_order_and_approves_held_orders_in_bulk() {
+    let node = Node::start().await;
+    node.create_user("default", "ana", "operator", "en");
+    let ids = held_orders(&node, "BULK", 3).await;
+    let Some(browser) = Browser::start().await else { return };
+    let base = &node.server.base;
+
+    // Straight to a filtered list: the sign-in page brings the operator back to it.
+    browser
+        .client
+        .goto(&format!("{base}/orders?status=on_hold"))
+        .await
+        .unwrap();
+    assert!(browser.client.current_url().await.unwrap().path().starts_with("/login"));
+    browser.sign_in(base, "ana").await;
+
+    // Filter by the channel's order number through the form.
+    browser.client.goto(&format!("{base}/orders")).await.unwrap();
+    let number = browser.wait_for("input[name=external_id]").await;
+    number.send_keys("BULK-1").await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("form[data-filters] button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("tr[data-row]").await;
+    let url = browser.client.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap_or("").contains("external_id=BULK-1"),
+        "filters live in the URL: {url}"
+    );
+    assert_eq!(browser.count("tr[data-row]").await, 1);
+
+    // Open it; the timeline is there; Back returns to the filtered list.
+    browser
+        .client
+        .find(Locator::Css("tr[data-row] a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("[data-timeline]").await;
+    assert!(
+        browser
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/orders/")
+    );
+    browser.client.back().await.unwrap();
+    browser.wait_for("tr[data-row]").await;
+    assert!(
+        browser
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap_or("")
+            .contains("BULK-1")
+    );
+
+    // All held orders, select all, approve: one result per order.
+    browser
+        .client
+        .goto(&format!("{base}/orders?status=on_hold"))
+        .await
+        .unwrap();
+    browser.wait_for("input[data-select-all]").await.click().await.unwrap();
+    let selected = browser.wait_for("[data-selected-count]").await.text().await.unwrap();
+    assert_eq!(selected, "3");
+    browser
+        .client
+        .find(Locator::Css("[data-bulk-bar] button[value=approve]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("[data-bulk-results]").await;
+    for id in &ids {
+        let row = browser.wait_for(&format!("tr[data-result='{id}'] [data-status]")).await;
+        assert!(!row.text().await.unwrap().is_empty());
+    }
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_viewer_finds_no_approve_button_and_a_forged_approve_is_refused() {
+    let node = Node::start().await;
+    node.create_user("default", "vic", "viewer", "en");
+    let ids = held_orders(&node, "VIEW", 1).await;
+    let Some(browser) = Browser::start().await else { return };
+    let base = &node.server.base;
+    browser.sign_in(base, "vic").await;
+
+    browser.client.goto(&format!("{base}/orders")).await.unwrap();
+    browser.wait_for("tr[data-row]").await;
+    assert_eq!(browser.count("button[value=approve]").await, 0);
+    browser.client.goto(&format!("{base}/orders/{}", ids[0])).await.unwrap();
+    browser.wait_for("[data-timeline]").await;
+    assert_eq!(browser.count("button[value=approve]").await, 0);
+
+    // The page's own CSRF token, the viewer's own cookie: still refused by the server.
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
+        const body = 'action=approve&order_ids=' + arguments[0];
+        const post = (headers) => fetch('/orders/bulk', {method: 'POST', headers, body}).then(r => r.status);
+        Promise.all([
+          post({'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': token}),
+          post({'content-type': 'application/x-www-form-urlencoded'}),
+        ]).then(done);
+    "#;
+    let statuses = browser
+        .client
+        .execute_async(script, vec![Value::from(ids[0].clone())])
+        .await
+        .unwrap();
+    assert_eq!(statuses, serde_json::json!([403, 403]));
+    let after: Value = node
+        .http
+        .get(format!("{base}/api/v1/orders/{}", ids[0]))
+        .bearer_auth(crate::console::TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["status"], "on_hold", "nothing changed");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_chinese_and_english_pages_both_render_and_the_switch_keeps_the_page() {
+    let node = Node::start().await;
+    node.create_user("default", "li", "admin", "zh-CN");
+    held_orders(&node, "LANG", 1).await;
+    let Some(browser) = Browser::start().await else { return };
+    let base = &node.server.base;
+    browser.sign_in(base, "li").await;
+
+    browser.client.goto(&format!("{base}/orders")).await.unwrap();
+    browser.wait_for("tr[data-row]").await;
+    let lang = browser
+        .client
+        .find(Locator::Css("html"))
+        .await
+        .unwrap()
+        .attr("lang")
+        .await
+        .unwrap();
+    assert_eq!(lang.as_deref(), Some("zh-CN"));
+    let heading = browser
+        .client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(heading, "订单");
+    assert!(browser.client.source().await.unwrap().contains("挂起"));
+
+    browser
+        .client
+        .find(Locator::Css("select[name=language]"))
+        .await
+        .unwrap()
+        .select_by_value("en")
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let heading = browser.client.find(Locator::Css("h1")).await.map(|h| h);
+        if let Ok(h) = heading
+            && h.text().await.unwrap_or_default() == "Orders"
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page did not switch to English"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(browser.client.source().await.unwrap().contains("On hold"));
+    browser.close().await;
+}
