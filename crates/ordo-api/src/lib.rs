@@ -43,6 +43,7 @@ use crate::error::ApiError;
         routes::orders::order::list_mappings,
         routes::orders::order::get_order,
         routes::orders::order::search_orders,
+        routes::orders::kpis::kpis,
         routes::orders::inbox::list_inbox,
         routes::orders::inbox::get_inbox,
         routes::orders::inbox::replay_inbox,
@@ -279,6 +280,7 @@ pub fn router_with(state: AppState, beside: Router) -> Router {
         )
         .route("/api/v1/alerts", get(routes::delivery::live::alerts))
         .route("/api/v1/outbox", get(routes::delivery::live::outbox))
+        .route("/api/v1/kpis", get(routes::orders::kpis::kpis))
         .route("/api/v1/inbox", get(routes::orders::inbox::list_inbox))
         .route("/api/v1/inbox/{id}", get(routes::orders::inbox::get_inbox))
         .route("/api/v1/inbox/{id}/replay", post(routes::orders::inbox::replay_inbox))

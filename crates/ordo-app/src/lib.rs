@@ -28,6 +28,7 @@ pub mod exceptions;
 pub mod feed;
 pub mod fulfil;
 pub mod jobs;
+pub mod kpis;
 pub mod mappings;
 pub mod ops;
 pub mod payload;

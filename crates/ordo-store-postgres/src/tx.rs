@@ -55,6 +55,8 @@ pub struct PgTx {
     published: BTreeMap<(String, String, String), (i64, DateTime<Utc>)>,
     /// The ingestion batch's locked orders and buffered inbox rows and events.
     pub(crate) batch: BatchCache,
+    /// Dashboard figures, added at commit after every other write (`orders/kpis.rs`).
+    pub(crate) kpis: ordo_store::orders::kpis::KpiRows,
 }
 
 impl PgTx {
@@ -68,6 +70,7 @@ impl PgTx {
             outbox: Vec::new(),
             published: BTreeMap::new(),
             batch: BatchCache::default(),
+            kpis: Default::default(),
         })
     }
 
@@ -75,10 +78,12 @@ impl PgTx {
         &mut self.tx
     }
 
-    /// Writes what is buffered, deletes the placeholder rows nothing wrote to (still
-    /// locked by this transaction, so no one else can have touched them) and commits.
+    /// Writes what is buffered (the dashboard figures last), deletes the placeholder rows
+    /// nothing wrote to (still locked by this transaction, so no one else can have touched
+    /// them) and commits.
     pub(crate) async fn commit(mut self) -> StoreResult<()> {
         self.flush_buffers().await?;
+        self.flush_kpis().await?;
         for (tenant, warehouse, sku) in std::mem::take(&mut self.placeholders) {
             sqlx::query("DELETE FROM stock_levels WHERE tenant_id = $1 AND sku = $2 AND warehouse = $3")
                 .bind(tenant)

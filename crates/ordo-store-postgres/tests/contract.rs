@@ -50,3 +50,9 @@ mod channel {
     ordo_store::settings_contract_tests!(fresh_store);
     ordo_store::cluster_contract_tests!(fresh_store);
 }
+
+mod kpis {
+    use super::fresh_store;
+
+    ordo_store::kpi_contract_tests!(fresh_store);
+}

@@ -49,7 +49,7 @@ pub use columns::{Columns, Decode, Record};
 
 pub use channels::baselines::DriftBaselineStore;
 pub use channels::records::ChannelStore;
-pub use cluster::gauges::{GaugeStore, TenantFigure};
+pub use cluster::gauges::{GaugeStore, HeldFigure, TenantFigure};
 pub use cluster::leases::{Lease, LeaseStore, LeaseTake, NodeBeat};
 pub use delivery::records::{
     FeedEvent, NewFeedEvent, NewOutbox, OutboxMessage, OutboxQueue, OutboxStatus, OutboxStore,
@@ -57,6 +57,7 @@ pub use delivery::records::{
 pub use delivery::subscriptions::{SubscriptionHandover, SubscriptionStore};
 pub use fulfilment::consolidate_records::ConsolidationStore;
 pub use fulfilment::shipments::{Parcel, Shipment, ShipmentStore};
+pub use orders::kpi_reads::KpiStore;
 pub use orders::records::*;
 pub use orders::sql::TenantStore;
 pub use review::records::ReviewStore;
@@ -115,6 +116,7 @@ pub trait Store:
     + DriftBaselineStore
     + LeaseStore
     + GaugeStore
+    + KpiStore
     + Send
     + Sync
     + 'static

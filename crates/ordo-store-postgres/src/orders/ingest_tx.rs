@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 use ordo_core::ingest::{NewEvent, OrderState, Outcome};
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
+use ordo_store::orders::kpis::KpiRows;
 use ordo_store::orders::rows::{self, IdempotencyRecord, InboxRow, IngestTx, LockedOrder};
 use ordo_store::{InboxStatus, StoreError, StoreResult};
 use sqlx::Row;
@@ -322,6 +323,11 @@ impl IngestTx for PgTx {
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict(format!("inbox entry {id} is no longer failed")));
         }
+        Ok(())
+    }
+
+    async fn add_kpis(&mut self, rows: KpiRows) -> StoreResult<()> {
+        self.kpis.merge(rows);
         Ok(())
     }
 }

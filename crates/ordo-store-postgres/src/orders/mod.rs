@@ -2,4 +2,5 @@
 
 pub(crate) mod batch;
 pub(crate) mod ingest_tx;
+pub(crate) mod kpis;
 pub(crate) mod query;

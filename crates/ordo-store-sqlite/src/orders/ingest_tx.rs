@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use ordo_core::ingest::{NewEvent, OrderState, Outcome};
 use ordo_core::matching::OrderKeys;
 use ordo_core::{ChannelId, ExternalOrderId, OrderId, TenantId};
+use ordo_store::orders::kpis::KpiRows;
 use ordo_store::orders::rows::{
     IdempotencyRecord, InboxRow, IngestTx, LockedOrder, order_document, order_from_document,
 };
@@ -260,6 +261,51 @@ impl IngestTx for WriteTx<'_> {
             "UPDATE inbox SET status = 'resolved', resolved_by = ?1 WHERE tenant_id = ?2 AND id = ?3 AND status = 'failed'",
             params![resolved_by, tenant.as_str(), id],
         )?;
+        Ok(())
+    }
+
+    /// One cached upsert per row: statements on the writer's own connection cost no round
+    /// trip, and the single writer cannot deadlock.
+    async fn add_kpis(&mut self, rows: KpiRows) -> StoreResult<()> {
+        for ((key, metric), n) in &rows.counts {
+            self.execute(
+                "INSERT INTO kpi_counts (tenant_id, day, channel, warehouse, metric, value) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (tenant_id, day, channel, warehouse, metric) DO UPDATE SET value = value + excluded.value",
+                params![
+                    key.tenant.as_str(),
+                    micros(key.day),
+                    key.channel,
+                    key.warehouse,
+                    metric,
+                    n
+                ],
+            )?;
+        }
+        for ((key, stage, bucket), n) in &rows.latency {
+            self.execute(
+                "INSERT INTO kpi_latency (tenant_id, day, channel, warehouse, stage, bucket, n) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (tenant_id, day, channel, warehouse, stage, bucket) DO UPDATE SET n = n + excluded.n",
+                params![
+                    key.tenant.as_str(),
+                    micros(key.day),
+                    key.channel,
+                    key.warehouse,
+                    stage,
+                    bucket,
+                    n
+                ],
+            )?;
+        }
+        for ((tenant, channel), (changed, seen)) in &rows.sync {
+            self.execute(
+                "INSERT INTO kpi_sync (tenant_id, channel, changed_at, seen_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (tenant_id, channel) DO UPDATE SET changed_at = excluded.changed_at, \
+                 seen_at = excluded.seen_at WHERE excluded.seen_at >= kpi_sync.seen_at",
+                params![tenant.as_str(), channel, micros(*changed), micros(*seen)],
+            )?;
+        }
         Ok(())
     }
 }

@@ -23,6 +23,7 @@ use crate::channels::records::ChannelTx;
 use crate::delivery::records::NewOutbox;
 use crate::fulfilment::consolidate_records::{GroupPush, PushedRequest};
 use crate::fulfilment::push::{FULFIL_TOPIC, PushPolicy, ship_to};
+use crate::orders::kpis::{KpiTally, stage_times};
 use crate::orders::rows::LockedOrder;
 use crate::review::records::HoldTx;
 use crate::stock::allocate::order_feed_event;
@@ -116,6 +117,14 @@ pub async fn push_group<T: HoldTx>(
         }
     }
     let requests = queue_requests(tx, tenant, group.id, &open, &members, now).await?;
+    let mut kpis = KpiTally::default();
+    for member in &members {
+        let state = &member.locked.state;
+        let allocated = stage_times(tx, tenant, state.id).await?.allocated;
+        for warehouse in member.lines.keys() {
+            kpis.sent(tenant, &state.order, warehouse, allocated, now);
+        }
+    }
     let lead = open[0];
     let mut feed = Vec::with_capacity(members.len());
     for member in members {
@@ -144,6 +153,7 @@ pub async fn push_group<T: HoldTx>(
         .await?;
         feed.push(order_feed_event(&state, &event));
     }
+    tx.add_kpis(kpis.take()).await?;
     // Feed last: the lock order every transaction keeps.
     tx.append_feed(tenant, &feed, now).await?;
     Ok(GroupPush::Pushed {

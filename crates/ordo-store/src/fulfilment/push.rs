@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 use crate::delivery::records::NewOutbox;
+use crate::orders::kpis::{KpiTally, stage_times};
 use crate::review::records::HoldTx;
 
 /// Outbox topic of fulfilment requests.
@@ -109,7 +110,8 @@ impl PushPolicy {
 /// Queues an allocated order's fulfilment requests and moves it to `sent_to_warehouse`;
 /// does nothing (no events) unless it is allocated, holds stock only at warehouses the
 /// policy pushes to, and ships alone (in no merge, not pooled). `stored` says whether the
-/// order existed before this transaction (only such an order can be in a merge).
+/// order existed before this transaction (only such an order can be in a merge, or have
+/// been allocated before it). Each request is counted in `kpis`.
 #[allow(clippy::too_many_arguments)]
 pub async fn push<T: HoldTx>(
     tx: &mut T,
@@ -119,6 +121,7 @@ pub async fn push<T: HoldTx>(
     policy: &PushPolicy,
     stored: bool,
     catalogue: &BTreeMap<String, crate::stock::records::CatalogueRow>,
+    kpis: &mut KpiTally,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<NewEvent>> {
     if state.status != OrderStatus::Allocated || policy.is_empty_for(tenant) || !stock.shortages.is_empty() {
@@ -147,6 +150,16 @@ pub async fn push<T: HoldTx>(
         })
         .collect();
     let requests = queue(tx, tenant, state, &by_warehouse, catalogue, now).await?;
+    // A new order was allocated by this transaction; a stored one says when in its events
+    // unless it was allocated here too.
+    let allocated_at = match kpis.allocated_at(state.id) {
+        Some(at) => Some(at),
+        None if !stored => Some(now),
+        None => stage_times(tx, tenant, state.id).await?.allocated,
+    };
+    for warehouse in by_warehouse.keys() {
+        kpis.sent(tenant, &state.order, warehouse, allocated_at, now);
+    }
     state.status = OrderStatus::SentToWarehouse;
     Ok(vec![NewEvent {
         kind: EventKind::Transitioned,

@@ -10,7 +10,9 @@ use ordo_core::input::OrderInput;
 use ordo_core::{ChannelId, ExternalOrderId, Order, OrderId, OrderStatus, TenantId};
 use uuid::Uuid;
 
+use crate::orders::kpis::KpiRows;
 use crate::orders::records::{InboxStatus, NewInbox};
+use crate::sql::SqlTx;
 use crate::{StoreError, StoreResult};
 
 /// An order row as locked for update, with the number of its last event.
@@ -57,8 +59,9 @@ pub struct InboxRow<'a> {
 }
 
 /// The row operations one ingestion transaction needs. Implemented by each adapter over
-/// its own transaction type; only used generically, never as a trait object.
-pub trait IngestTx: Send {
+/// its own transaction type; only used generically, never as a trait object. The
+/// transaction also runs the statements written once for every store ([`SqlTx`]).
+pub trait IngestTx: SqlTx + Send {
     /// Called once per batch before any item, with the key of every order in it. A store
     /// that holds the whole database's write lock (SQLite) can read them all in one query;
     /// row-locking stores ignore it and lock in [`IngestTx::lock_order`].
@@ -137,6 +140,11 @@ pub trait IngestTx: Send {
         id: Uuid,
         resolved_by: Uuid,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Adds what the transaction counted to the dashboard rollups, in this transaction.
+    /// A store with several writers adds them after every other write, in the rows'
+    /// order, so that transactions adding to the same rows wait for each other instead of
+    /// deadlocking.
+    fn add_kpis(&mut self, rows: KpiRows) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// The JSON document an order is stored as (the wire shape, which re-validates).

@@ -21,6 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::delivery::records::{NewFeedEvent, NewOutbox};
+use crate::orders::kpis::KpiTally;
 use crate::orders::rows::IngestTx;
 use crate::stock::inventory::{MovementRecord, StockRow, StockTx, Warehouse};
 use crate::stock::publish::publish;
@@ -164,6 +165,8 @@ pub struct TenantStock {
     pub feed: Vec<NewFeedEvent>,
     /// Aliases of the names involved that the catalogue does not know.
     pub aliases: Aliases,
+    /// Dashboard figures to add at the end.
+    pub kpis: KpiTally,
 }
 
 impl TenantStock {
@@ -178,6 +181,7 @@ impl TenantStock {
             channels: Vec::new(),
             feed: Vec::new(),
             aliases: Aliases::new(),
+            kpis: KpiTally::default(),
         }
     }
 
@@ -251,6 +255,7 @@ impl TenantStock {
             channels,
             feed: Vec::new(),
             aliases,
+            kpis: KpiTally::default(),
         })
     }
 
@@ -277,7 +282,8 @@ impl TenantStock {
             .collect()
     }
 
-    /// Writes changed levels, publishes availability, and appends the feed.
+    /// Writes changed levels, publishes availability, adds the dashboard figures, and
+    /// appends the feed.
     pub async fn finish<T: AllocTx>(&mut self, tx: &mut T, tenant: &TenantId, now: DateTime<Utc>) -> StoreResult<()> {
         let changed: Vec<_> = self
             .book
@@ -288,6 +294,9 @@ impl TenantStock {
             tx.write_level(tenant, &warehouse, &sku, &level, now).await?;
         }
         self.publish(tx, tenant, now).await?;
+        if !self.kpis.is_empty() {
+            tx.add_kpis(self.kpis.take()).await?;
+        }
         self.append_feed(tx, tenant, now).await
     }
 
@@ -437,6 +446,10 @@ pub(crate) async fn apply_action<T: AllocTx>(
     }
     if plan.stock != *current {
         tx.write_order_stock(tenant, state.id, &plan.stock, now).await?;
+    }
+    if matches!(action, StockAction::Reserve { .. }) && plan.outcome == PlanOutcome::Reserved {
+        ctx.kpis
+            .allocation(tenant, state, (current, &plan.stock), &warehouses, now);
     }
     let status = status_after(state.status, &plan.outcome);
     let mut events = Vec::new();

@@ -234,7 +234,20 @@ pub async fn order_action<T: HoldTx>(
                 return illegal(vec!["allocated (no open hold)"]);
             }
             let stock = tx.order_stock(tenant, id).await?;
-            events.extend(push(tx, tenant, &mut state, &stock, policy, true, &ctx.catalogue, now).await?);
+            events.extend(
+                push(
+                    tx,
+                    tenant,
+                    &mut state,
+                    &stock,
+                    policy,
+                    true,
+                    &ctx.catalogue,
+                    &mut ctx.kpis,
+                    now,
+                )
+                .await?,
+            );
         }
         OrderAction::Edit { order, changes } => {
             if state.status.is_past_shipment() || state.status == OrderStatus::Cancelled {

@@ -250,6 +250,7 @@ async fn apply<T: HoldTx>(
                 return answer_repeated_key(tx, inbox, claim, first).await;
             }
             let applied = apply_order(tx, ctx, inbox, order, *new_order_id, *stock, review, actor, now).await?;
+            ctx.kpis.arrival(&inbox.tenant, order, now);
             let row = InboxRow {
                 inbox,
                 status: InboxStatus::Processed,
@@ -375,6 +376,7 @@ async fn apply_order<T: HoldTx>(
     // Two tries: the first insert can lose a race to another node, after which the row
     // exists and the second pass locks and updates it.
     for _ in 0..2 {
+        let counted = ctx.kpis.mark();
         let locked = tx.lock_order(tenant, &order.channel, &order.external_id).await?;
         let mut decision = decide(locked.as_ref().map(|l| &l.state), order);
         let last_seq = locked.as_ref().map_or(0, |l| l.last_event_seq);
@@ -447,6 +449,7 @@ async fn apply_order<T: HoldTx>(
                 &review.push,
                 locked.is_some(),
                 &ctx.catalogue,
+                &mut ctx.kpis,
                 now,
             )
             .await?;
@@ -457,8 +460,11 @@ async fn apply_order<T: HoldTx>(
         match (&locked, decision.outcome) {
             (None, _) => {
                 if !tx.insert_order(tenant, &state, new_last_seq, now).await? {
+                    // Another node stored it first: what this attempt counted did not happen.
+                    ctx.kpis.rewind(counted);
                     continue;
                 }
+                ctx.kpis.order_in(tenant, &state.order, now);
             }
             (Some(_), Outcome::Updated) => tx.update_order(tenant, &state, new_last_seq, now).await?,
             (Some(_), _) => {

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::StoreResult;
 use crate::delivery::records::{NewOutbox, cancel_message};
 use crate::fulfilment::shipments::{Shipment, ShipmentTx, notification, record_parcels};
+use crate::orders::kpis::{KpiTally, shipped_from, stage_times};
 use crate::orders::records::OrderRequestError;
 use crate::stock::allocate::{StockStep, TenantStock, apply_action, order_feed_event, reserve_action};
 
@@ -177,6 +178,20 @@ pub async fn order_request<T: ShipmentTx>(
         Err(refused) => return Ok(Err(OrderRequestError::Plan(refused))),
     };
     let shipped = shipped_units(&current, step.stock.as_ref());
+    let left = step
+        .stock
+        .as_ref()
+        .map(|after| shipped_from(&current, after))
+        .unwrap_or_default();
+    if !left.is_empty() {
+        // Read before this request's own events are appended (a short shipment's would
+        // look like the time its units were sent on).
+        let times = stage_times(tx, tenant, id).await?;
+        for warehouse in &left {
+            ctx.kpis
+                .shipped(tenant, &state.order, warehouse, times.sent_at(warehouse), now);
+        }
+    }
     if let OrderRequest::ShortShip {
         warehouse,
         short,
@@ -260,7 +275,16 @@ pub async fn order_request<T: ShipmentTx>(
                 .await?;
         }
         if let (OrderRequest::ShortShip { .. }, Some(step_stock)) = (request, &step.stock) {
-            queue_rerouted(tx, tenant, &next, (&current, step_stock), &ctx.catalogue, now).await?;
+            queue_rerouted(
+                tx,
+                tenant,
+                &next,
+                (&current, step_stock),
+                &ctx.catalogue,
+                &mut ctx.kpis,
+                now,
+            )
+            .await?;
         }
     }
     if let Some(message) = write_back(&next, request) {
@@ -435,13 +459,14 @@ async fn reroute<T: ShipmentTx>(
 }
 
 /// Sends units a short shipment reserved again to their warehouses: one fulfilment
-/// request per warehouse for what it newly holds.
+/// request per warehouse for what it newly holds (reserved there just now).
 async fn queue_rerouted<T: ShipmentTx>(
     tx: &mut T,
     tenant: &TenantId,
     order: &OrderState,
     (before, after): (&OrderStock, &OrderStock),
     catalogue: &BTreeMap<String, crate::stock::records::CatalogueRow>,
+    kpis: &mut KpiTally,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let mut by_warehouse: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
@@ -460,6 +485,9 @@ async fn queue_rerouted<T: ShipmentTx>(
         }
     }
     crate::fulfilment::push::queue(tx, tenant, order, &by_warehouse, catalogue, now).await?;
+    for warehouse in by_warehouse.keys() {
+        kpis.sent(tenant, &order.order, warehouse, Some(now), now);
+    }
     Ok(())
 }
 
