@@ -29,6 +29,7 @@ const DURABILITY_SAMPLE: usize = 50;
 const ERRORS_SHOWN: usize = 5;
 
 mod channels;
+mod console;
 mod fulfil;
 mod repair;
 mod reserve;
@@ -46,6 +47,8 @@ pub enum BenchCommand {
     Repair(repair::RepairArgs),
     /// Order submitted → fulfilment request at the (simulated) warehouse.
     Fulfil(fulfil::FulfilArgs),
+    /// Server time of each console page on a seeded store (`ordo seed`).
+    Console(console::ConsoleArgs),
 }
 
 /// Options of `ordo bench ingest`.
@@ -83,6 +86,7 @@ pub async fn run(command: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Channels(args) => channels::run(args, config).await,
         BenchCommand::Repair(args) => repair::run(args),
         BenchCommand::Fulfil(args) => fulfil::run(args, config).await,
+        BenchCommand::Console(args) => console::run(args, config).await,
     }
 }
 

@@ -9,6 +9,7 @@ mod generator;
 mod mapping_cmd;
 mod routing_cmd;
 mod rules_cmd;
+mod seed_cmd;
 mod server;
 mod user_cmd;
 
@@ -58,6 +59,9 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Fill a store with a realistic order history (`--orders 1000000` for the console's
+    /// benchmark).
+    Seed(seed_cmd::SeedArgs),
     /// Manage console users.
     User {
         #[command(subcommand)]
@@ -246,6 +250,10 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(1);
         }
         Command::User { command } => user_cmd::run(command, config).await,
+        Command::Seed(args) => {
+            init_logging(&config);
+            seed_cmd::run(args, config).await
+        }
         Command::Rules { command } => {
             if !rules_cmd::rules(command, config).await? {
                 std::process::exit(1);
