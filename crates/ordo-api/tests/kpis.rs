@@ -128,6 +128,12 @@ async fn kpis_move_as_orders_arrive_and_ship_and_stay_with_their_tenant(app: Tes
         "placed 6 minutes before"
     );
     assert_eq!(kpis["by_channel"]["web"]["today"]["orders_in"], 3);
+    let daily = kpis["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 30);
+    assert_eq!(
+        (&daily[29]["orders_in"], &daily[29]["shipped"], &daily[0]["orders_in"]),
+        (&json!(3), &json!(1), &json!(0))
+    );
     assert_eq!(kpis["by_warehouse"]["HZ-01"]["today"]["allocated"], 2);
     assert_eq!(kpis["by_warehouse"]["HZ-01"]["today"]["shipped"], 1);
     assert_eq!(

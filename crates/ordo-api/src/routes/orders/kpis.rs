@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
-use ordo_app::kpis::{Dashboard, Exceptions, Figures, KpiSettings, Latencies, Latency, Windows, dashboard};
+use ordo_app::kpis::{Dashboard, Day, Exceptions, Figures, KpiSettings, Latencies, Latency, Windows, dashboard};
 use ordo_core::auth::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -109,6 +109,17 @@ pub struct ExceptionsView {
     pub overdue: i64,
 }
 
+/// One day's arrivals and shipments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayView {
+    /// Its UTC midnight.
+    pub day: DateTime<Utc>,
+    /// Orders created.
+    pub orders_in: i64,
+    /// Packages that left.
+    pub shipped: i64,
+}
+
 /// The dashboard of the caller's tenant.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KpisView {
@@ -120,6 +131,8 @@ pub struct KpisView {
     pub by_channel: BTreeMap<String, WindowsView>,
     /// Per warehouse code (orders in have no warehouse and show only in the other views).
     pub by_warehouse: BTreeMap<String, WindowsView>,
+    /// Each of the last 30 days, oldest first, today last (days with nothing included).
+    pub daily: Vec<DayView>,
     /// Held orders by reason.
     pub exceptions: Vec<ExceptionsView>,
     /// Inbox entries that failed and are not resolved.
@@ -241,6 +254,21 @@ impl From<Dashboard> for KpisView {
             windows: d.windows.into(),
             by_channel: by(d.by_channel),
             by_warehouse: by(d.by_warehouse),
+            daily: d
+                .daily
+                .into_iter()
+                .map(
+                    |Day {
+                         day,
+                         orders_in,
+                         shipped,
+                     }| DayView {
+                        day,
+                        orders_in,
+                        shipped,
+                    },
+                )
+                .collect(),
             exceptions: d.exceptions.into_iter().map(Into::into).collect(),
             failed_inbox: d.failed_inbox,
             low_stock_skus: d.low_stock_skus,
