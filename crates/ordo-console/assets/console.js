@@ -78,3 +78,23 @@
     if (target && e.detail.xhr && e.detail.xhr.responseText) target.innerHTML = e.detail.xhr.responseText;
   });
 })();
+
+// Charts: an element with data-chart="[[x…], [series…], …]" becomes a uPlot chart, drawn
+// again whenever htmx swaps in fresh figures.
+(function () {
+  "use strict";
+  function draw(root) {
+    if (!window.uPlot) return;
+    (root || document).querySelectorAll("[data-chart]").forEach(function (el) {
+      var data = JSON.parse(el.getAttribute("data-chart"));
+      el.innerHTML = "";
+      new window.uPlot({
+        width: Math.max(320, el.clientWidth || 900), height: 220,
+        series: [{}, { label: "in", stroke: "#2458d6", width: 2 }, { label: "shipped", stroke: "#1f8a4c", width: 2 }],
+        axes: [{}, {}],
+      }, data, el);
+    });
+  }
+  window.addEventListener("load", function () { draw(); });
+  document.addEventListener("htmx:afterSwap", function (e) { draw(e.detail.target); });
+})();

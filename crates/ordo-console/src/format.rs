@@ -41,7 +41,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -66,6 +66,16 @@ pub fn age(seconds: i64) -> String {
         (0, 0, m) => format!("{m} m"),
         (0, h, m) => format!("{h} h {m} m"),
         (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+/// A latency bucket bound in seconds as `45 s`, `5 m`, `2 h` or `3 d`.
+pub fn age_short(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} m", s / 60),
+        s if s < 86_400 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86_400),
     }
 }
 

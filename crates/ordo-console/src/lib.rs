@@ -168,7 +168,7 @@ pub type ScreenResult<T = Response> = Result<T, ConsoleError>;
 /// Every console route, with its state applied, to sit beside the API.
 pub fn router(console: Console) -> Router {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/orders") }))
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
         .route("/login", get(session::sign_in_page).post(session::sign_in))
         .route("/logout", post(session::sign_out))
         .route("/me", get(session::me))

@@ -2,6 +2,7 @@
 //! through the application services, as the API does.
 
 pub mod bulk;
+pub mod dashboard;
 pub mod order;
 pub mod orders;
 pub mod users;
@@ -15,6 +16,9 @@ use crate::Console;
 /// The screens' routes.
 pub fn routes() -> Router<Console> {
     Router::new()
+        .route("/dashboard", get(dashboard::show))
+        .route("/dashboard/figures", get(dashboard::fragment))
+        .route("/dashboard/live", get(dashboard::live))
         .route("/orders", get(orders::list))
         .route("/orders.csv", get(orders::export))
         .route("/orders/bulk", post(bulk::run))

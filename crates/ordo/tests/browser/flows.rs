@@ -216,3 +216,37 @@ async fn the_chinese_and_english_pages_both_render_and_the_switch_keeps_the_page
     assert!(browser.client.source().await.unwrap().contains("On hold"));
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_count_moves_when_an_order_is_posted_to_the_api() {
+    let node = Node::start().await;
+    node.create_user("default", "mei", "viewer", "en");
+    held_orders(&node, "LIVE", 2).await;
+    let Some(browser) = Browser::start().await else { return };
+    let base = &node.server.base;
+    browser.sign_in(base, "mei").await;
+    browser.client.goto(&format!("{base}/dashboard")).await.unwrap();
+    let count = browser.wait_for("[data-kpi=orders_in]").await.text().await.unwrap();
+    assert_eq!(count, "2");
+    // The stream is connected once htmx has loaded; give it a moment, then post.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    node.post_order(&order("LIVE-NEW")).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = browser
+            .client
+            .find(Locator::Css("[data-kpi=orders_in]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap_or_default();
+        if now == "3" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the count stayed at {now}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(browser.count("[data-chart] canvas").await >= 1, "the chart is drawn");
+    browser.close().await;
+}

@@ -9,4 +9,5 @@ mod server;
 mod console;
 
 mod auth;
+mod dashboard;
 mod orders;
