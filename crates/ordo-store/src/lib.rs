@@ -60,6 +60,7 @@ pub use fulfilment::shipments::{Parcel, Shipment, ShipmentStore};
 pub use orders::kpi_reads::KpiStore;
 pub use orders::records::*;
 pub use orders::sql::TenantStore;
+pub use orders::trace::OrderTraceStore;
 pub use review::records::ReviewStore;
 pub use settings::connections::{Connection, ConnectionKind, ConnectionStamp, ConnectionStore};
 pub use settings::policies::{PolicyStamp, PolicyStore, PolicyVersion};
@@ -113,6 +114,7 @@ pub trait Store:
     + ConnectionStore
     + PolicyStore
     + UserStore
+    + OrderTraceStore
     + DriftBaselineStore
     + LeaseStore
     + GaugeStore

@@ -28,6 +28,48 @@ pub struct Moment {
     pub detail: String,
 }
 
+/// A payload that arrived for the order, as text.
+pub struct Payload {
+    /// The inbox entry.
+    pub id: uuid::Uuid,
+    /// Where it came from (`api`, `hook:shopify`, `connector:taobao` …).
+    pub source: String,
+    /// When.
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    /// `processed`, `failed` …
+    pub status: String,
+    /// What it did (`created`, `updated`, `unchanged`, `stale`).
+    pub outcome: String,
+    /// The body, pretty-printed when it is JSON, cut at 16 KiB so the page stays small.
+    pub body: String,
+}
+
+/// Payloads shown per order; older ones are in the inbox.
+const PAYLOADS: u32 = 10;
+/// Longest body shown inline.
+const BODY_CHARS: usize = 16 * 1024;
+
+fn payload(entry: ordo_store::InboxEntry) -> Payload {
+    let text = match serde_json::from_slice::<serde_json::Value>(&entry.body) {
+        Ok(json) => serde_json::to_string_pretty(&json).unwrap_or_default(),
+        Err(_) => String::from_utf8_lossy(&entry.body).into_owned(),
+    };
+    let body = if text.len() > BODY_CHARS {
+        let cut = (0..=BODY_CHARS).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        format!("{}\n…", &text[..cut])
+    } else {
+        text
+    };
+    Payload {
+        id: entry.id,
+        source: entry.source,
+        received_at: entry.received_at,
+        status: entry.status.as_str().to_owned(),
+        outcome: entry.outcome.unwrap_or_default(),
+        body,
+    }
+}
+
 /// The order page.
 #[derive(Template)]
 #[template(path = "order.html")]
@@ -36,6 +78,7 @@ pub struct OrderPage {
     o: OrderRecord,
     stock: OrderStock,
     parcels: Vec<ShipmentRecord>,
+    payloads: Vec<Payload>,
     timeline: Vec<Moment>,
     actions: Vec<&'static str>,
 }
@@ -51,10 +94,11 @@ pub async fn show(State(console): State<Console>, signed: Signed, Path(id): Path
         limit: 50,
         ..ShipmentQuery::default()
     };
-    let (record, stock, parcels) = tokio::try_join!(
+    let (record, stock, parcels, payloads) = tokio::try_join!(
         store.get_order(&principal.tenant, id),
         store.get_order_stock(&principal.tenant, id),
         store.list_shipments(&principal.tenant, &shipments),
+        store.order_payloads(&principal.tenant, id, PAYLOADS),
     )?;
     let Some(o) = record else {
         return Err(ordo_api::error::ApiError::NotFound(format!("order {id} not found")).into());
@@ -111,6 +155,7 @@ pub async fn show(State(console): State<Console>, signed: Signed, Path(id): Path
         o,
         stock,
         parcels,
+        payloads: payloads.into_iter().map(payload).collect(),
         timeline,
         actions,
     };

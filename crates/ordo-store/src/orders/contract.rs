@@ -37,7 +37,8 @@ macro_rules! contract_tests {
             a_token_needs_an_existing_tenant,
             tenants_are_created_once,
             search_filters_by_every_field_and_pages_without_gaps,
-            the_inbox_pages_newest_first_without_gaps
+            the_inbox_pages_newest_first_without_gaps,
+            an_orders_payloads_are_listed_newest_first_with_their_bodies
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -176,6 +177,26 @@ pub async fn a_new_order_is_stored_with_its_raw_payload_and_created_event(store:
     assert_eq!(entry.body, sent_body, "the raw body is kept byte for byte");
     assert_eq!(entry.order_id, Some(id));
     assert_eq!(entry.outcome.as_deref(), Some("created"));
+}
+
+/// The payloads that created and changed an order, for its page: newest first, bodies
+/// included, and none of another tenant's.
+pub async fn an_orders_payloads_are_listed_newest_first_with_their_bodies(store: S) {
+    setup(&store, &["acme", "globex"]).await;
+    let pending = example_with(|v| v["financial_status"] = json!("pending"));
+    let (id, _, _, first) = applied(&ingest_one(&store, order_item("acme", pending)).await);
+    let (_, _, _, second) = applied(&ingest_one(&store, order_item("acme", example_with(|_| {}))).await);
+    let payloads = store.order_payloads(&tenant("acme"), id, 10).await.unwrap();
+    assert_eq!(payloads.iter().map(|p| p.id).collect::<Vec<_>>(), vec![second, first]);
+    assert!(payloads.iter().all(|p| !p.body.is_empty() && p.order_id == Some(id)));
+    assert!(
+        store
+            .order_payloads(&tenant("globex"), id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.order_payloads(&tenant("acme"), id, 1).await.unwrap().len(), 1);
 }
 
 /// The same (channel, external id) twice is one order; the copy records no event.

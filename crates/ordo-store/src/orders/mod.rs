@@ -10,6 +10,7 @@ pub mod kpis;
 pub mod records;
 pub mod rows;
 pub mod sql;
+pub mod trace;
 
 #[cfg(feature = "contract")]
 pub mod contract;

@@ -72,6 +72,7 @@ async fn an_order_shows_its_lines_stock_and_timeline_and_the_buttons_its_state_a
         page.contains("order.created") || page.contains("order.received"),
         "{page}"
     );
+    assert!(page.contains("data-payload="), "the payload that made it, raw");
     let status = placed["status"].as_str().unwrap();
     if status == "on_hold" {
         // Nothing is in stock: the order waits, and a person may approve or cancel it.
