@@ -250,3 +250,67 @@ async fn the_dashboard_count_moves_when_an_order_is_posted_to_the_api() {
     assert!(browser.count("[data-chart] canvas").await >= 1, "the chart is drawn");
     browser.close().await;
 }
+
+/// Presses keys one after another, as a person at the keyboard.
+async fn press(browser: &Browser, keys: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".into());
+    for key in keys.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    browser.client.perform_actions(actions).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_keyboard_moves_selects_searches_and_goes_to_screens() {
+    let node = Node::start().await;
+    node.create_user("default", "kai", "operator", "en");
+    held_orders(&node, "KEYS", 3).await;
+    let Some(browser) = Browser::start().await else { return };
+    let base = &node.server.base;
+    browser.sign_in(base, "kai").await;
+    browser.client.goto(&format!("{base}/orders")).await.unwrap();
+    browser.wait_for("tr[data-row]").await;
+
+    press(&browser, "jjx").await;
+    assert_eq!(
+        browser.wait_for("[data-selected-count]").await.text().await.unwrap(),
+        "1"
+    );
+    assert_eq!(browser.count("tr.cursor").await, 1);
+    let second = browser.client.find_all(Locator::Css("tr[data-row]")).await.unwrap()[1].clone();
+    assert_eq!(second.attr("class").await.unwrap().as_deref(), Some("cursor"));
+
+    press(&browser, "/").await;
+    let focused = browser.client.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("name").await.unwrap().as_deref(),
+        Some("buyer"),
+        "/ focuses the search"
+    );
+    press(&browser, "\u{e00c}").await; // Escape leaves the field.
+
+    press(&browser, "?").await;
+    assert!(
+        browser.client.find(Locator::Css("dialog#help[open]")).await.is_ok(),
+        "? opens the help"
+    );
+    press(&browser, "\u{e00c}").await;
+
+    press(&browser, "ge").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/exceptions")
+    {
+        assert!(std::time::Instant::now() < deadline, "g e goes to the exceptions");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.close().await;
+}
