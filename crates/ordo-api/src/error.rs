@@ -136,6 +136,8 @@ impl ApiError {
             | Self::Workflow { message: m, .. }
             | Self::Refused { message: m, .. } => m.clone(),
             Self::InvalidPayload { message, .. } => message.clone(),
+            Self::InvalidParameter { parameter, message } => format!("{parameter}: {message}"),
+            Self::InvalidHeader(m) => m.clone(),
             other => other.code_and_status().0.to_owned(),
         }
     }

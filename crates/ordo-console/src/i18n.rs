@@ -50,7 +50,12 @@ pub type Words = &'static [(&'static str, &'static str, &'static str)];
 
 /// Every table: the shared words here, and each screen's own next to its code. A key is
 /// in one table only (a test checks).
-pub const TABLES: &[Words] = &[WORDS, crate::screens::dashboard::WORDS];
+pub const TABLES: &[Words] = &[
+    WORDS,
+    crate::screens::dashboard::WORDS,
+    crate::screens::exceptions::WORDS,
+    crate::screens::inventory::WORDS,
+];
 
 /// `(key, English, Chinese)`, sorted by key (a test checks).
 #[rustfmt::skip]

@@ -3,6 +3,11 @@
 
 pub mod bulk;
 pub mod dashboard;
+pub mod exceptions;
+pub mod exceptions_edit;
+pub mod inventory;
+pub mod inventory_forms;
+pub mod inventory_sku;
 pub mod order;
 pub mod orders;
 pub mod users;
@@ -23,6 +28,17 @@ pub fn routes() -> Router<Console> {
         .route("/orders.csv", get(orders::export))
         .route("/orders/bulk", post(bulk::run))
         .route("/orders/{id}", get(order::show))
+        .route("/exceptions", get(exceptions::list))
+        .route("/exceptions/bulk", post(exceptions::run))
+        .route(
+            "/exceptions/{id}/edit",
+            get(exceptions_edit::form).post(exceptions_edit::save),
+        )
+        .route("/inventory", get(inventory::list))
+        .route("/inventory/changes", post(inventory_forms::change))
+        .route("/inventory/import", post(inventory_forms::import))
+        .route("/inventory/rules", post(inventory_forms::rule))
+        .route("/inventory/{sku}", get(inventory_sku::show))
         .route("/views/{screen}", post(views::save).delete(views::remove))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", post(users::change))

@@ -10,4 +10,6 @@ mod console;
 
 mod auth;
 mod dashboard;
+mod exceptions;
+mod inventory;
 mod orders;

@@ -243,11 +243,23 @@ pub async fn put_channel_rule(
     RawBody(body): RawBody,
 ) -> ApiResult<Json<ChannelRuleBody>> {
     let principal = auth.require(Permission::Operate)?;
+    let body: ChannelRuleBody = parse_body(&body)?;
+    let rule = channel_rule(channel, body)?;
+    state
+        .store
+        .put_channel_rule(&principal.tenant, &rule, Utc::now())
+        .await?;
+    state.feed.bump();
+    Ok(Json(rule.into()))
+}
+
+/// A channel's stock rule from its body, checked (channel code, ratio, buffer, overrides);
+/// shared with the console's rule editor.
+pub fn channel_rule(channel: String, body: ChannelRuleBody) -> ApiResult<ChannelRule> {
     ordo_core::ChannelId::parse(&channel).map_err(|message| ApiError::InvalidParameter {
         parameter: "channel".into(),
         message,
     })?;
-    let body: ChannelRuleBody = parse_body(&body)?;
     let invalid = |message: String| ApiError::InvalidParameter {
         parameter: "body".into(),
         message,
@@ -266,20 +278,14 @@ pub async fn put_channel_rule(
     }) {
         return Err(invalid(format!("override of {sku} is negative")));
     }
-    let rule = ChannelRule {
+    Ok(ChannelRule {
         channel,
         policy: ChannelPolicy {
             ratio_permille: body.ratio_permille,
             buffer: body.buffer,
         },
         overrides: body.overrides,
-    };
-    state
-        .store
-        .put_channel_rule(&principal.tenant, &rule, Utc::now())
-        .await?;
-    state.feed.bump();
-    Ok(Json(rule.into()))
+    })
 }
 
 /// Every channel's stock rule.

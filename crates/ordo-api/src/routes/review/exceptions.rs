@@ -10,7 +10,7 @@ pub use ordo_app::exceptions::ExceptionAction;
 use ordo_core::auth::Permission;
 use ordo_core::{OrderId, OrderStatus};
 use ordo_store::Shipment;
-use ordo_store::review::records::{ExceptionQuery, HoldRecord};
+use ordo_store::review::records::{ExceptionQuery, ExceptionRow, HoldRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -115,55 +115,66 @@ pub async fn list_exceptions(
     QueryParams(params): QueryParams<ExceptionParams>,
 ) -> ApiResult<Json<ExceptionsView>> {
     let principal = auth.require(Permission::Read)?;
-    if let Some(kind) = params.kind.as_deref()
-        && !["review", "manual", "stock"].contains(&kind)
+    let query = exception_query(params.kind, params.limit)?;
+    let rows = state.store.exceptions(&principal.tenant, &query).await?;
+    let now = Utc::now();
+    let sla = Duration::minutes(state.review.sla_minutes);
+    let items: Vec<ExceptionView> = rows.into_iter().map(|row| ExceptionView::of(row, now, sla)).collect();
+    Ok(Json(ExceptionsView {
+        overdue: items.iter().filter(|i| i.overdue).count(),
+        items,
+        sla_minutes: state.review.sla_minutes,
+    }))
+}
+
+/// The reasons an order waits in the queue, as the store's exception kinds name them.
+pub const EXCEPTION_KINDS: [&str; 3] = ["review", "manual", "stock"];
+
+/// The store query for a kind (checked) and page size; shared with the console's queue.
+pub fn exception_query(kind: Option<String>, limit: Option<u32>) -> ApiResult<ExceptionQuery> {
+    if let Some(kind) = kind.as_deref()
+        && !EXCEPTION_KINDS.contains(&kind)
     {
         return Err(ApiError::InvalidParameter {
             parameter: "kind".into(),
             message: format!("{kind:?} is not one of review, manual, stock"),
         });
     }
-    let query = ExceptionQuery {
-        kind: params.kind,
-        limit: parse_limit(params.limit)?,
-    };
-    let rows = state.store.exceptions(&principal.tenant, &query).await?;
-    let now = Utc::now();
-    let sla = Duration::minutes(state.review.sla_minutes);
-    let items: Vec<ExceptionView> = rows
-        .into_iter()
-        .map(|row| {
-            let held_since = row
-                .holds
-                .iter()
-                .map(|h| h.opened_at)
-                .min()
-                .unwrap_or(row.order.updated_at);
-            let suggestions = row
-                .holds
-                .iter()
-                .flat_map(|h| h.hits.as_array().cloned().unwrap_or_default())
-                .filter_map(|hit| hit["suggestion"].as_str().map(str::to_owned))
-                .collect();
-            let reason = row.holds.first().map_or_else(|| "stock".to_owned(), |h| h.kind.clone());
-            ExceptionView {
-                order: row.order.into(),
-                reason,
-                held_since,
-                age_minutes: (now - held_since).num_minutes(),
-                sla_due_at: held_since + sla,
-                overdue: now > held_since + sla,
-                holds: row.holds.into_iter().map(HoldView::from).collect(),
-                suggestions,
-                actions: vec!["approve", "cancel", "rerun", "edit"],
-            }
-        })
-        .collect();
-    Ok(Json(ExceptionsView {
-        overdue: items.iter().filter(|i| i.overdue).count(),
-        items,
-        sla_minutes: state.review.sla_minutes,
-    }))
+    Ok(ExceptionQuery {
+        kind,
+        limit: parse_limit(limit)?,
+    })
+}
+
+impl ExceptionView {
+    /// One queue entry as of `now` under an SLA of `sla`: its reason, age, due time and
+    /// suggestions (the console shows the same entry).
+    pub fn of(row: ExceptionRow, now: DateTime<Utc>, sla: Duration) -> Self {
+        let held_since = row
+            .holds
+            .iter()
+            .map(|h| h.opened_at)
+            .min()
+            .unwrap_or(row.order.updated_at);
+        let suggestions = row
+            .holds
+            .iter()
+            .flat_map(|h| h.hits.as_array().cloned().unwrap_or_default())
+            .filter_map(|hit| hit["suggestion"].as_str().map(str::to_owned))
+            .collect();
+        let reason = row.holds.first().map_or_else(|| "stock".to_owned(), |h| h.kind.clone());
+        Self {
+            order: row.order.into(),
+            reason,
+            held_since,
+            age_minutes: (now - held_since).num_minutes(),
+            sla_due_at: held_since + sla,
+            overdue: now > held_since + sla,
+            holds: row.holds.into_iter().map(HoldView::from).collect(),
+            suggestions,
+            actions: vec!["approve", "cancel", "rerun", "edit"],
+        }
+    }
 }
 
 /// A note or reason for an action.

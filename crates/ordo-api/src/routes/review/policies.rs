@@ -201,6 +201,23 @@ pub async fn edit_order(
     let principal = auth.require(Permission::Operate)?;
     let id = OrderId(parse_uuid("id", &id)?);
     let patch: Value = crate::routes::stock::catalogue::parse_body(&body)?;
+    let done = apply_edit(&state, principal, id, &patch).await?;
+    Ok(Json(ActionView {
+        order_id: id.to_string(),
+        status: done.status,
+        version: done.version,
+        transition: done.transition,
+    }))
+}
+
+/// Applies a merge patch of the canonical order for `principal`: the result must
+/// validate, and a held order's rules run again. Shared with the console's corrections.
+pub async fn apply_edit(
+    state: &AppState,
+    principal: &ordo_app::Principal,
+    id: OrderId,
+    patch: &Value,
+) -> ApiResult<ordo_app::actions::Done> {
     if !patch.is_object() {
         return Err(ApiError::InvalidParameter {
             parameter: "body".into(),
@@ -223,7 +240,7 @@ pub async fn edit_order(
     let before = serde_json::to_value(OrderInput::from_order(&record.state.order))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut after = before.clone();
-    merge(&mut after, &patch);
+    merge(&mut after, patch);
     let input: OrderInput = serde_json::from_value(after.clone()).map_err(|e| ApiError::InvalidPayload {
         code: "invalid_field",
         message: e.to_string(),
@@ -254,12 +271,7 @@ pub async fn edit_order(
         .await
         .map_err(action_error)?;
     state.feed.bump();
-    Ok(Json(ActionView {
-        order_id: id.to_string(),
-        status: done.status,
-        version: done.version,
-        transition: done.transition,
-    }))
+    Ok(done)
 }
 
 /// RFC 7396: objects merge key by key, `null` removes, anything else replaces.

@@ -9,8 +9,9 @@ use chrono::Utc;
 use ordo_core::auth::Permission;
 use ordo_core::inventory::{ChannelPolicy, StockLevel, bundle_available, channel_sellable, is_low_stock};
 use ordo_store::stock::inventory::{
-    Discrepancy, MovementQuery, MovementRecord, StockChange, StockChangeError, StockOp,
+    Discrepancy, MovementQuery, MovementRecord, StockChange, StockChangeError, StockOp, Warehouse,
 };
+use ordo_store::stock::records::ChannelRule;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -109,7 +110,8 @@ fn row_error(error: &StockChangeError) -> RowError {
     }
 }
 
-fn to_change(body: StockChangeBody, actor: &str) -> Result<StockChange, RowError> {
+/// One change as the store takes it, or why it cannot be; shared with the console's forms.
+pub fn to_change(body: StockChangeBody, actor: &str) -> Result<StockChange, RowError> {
     let op = match body.op.as_str() {
         "set" => StockOp::Set {
             on_hand: body.quantity,
@@ -139,7 +141,9 @@ fn to_change(body: StockChangeBody, actor: &str) -> Result<StockChange, RowError
     })
 }
 
-async fn apply_rows(
+/// Applies parsed rows in one store call and reports each in its own position (a row
+/// refused while parsing keeps its error); shared with the console.
+pub async fn apply_rows(
     state: &AppState,
     principal: &ordo_app::Principal,
     rows: Vec<(usize, Result<StockChange, RowError>)>,
@@ -215,6 +219,13 @@ pub async fn import_stock_csv(
     RawBody(body): RawBody,
 ) -> ApiResult<Json<Vec<StockChangeResult>>> {
     let principal = auth.require(Permission::Operate)?;
+    let rows = parse_stock_csv(body, &principal.actor)?;
+    Ok(Json(apply_rows(&state, principal, rows).await?))
+}
+
+/// The rows of a stock CSV (header `warehouse,sku,on_hand`), each numbered by its line in
+/// the file (the header is line 1), as absolute counts by `actor`; shared with the console.
+pub fn parse_stock_csv(body: Vec<u8>, actor: &str) -> ApiResult<Vec<(usize, Result<StockChange, RowError>)>> {
     let text = String::from_utf8(body).map_err(|_| ApiError::InvalidParameter {
         parameter: "body".into(),
         message: "CSV must be UTF-8".into(),
@@ -235,7 +246,7 @@ pub async fn import_stock_csv(
             message: "the first line must be the header warehouse,sku,on_hand".into(),
         });
     }
-    let rows = lines
+    Ok(lines
         .map(|(index, line)| {
             let fields: Vec<&str> = line.split(',').map(str::trim).collect();
             let parsed = match fields.as_slice() {
@@ -254,7 +265,7 @@ pub async fn import_stock_csv(
                         },
                         reason: "csv import".into(),
                         reference: None,
-                        actor: principal.actor.clone(),
+                        actor: actor.to_owned(),
                     }),
                 _ => Err(RowError {
                     code: "invalid",
@@ -263,8 +274,7 @@ pub async fn import_stock_csv(
             };
             (index + 1, parsed)
         })
-        .collect();
-    Ok(Json(apply_rows(&state, principal, rows).await?))
+        .collect())
 }
 
 /// Availability of one SKU.
@@ -329,36 +339,48 @@ pub async fn availability(
             parameter: "channel".into(),
             message,
         })?;
-        let serving: Vec<String> = state
-            .store
-            .list_warehouses(&principal.tenant)
-            .await?
-            .into_iter()
-            .filter(|w| w.serves(channel.as_str()))
-            .map(|w| w.code)
-            .collect();
-        let available = serving.iter().filter_map(|w| view.warehouses.get(w)).sum();
-        let rule = state
-            .store
-            .list_channel_rules(&principal.tenant)
-            .await?
-            .into_iter()
-            .find(|r| r.channel == channel.as_str());
-        let (policy, sku_override) = match &rule {
-            Some(rule) => (rule.policy, rule.overrides.get(&view.sku).copied()),
-            None => (ChannelPolicy::default(), None),
-        };
-        view.channel = Some(ChannelAvailabilityView {
-            channel: channel.to_string(),
-            warehouses: serving,
-            available,
-            sellable: channel_sellable(available, policy, sku_override),
-        });
+        let warehouses = state.store.list_warehouses(&principal.tenant).await?;
+        let rules = state.store.list_channel_rules(&principal.tenant).await?;
+        view.channel = Some(channel_availability(&view, &channel, &warehouses, &rules));
     }
     Ok(Json(view))
 }
 
-async fn sku_availability(state: &AppState, tenant: &ordo_core::TenantId, sku: String) -> ApiResult<AvailabilityView> {
+/// What `channel` may sell of the SKU of `view`: available over the active warehouses
+/// serving it, under the channel's stock rule (all of it when it has none); shared with
+/// the console.
+pub fn channel_availability(
+    view: &AvailabilityView,
+    channel: &ordo_core::ChannelId,
+    warehouses: &[Warehouse],
+    rules: &[ChannelRule],
+) -> ChannelAvailabilityView {
+    let serving: Vec<String> = warehouses
+        .iter()
+        .filter(|w| w.serves(channel.as_str()))
+        .map(|w| w.code.clone())
+        .collect();
+    let available = serving.iter().filter_map(|w| view.warehouses.get(w)).sum();
+    let rule = rules.iter().find(|r| r.channel == channel.as_str());
+    let (policy, sku_override) = match rule {
+        Some(rule) => (rule.policy, rule.overrides.get(&view.sku).copied()),
+        None => (ChannelPolicy::default(), None),
+    };
+    ChannelAvailabilityView {
+        channel: channel.to_string(),
+        warehouses: serving,
+        available,
+        sellable: channel_sellable(available, policy, sku_override),
+    }
+}
+
+/// Availability of one SKU, per warehouse and in total (a bundle's from its components);
+/// shared with the console.
+pub async fn sku_availability(
+    state: &AppState,
+    tenant: &ordo_core::TenantId,
+    sku: String,
+) -> ApiResult<AvailabilityView> {
     let record = state
         .store
         .get_sku(tenant, &sku)
