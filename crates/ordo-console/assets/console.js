@@ -66,7 +66,10 @@
 
   // Buttons that ask first: data-confirm holds the question.
   document.addEventListener("htmx:confirm", function (e) {
-    var question = e.detail.elt && e.detail.elt.getAttribute("data-confirm");
+    // A submit button inside an htmx form: the question is on the button, not the form.
+    var trigger = e.detail.triggeringEvent;
+    var el = (trigger && trigger.submitter) || e.detail.elt;
+    var question = el && el.getAttribute("data-confirm");
     if (!question) return;
     e.preventDefault();
     if (window.confirm(question)) e.detail.issueRequest(true);

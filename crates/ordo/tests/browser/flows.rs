@@ -201,7 +201,7 @@ async fn the_chinese_and_english_pages_both_render_and_the_switch_keeps_the_page
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let heading = browser.client.find(Locator::Css("h1")).await.map(|h| h);
+        let heading = browser.client.find(Locator::Css("h1")).await;
         if let Ok(h) = heading
             && h.text().await.unwrap_or_default() == "Orders"
         {
@@ -312,5 +312,49 @@ async fn the_keyboard_moves_selects_searches_and_goes_to_screens() {
         assert!(std::time::Instant::now() < deadline, "g e goes to the exceptions");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_csv_import_with_a_bad_row_shows_that_row() {
+    let node = Node::start().await;
+    node.create_user("default", "wen", "operator", "en");
+    let api = |method: reqwest::Method, path: String, body: Value| {
+        node.http
+            .request(method, format!("{}{path}", node.server.base))
+            .bearer_auth(crate::console::TOKEN)
+            .json(&body)
+            .send()
+    };
+    let made = api(reqwest::Method::PUT, "/api/v1/warehouses/HZ-01".into(), serde_json::json!({"name": "杭州仓"}))
+        .await
+        .unwrap();
+    assert!(made.status().is_success());
+    let sku = api(reqwest::Method::PUT, "/api/v1/skus/SKU-7".into(), serde_json::json!({"name": "茶杯"}))
+        .await
+        .unwrap();
+    assert!(sku.status().is_success());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stock.csv");
+    std::fs::write(&file, "warehouse,sku,on_hand\nHZ-01,SKU-7,40\nHZ-01,SKU-7,many\n").unwrap();
+
+    let Some(browser) = Browser::start().await else { return };
+    let base = &node.server.base;
+    browser.sign_in(base, "wen").await;
+    browser.client.goto(&format!("{base}/inventory")).await.unwrap();
+    let input = browser.wait_for("[data-import-form] input[type=file]").await;
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("[data-import-form] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let refused = browser.wait_for("[data-stock-results] tr[data-refused]").await;
+    assert_eq!(refused.attr("data-line").await.unwrap().as_deref(), Some("3"), "the bad row, by its line");
+    assert!(refused.text().await.unwrap().contains("many"));
+    assert_eq!(browser.count("[data-stock-results] tr[data-ok]").await, 1, "the good row applied");
     browser.close().await;
 }

@@ -6,6 +6,7 @@
 mod server;
 
 #[path = "../common/console.rs"]
+#[allow(dead_code)] // The browser signs in through the form, not with a bare session.
 mod console;
 
 mod flows;

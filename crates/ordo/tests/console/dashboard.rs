@@ -24,7 +24,10 @@ async fn the_dashboard_counts_orders_per_channel_and_rings_when_one_arrives() {
     assert!(month.contains("data-kpi=\"orders_in\">3<"));
 
     let other = node.sign_in("gus").await;
-    assert!(other.page("/dashboard").await.contains("data-kpi=\"orders_in\">0<"), "tenants never mix");
+    assert!(
+        other.page("/dashboard").await.contains("data-kpi=\"orders_in\">0<"),
+        "tenants never mix"
+    );
 
     // The live stream says "tick" after an order arrives.
     let live = session.get("/dashboard/live").await;
