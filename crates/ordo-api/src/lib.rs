@@ -74,6 +74,7 @@ use crate::error::ApiError;
         routes::delivery::live::channel_stock,
         routes::delivery::live::alerts,
         routes::delivery::live::outbox,
+        routes::delivery::live::retry_outbox,
         routes::channels::matching::list_drift,
         routes::channels::connectors::list_channels,
         routes::channels::connectors::poll_channel,
@@ -280,6 +281,7 @@ pub fn router_with(state: AppState, beside: Router) -> Router {
         )
         .route("/api/v1/alerts", get(routes::delivery::live::alerts))
         .route("/api/v1/outbox", get(routes::delivery::live::outbox))
+        .route("/api/v1/outbox/{id}/retry", post(routes::delivery::live::retry_outbox))
         .route("/api/v1/kpis", get(routes::orders::kpis::kpis))
         .route("/api/v1/inbox", get(routes::orders::inbox::list_inbox))
         .route("/api/v1/inbox/{id}", get(routes::orders::inbox::get_inbox))

@@ -7,6 +7,9 @@
 //! - `ordo_inbox_failed{tenant}`;
 //! - `ordo_store_up` and `ordo_store_round_trip_seconds`;
 //! - `ordo_leases_held{node,kind}`: live leases by holder and kind (`poll`, `sweeper`).
+//!
+//! And the one operations action on the outbox: putting a dead message back in the queue
+//! once its receiver is fixed ([`retry_dead`]), for the API and the console alike.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -111,4 +114,21 @@ pub fn spawn_gauges(store: Arc<dyn Store>, every: Duration, mut stop: watch::Rec
             }
         }
     })
+}
+
+/// Puts a tenant's dead outbox message back in the queue, due now, with the whole retry
+/// schedule ahead of it; whichever worker delivers its topic picks it up on its next round.
+/// False when the tenant has no dead message with that id.
+pub async fn retry_dead(
+    store: &dyn Store,
+    tenant: &ordo_core::TenantId,
+    id: uuid::Uuid,
+    actor: &str,
+) -> StoreResult<bool> {
+    let retried = store.retry_dead(tenant, id, Utc::now()).await?;
+    if retried {
+        tracing::info!(tenant = %tenant, %id, actor, "dead outbox message queued again");
+        metrics::counter!("ordo_outbox_retried_total").increment(1);
+    }
+    Ok(retried)
 }

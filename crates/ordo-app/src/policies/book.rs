@@ -177,11 +177,7 @@ impl PolicyBook {
         let default = self.default_text(kind).unwrap_or_default();
         let before = current.as_ref().and_then(|v| v.body.clone()).unwrap_or(default.clone());
         let after = body.clone().unwrap_or(default);
-        let changes = similar::TextDiff::from_lines(&before, &after)
-            .unified_diff()
-            .context_radius(2)
-            .header(&format!("{name} v{in_force}"), &format!("{name} v{}", in_force + 1))
-            .to_string();
+        let changes = changes(&name, in_force, &before, &after);
         let version = PolicyVersion {
             kind: name,
             version: 0,
@@ -293,6 +289,16 @@ impl PolicyBook {
             }
         })
     }
+}
+
+/// What changes from version `in_force` of policy `name` (text `before`) to `after`, as
+/// the unified diff a saved version keeps; the console previews a change with it.
+pub fn changes(name: &str, in_force: i64, before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("{name} v{in_force}"), &format!("{name} v{}", in_force + 1))
+        .to_string()
 }
 
 /// What an alert secret is sealed to: its tenant, so it opens nowhere else.

@@ -22,7 +22,8 @@ macro_rules! cluster_contract_tests {
             racing_takers_agree_on_one_holder,
             a_lease_is_taken_over_only_once_expired,
             node_heartbeats_are_listed_while_fresh,
-            operations_figures_are_counted_per_tenant
+            operations_figures_are_counted_per_tenant,
+            a_dead_message_is_queued_again_by_its_own_tenant
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -248,4 +249,45 @@ pub async fn operations_figures_are_counted_per_tenant(store: Arc<dyn Store>) {
         seen(store.inbox_figures().await.unwrap()),
         [("acme".to_owned(), "failed".to_owned(), 1, true)]
     );
+}
+
+/// Putting a dead message back: only its own tenant can, and only while it is dead; it is
+/// due at once with its attempts counted afresh.
+pub async fn a_dead_message_is_queued_again_by_its_own_tenant(store: Arc<dyn Store>) {
+    for (tenant, name) in [(acme(), "Acme"), (other(), "Other")] {
+        store.ensure_tenant(&tenant, name, now()).await.unwrap();
+    }
+    let sub = subscription("https://example.test/hook", &["*"], 0);
+    store.create_subscription(&acme(), &sub, now()).await.unwrap();
+    let messages = deliveries(&sub, 1..=2);
+    assert!(
+        store
+            .advance_subscription_cursor(&acme(), sub.id, 0, 2, &messages, now())
+            .await
+            .unwrap()
+    );
+    let (dead, pending) = (messages[0].id, messages[1].id);
+    store
+        .finish_outbox(dead, OutboxStatus::Dead, now(), Some("gave up"))
+        .await
+        .unwrap();
+    let later = now() + Duration::minutes(5);
+    assert!(
+        !store.retry_dead(&other(), dead, later).await.unwrap(),
+        "another tenant's"
+    );
+    assert!(!store.retry_dead(&acme(), pending, later).await.unwrap(), "not dead");
+    assert!(store.retry_dead(&acme(), dead, later).await.unwrap());
+    let listed = store
+        .list_outbox(&acme(), None, Some(OutboxStatus::Pending), 10)
+        .await
+        .unwrap();
+    let again = listed.iter().find(|m| m.id == dead).expect("pending again");
+    assert_eq!((again.attempts, again.next_attempt_at), (0, later));
+    assert_eq!(
+        again.last_error.as_deref(),
+        Some("gave up"),
+        "kept until the next attempt"
+    );
+    assert!(!store.retry_dead(&acme(), dead, later).await.unwrap(), "no longer dead");
 }

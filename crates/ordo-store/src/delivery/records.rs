@@ -147,6 +147,12 @@ pub trait OutboxQueue: Send + Sync {
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Vec<Uuid>>;
 
+    /// Puts a tenant's dead message back in the queue, due at `now` with its attempts
+    /// counted from zero again (so it gets the whole retry schedule, not one last try);
+    /// its last error stays until the next attempt. False when it is not a dead message
+    /// of this tenant.
+    async fn retry_dead(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool>;
+
     /// Due messages of a topic, claimed until `lease_until` (see [`Self::claim_outbox`]).
     async fn claim_due(
         &self,
@@ -198,6 +204,12 @@ impl<S: SqlRun> OutboxQueue for S {
         )
         .await
     }
+    async fn retry_dead(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
+        let sql = "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $3, updated_at = $3 \
+                   WHERE tenant_id = $1 AND id = $2 AND status = 'dead'";
+        Ok(self.run(sql, &[tenant.into(), id.into(), now.into()]).await? == 1)
+    }
+
     async fn claim_outbox(
         &self,
         ids: &[Uuid],

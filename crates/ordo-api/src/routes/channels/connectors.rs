@@ -44,9 +44,9 @@ fn problem(p: ConnectionProblem) -> ApiError {
     }
 }
 
-/// Saves a connection as written for the caller's tenant; shared by channels and
-/// warehouses.
-pub(crate) async fn save(
+/// Saves a connection as written for the caller's tenant; shared by channels,
+/// warehouses and the console.
+pub async fn save(
     state: &AppState,
     tenant: &TenantId,
     actor: &str,
@@ -86,7 +86,7 @@ pub(crate) async fn save(
 }
 
 /// The node polling a tenant's channel connection, among `leases` (read once per request).
-fn poller(leases: &[Lease], tenant: &TenantId, code: &str) -> Option<String> {
+pub fn poller(leases: &[Lease], tenant: &TenantId, code: &str) -> Option<String> {
     let name = connections::poll_lease(tenant.as_str(), code);
     leases
         .iter()
@@ -96,7 +96,7 @@ fn poller(leases: &[Lease], tenant: &TenantId, code: &str) -> Option<String> {
 
 /// A connection as shown: its settings, never its credentials; `leases` say which node
 /// polls a channel.
-pub(crate) async fn view(state: &AppState, tenant: &TenantId, c: &Connection, leases: &[Lease]) -> ApiResult<Value> {
+pub async fn view(state: &AppState, tenant: &TenantId, c: &Connection, leases: &[Lease]) -> ApiResult<Value> {
     let mut shown = json!({
         "id": c.id,
         "code": c.code,
@@ -265,19 +265,26 @@ pub async fn poll_channel(
     Path(channel): Path<String>,
 ) -> ApiResult<StatusCode> {
     let principal = auth.require(Permission::Operate)?;
-    if let Some(handle) = state.channels.get(principal.tenant.as_str(), &channel) {
+    poll(&state, &principal.tenant, &channel).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Asks this node's connector for a tenant's channel to poll at once; shared with the
+/// console. Another node's connection is refused with `polled_elsewhere`, naming it.
+pub async fn poll(state: &AppState, tenant: &TenantId, channel: &str) -> ApiResult<()> {
+    if let Some(handle) = state.channels.get(tenant.as_str(), channel) {
         handle.poll_now();
-        return Ok(StatusCode::ACCEPTED);
+        return Ok(());
     }
     let stored = state
         .store
-        .get_connection(&principal.tenant, ConnectionKind::Channel, &channel)
+        .get_connection(tenant, ConnectionKind::Channel, channel)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no channel connection {channel}")))?;
     let leases = state.store.list_leases().await?;
     Err(ApiError::Refused {
         code: "polled_elsewhere",
-        message: match poller(&leases, &principal.tenant, &channel) {
+        message: match poller(&leases, tenant, channel) {
             Some(node) => format!("channel {channel} is polled by node {node}; ask it"),
             None if stored.paused => format!("channel {channel} is paused"),
             None => format!("channel {channel} is not polled yet; try again in a second"),

@@ -394,3 +394,31 @@ pub async fn outbox(
         .await?;
     Ok(Json(messages))
 }
+
+/// Puts a dead message back in the queue (after its receiver was fixed): it is delivered
+/// again from its first attempt, with the same id.
+#[utoipa::path(
+    post, path = "/api/v1/outbox/{id}/retry", tag = "live",
+    params(("id" = String, Path, description = "Outbox message id")),
+    responses((status = 204, description = "Queued again"), (status = 404, description = "No dead message with this id", body = ErrorBody)),
+    security(("bearer" = []))
+)]
+pub async fn retry_outbox(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    let principal = auth.require(Permission::Operate)?;
+    let id = crate::routes::parse_uuid("id", &id)?;
+    retry_dead(&state, principal, id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Queues a dead message of `principal`'s tenant again; shared with the console.
+pub async fn retry_dead(state: &AppState, principal: &ordo_app::Principal, id: uuid::Uuid) -> ApiResult<()> {
+    if ordo_app::ops::retry_dead(state.store.as_ref(), &principal.tenant, id, &principal.actor).await? {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!("no dead outbox message {id}")))
+    }
+}

@@ -3,11 +3,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use ordo_app::ReplayError;
+use ordo_app::{Principal, ReplayError};
 use ordo_core::auth::Permission;
 use ordo_store::{InboxQuery, InboxStatus, IngestResult};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -107,6 +108,13 @@ pub async fn replay_inbox(
 ) -> ApiResult<Response> {
     let principal = auth.require(Permission::Operate)?;
     let id = parse_uuid("id", &id)?;
+    let view = replay(&state, principal, id, body).await?;
+    Ok(Json(view).into_response())
+}
+
+/// Replays a failed entry of `principal`'s tenant, with `body` as its correction unless it
+/// is blank; shared with the console. A correction that still fails is kept (422).
+pub async fn replay(state: &AppState, principal: &Principal, id: Uuid, body: Vec<u8>) -> ApiResult<IngestResponse> {
     let corrected = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -124,10 +132,7 @@ pub async fn replay_inbox(
         })?;
     match ingested.result {
         IngestResult::FailedKept { inbox_id } => Err(ApiError::kept_as_failed(inbox_id, ingested.problem)),
-        result => {
-            let view = IngestResponse::from_result(&result)
-                .ok_or_else(|| ApiError::Internal(format!("unexpected replay result {result:?}")))?;
-            Ok(Json(view).into_response())
-        }
+        result => IngestResponse::from_result(&result)
+            .ok_or_else(|| ApiError::Internal(format!("unexpected replay result {result:?}"))),
     }
 }

@@ -149,18 +149,30 @@ pub async fn rules_dry_run(
 ) -> ApiResult<Json<DryRun>> {
     let principal = auth.require(Permission::Operate)?;
     let text = String::from_utf8(body).map_err(|_| ApiError::InvalidConfig(vec!["body: not UTF-8".into()]))?;
-    let candidate = parse_rules(&text, "body").map_err(ApiError::InvalidConfig)?;
-    let current = state.actions.policies().for_tenant(&principal.tenant).rules.clone();
-    let report = dry_run(
+    Ok(Json(
+        rules_dry_run_text(&state, &principal.tenant, &text, params.limit).await?,
+    ))
+}
+
+/// Runs candidate rules (TOML `text`) against the rules in force over `tenant`'s `limit`
+/// newest reviewable orders (default 200); shared with the console's rules editor.
+pub async fn rules_dry_run_text(
+    state: &AppState,
+    tenant: &ordo_core::TenantId,
+    text: &str,
+    limit: Option<u32>,
+) -> ApiResult<DryRun> {
+    let candidate = parse_rules(text, "body").map_err(ApiError::InvalidConfig)?;
+    let current = state.actions.policies().for_tenant(tenant).rules.clone();
+    Ok(dry_run(
         &state.store,
-        &principal.tenant,
+        tenant,
         current,
         candidate,
-        params.limit.unwrap_or(200),
+        limit.unwrap_or(200),
         Utc::now(),
     )
-    .await?;
-    Ok(Json(report))
+    .await?)
 }
 
 /// Reads the workflow and rules files again now (the node also notices changes by

@@ -89,7 +89,8 @@ pub struct SaveParams {
     pub note: Option<String>,
 }
 
-fn kind_of(name: &str) -> Result<PolicyKind, ApiError> {
+/// A policy kind from its name in a path; 404 for an unknown one.
+pub fn kind_of(name: &str) -> Result<PolicyKind, ApiError> {
     PolicyKind::parse(name).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no policy kind {name:?}: workflow, rules, routing, consolidation, inventory, alerts or mapping:{{name}}"
@@ -97,7 +98,8 @@ fn kind_of(name: &str) -> Result<PolicyKind, ApiError> {
     })
 }
 
-fn refused(error: PolicyError) -> ApiError {
+/// A refused save or restore as the API's error (`policy_changed`, `invalid_config` …).
+pub fn refused(error: PolicyError) -> ApiError {
     match error {
         PolicyError::Invalid(errors) => ApiError::InvalidConfig(errors),
         PolicyError::Conflict(message) => ApiError::Refused {
@@ -113,7 +115,8 @@ fn refused(error: PolicyError) -> ApiError {
     }
 }
 
-async fn view(state: &AppState, tenant: &ordo_core::TenantId, kind: &PolicyKind) -> ApiResult<PolicyView> {
+/// A policy as in force for `tenant`: the tenant's version, or the node's default.
+pub async fn view(state: &AppState, tenant: &ordo_core::TenantId, kind: &PolicyKind) -> ApiResult<PolicyView> {
     let saved = state.store.policy_version(tenant, &kind.name(), None).await?;
     let default = state.policy_book.default_text(kind);
     Ok(match saved {
@@ -191,9 +194,9 @@ pub async fn put(
     QueryParams(params): QueryParams<SaveParams>,
     RawBody(body): RawBody,
 ) -> ApiResult<Json<PolicyView>> {
-    auth.require(Permission::Administer)?;
+    let principal = auth.require(Permission::Administer)?;
     let text = String::from_utf8(body).map_err(|_| ApiError::InvalidConfig(vec!["body: not UTF-8".into()]))?;
-    save(&state, &auth, &kind, Some(&text), params).await
+    Ok(Json(save(&state, principal, &kind, Some(&text), params).await?))
 }
 
 /// Goes back to the node's default (saved as a version too, so it can be undone).
@@ -207,18 +210,19 @@ pub async fn reset(
     Path(kind): Path<String>,
     QueryParams(params): QueryParams<SaveParams>,
 ) -> ApiResult<Json<PolicyView>> {
-    save(&state, &auth, &kind, None, params).await
+    let principal = auth.require(Permission::Administer)?;
+    Ok(Json(save(&state, principal, &kind, None, params).await?))
 }
 
-/// Saves `body` (`None`: the default) as the caller's tenant's next version of `kind`.
-async fn save(
+/// Saves `body` (`None`: the default) as `principal`'s tenant's next version of `kind`;
+/// shared with the console. The caller checks the principal may administer.
+pub async fn save(
     state: &AppState,
-    auth: &Auth,
+    principal: &ordo_app::Principal,
     kind: &str,
     body: Option<&str>,
     params: SaveParams,
-) -> ApiResult<Json<PolicyView>> {
-    let principal = auth.require(Permission::Administer)?;
+) -> ApiResult<PolicyView> {
     let kind = kind_of(kind)?;
     let (note, replaces) = (params.note.as_deref(), params.replaces);
     let book = &state.policy_book;
@@ -233,7 +237,7 @@ async fn save(
     )
     .await
     .map_err(refused)?;
-    Ok(Json(view(state, &principal.tenant, &kind).await?))
+    view(state, &principal.tenant, &kind).await
 }
 
 /// Every saved version of a policy, newest first: who, when, why and what changed.

@@ -77,21 +77,34 @@ pub async fn what_if(
     RawBody(body): RawBody,
 ) -> ApiResult<Json<Report>> {
     let principal = auth.require(Permission::Operate)?;
-    let last = parse_last(params.last)?;
-    let mode = parse_mode(params.mode.as_deref())?;
     let text = String::from_utf8(body).map_err(|_| ApiError::InvalidConfig(vec!["body: not UTF-8".into()]))?;
-    let candidate = RoutingConfig::from_toml(&text, "body")
+    let report = what_if_text(&state, &principal.tenant, &text, params.last, params.mode.as_deref()).await?;
+    Ok(Json(report))
+}
+
+/// Replays `tenant`'s newest orders under the routing in force and under a candidate
+/// (TOML `text`); shared with the console's routing editor.
+pub async fn what_if_text(
+    state: &AppState,
+    tenant: &ordo_core::TenantId,
+    text: &str,
+    last: Option<u64>,
+    mode: Option<&str>,
+) -> ApiResult<Report> {
+    let last = parse_last(last)?;
+    let mode = parse_mode(mode)?;
+    let candidate = RoutingConfig::from_toml(text, "body")
         .map_err(|errors| ApiError::InvalidConfig(errors.iter().map(ToString::to_string).collect()))?;
     let report = ordo_app::whatif::what_if_recent(
         &state.store,
-        &principal.tenant,
-        &current_config(&principal.tenant).config,
+        tenant,
+        &current_config(tenant).config,
         &candidate,
         last,
         mode,
     )
     .await?;
-    Ok(Json(report))
+    Ok(report)
 }
 
 fn parse_last(last: Option<u64>) -> Result<usize, ApiError> {
