@@ -53,6 +53,9 @@ pub type Words = &'static [(&'static str, &'static str, &'static str)];
 pub const TABLES: &[Words] = &[
     WORDS,
     crate::screens::dashboard::WORDS,
+    crate::screens::channels::WORDS,
+    crate::screens::config::WORDS,
+    crate::screens::inbox::WORDS,
     crate::screens::exceptions::WORDS,
     crate::screens::inventory::WORDS,
 ];

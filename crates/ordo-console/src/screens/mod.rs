@@ -2,9 +2,15 @@
 //! through the application services, as the API does.
 
 pub mod bulk;
+pub mod channels;
+pub mod channels_edit;
+pub mod config;
+pub mod config_trial;
 pub mod dashboard;
 pub mod exceptions;
 pub mod exceptions_edit;
+pub mod inbox;
+pub mod inbox_entry;
 pub mod inventory;
 pub mod inventory_forms;
 pub mod inventory_sku;
@@ -42,6 +48,24 @@ pub fn routes() -> Router<Console> {
         .route("/views/{screen}", post(views::save).delete(views::remove))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", post(users::change))
+        .route("/channels", get(channels::list))
+        .route("/channels/poll/{code}", post(channels::poll))
+        .route(
+            "/channels/connection/{kind}",
+            get(channels_edit::form).post(channels_edit::save),
+        )
+        .route("/channels/connection/{kind}/delete", post(channels_edit::remove))
+        .route("/config", get(config::index))
+        .route("/config/{kind}", get(config::show))
+        .route("/config/{kind}/check", post(config::check_text))
+        .route("/config/{kind}/trial", post(config_trial::run))
+        .route("/config/{kind}/save", post(config::save))
+        .route("/config/{kind}/restore/{version}", post(config::restore))
+        .route("/inbox", get(inbox::list))
+        .route("/inbox/{id}", get(inbox_entry::show))
+        .route("/inbox/{id}/replay", post(inbox_entry::replay))
+        .route("/inbox/outbox/{id}/retry", post(inbox::retry))
+        .route("/inbox/parcels/{id}/acknowledge", post(inbox::acknowledge))
 }
 
 /// The fields of a form body, repeated keys kept (`order_ids=a&order_ids=b`).

@@ -9,7 +9,10 @@ mod server;
 mod console;
 
 mod auth;
+mod channels;
+mod config;
 mod dashboard;
 mod exceptions;
+mod inbox;
 mod inventory;
 mod orders;
