@@ -326,13 +326,21 @@ async fn a_csv_import_with_a_bad_row_shows_that_row() {
             .json(&body)
             .send()
     };
-    let made = api(reqwest::Method::PUT, "/api/v1/warehouses/HZ-01".into(), serde_json::json!({"name": "杭州仓"}))
-        .await
-        .unwrap();
+    let made = api(
+        reqwest::Method::PUT,
+        "/api/v1/warehouses/HZ-01".into(),
+        serde_json::json!({"name": "杭州仓"}),
+    )
+    .await
+    .unwrap();
     assert!(made.status().is_success());
-    let sku = api(reqwest::Method::PUT, "/api/v1/skus/SKU-7".into(), serde_json::json!({"name": "茶杯"}))
-        .await
-        .unwrap();
+    let sku = api(
+        reqwest::Method::PUT,
+        "/api/v1/skus/SKU-7".into(),
+        serde_json::json!({"name": "茶杯"}),
+    )
+    .await
+    .unwrap();
     assert!(sku.status().is_success());
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("stock.csv");
@@ -353,8 +361,16 @@ async fn a_csv_import_with_a_bad_row_shows_that_row() {
         .await
         .unwrap();
     let refused = browser.wait_for("[data-stock-results] tr[data-refused]").await;
-    assert_eq!(refused.attr("data-line").await.unwrap().as_deref(), Some("3"), "the bad row, by its line");
+    assert_eq!(
+        refused.attr("data-line").await.unwrap().as_deref(),
+        Some("3"),
+        "the bad row, by its line"
+    );
     assert!(refused.text().await.unwrap().contains("many"));
-    assert_eq!(browser.count("[data-stock-results] tr[data-ok]").await, 1, "the good row applied");
+    assert_eq!(
+        browser.count("[data-stock-results] tr[data-ok]").await,
+        1,
+        "the good row applied"
+    );
     browser.close().await;
 }
