@@ -44,14 +44,17 @@ async fn screenshots_of_every_screen_from_the_demo() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
     let mut password = None;
-    for line in BufReader::new(demo.stdout.take().unwrap()).lines() {
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(rest) = line.split("with password ").nth(1) {
             password = rest.split(';').next().map(str::to_owned);
             break;
         }
     }
+    // Keep reading: a demo whose stdout is closed stops at its next line.
+    std::thread::spawn(move || lines.for_each(drop));
     let password = password.expect("the demo prints the console password");
     // Let orders flow for a while, so the screens have something to show.
     tokio::time::sleep(Duration::from_secs(25)).await;
