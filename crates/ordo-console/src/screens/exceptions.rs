@@ -23,7 +23,7 @@ use serde::Deserialize;
 use crate::error::escape;
 use crate::i18n::Words;
 use crate::screens::bulk::{self, BulkRow, MAX_BULK, invalid};
-use crate::screens::form_fields;
+use crate::screens::{field, form_fields};
 use crate::session::Signed;
 use crate::{Chrome, Console, Page, ScreenResult};
 
@@ -215,14 +215,6 @@ pub async fn list(State(console): State<Console>, signed: Signed, Query(f): Quer
         },
     };
     Ok(Page(page).into_response())
-}
-
-fn field(fields: &[(String, String)], name: &str) -> Option<String> {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 /// `POST /exceptions/bulk`: `action`, `reason`, and either `order_ids` (repeated, the

@@ -15,7 +15,7 @@ use ordo_core::auth::Permission;
 use ordo_core::inventory::SkuOverride;
 
 use crate::screens::bulk::invalid;
-use crate::screens::form_fields;
+use crate::screens::{field, form_fields};
 use crate::session::Signed;
 use crate::{Chrome, Console, Page, ScreenResult};
 
@@ -28,14 +28,6 @@ pub struct StockResults {
     numbered_by: &'static str,
     rows: Vec<StockChangeResult>,
     applied: usize,
-}
-
-fn field(fields: &[(String, String)], name: &str) -> Option<String> {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 fn number(fields: &[(String, String)], name: &str) -> ScreenResult<i64> {

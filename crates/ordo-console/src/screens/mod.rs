@@ -68,6 +68,25 @@ pub fn routes() -> Router<Console> {
         .route("/inbox/parcels/{id}/acknowledge", post(inbox::acknowledge))
 }
 
+/// A form field, trimmed; blank as none.
+pub fn field(fields: &[(String, String)], name: &str) -> Option<String> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// An empty answer that has htmx reload the page, for changes that alter what it lists.
+pub fn refresh() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert("hx-refresh", axum::http::HeaderValue::from_static("true"));
+    response
+}
+
 /// The fields of a form body, repeated keys kept (`order_ids=a&order_ids=b`).
 pub fn form_fields(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()

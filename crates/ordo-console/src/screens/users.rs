@@ -3,8 +3,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use chrono::Utc;
 use ordo_app::users::NewUser;
 use ordo_core::auth::{Permission, Role};
@@ -12,7 +11,7 @@ use ordo_store::{User, UserChange};
 
 use crate::i18n::Lang;
 use crate::screens::bulk::invalid;
-use crate::screens::form_fields;
+use crate::screens::{field, form_fields, refresh};
 use crate::session::Signed;
 use crate::{Chrome, Console, Page, ScreenResult};
 
@@ -47,14 +46,6 @@ pub async fn list(State(console): State<Console>, signed: Signed) -> ScreenResul
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
     };
     Ok(Page(page).into_response())
-}
-
-fn field(fields: &[(String, String)], name: &str) -> Option<String> {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 fn role(text: Option<String>) -> ScreenResult<Option<Role>> {
@@ -103,12 +94,4 @@ pub async fn change(
         .change(&principal.tenant, id, change, password.as_deref())
         .await?;
     Ok(refresh())
-}
-
-fn refresh() -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert("hx-refresh", HeaderValue::from_static("true"));
-    response
 }

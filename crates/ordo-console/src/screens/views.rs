@@ -3,27 +3,17 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use ordo_core::auth::Permission;
 use ordo_store::SavedView;
 
 use crate::screens::bulk::invalid;
-use crate::screens::form_fields;
+use crate::screens::{field, form_fields, refresh};
 use crate::session::Signed;
 use crate::{Console, ScreenResult};
 
 /// Screens that have saved views.
 const SCREENS: [&str; 2] = ["orders", "exceptions"];
-
-fn field(fields: &[(String, String)], name: &str) -> String {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default()
-}
 
 /// `POST /views/{screen}`: `name`, `query`.
 pub async fn save(
@@ -37,14 +27,17 @@ pub async fn save(
         return Err(invalid("screen", "orders or exceptions"));
     }
     let fields = form_fields(&body);
-    let name = field(&fields, "name");
+    let name = field(&fields, "name").unwrap_or_default();
     if name.is_empty() || name.chars().count() > 60 {
         return Err(invalid("name", "1 to 60 characters"));
     }
     let view = SavedView {
         screen,
         name,
-        query: field(&fields, "query").trim_start_matches('?').to_owned(),
+        query: field(&fields, "query")
+            .unwrap_or_default()
+            .trim_start_matches('?')
+            .to_owned(),
     };
     console
         .app
@@ -62,19 +55,11 @@ pub async fn remove(
     body: Bytes,
 ) -> ScreenResult {
     let principal = signed.require(Permission::Read)?;
-    let name = field(&form_fields(&body), "name");
+    let name = field(&form_fields(&body), "name").unwrap_or_default();
     console
         .app
         .store
         .delete_view(&principal.tenant, signed.who.user.id, &screen, &name)
         .await?;
     Ok(refresh())
-}
-
-fn refresh() -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert("hx-refresh", HeaderValue::from_static("true"));
-    response
 }
