@@ -13,6 +13,7 @@ mod flows;
 mod screenshots;
 
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,11 +27,14 @@ pub struct Browser {
     _driver: Driver,
 }
 
-/// Killed when dropped, so a failing test leaves no chromedriver behind.
+/// Killed when dropped with its whole process group, so a failing test leaves neither
+/// chromedriver nor the Chromium it started behind.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -56,6 +60,8 @@ impl Browser {
         let port = server::free_port();
         let driver = Command::new(driver_path)
             .arg(format!("--port={port}"))
+            // Its own process group, so dropping the driver also ends its browsers.
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
