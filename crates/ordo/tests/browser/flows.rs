@@ -199,20 +199,13 @@ async fn the_chinese_and_english_pages_both_render_and_the_switch_keeps_the_page
         .select_by_value("en")
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let heading = browser.client.find(Locator::Css("h1")).await;
-        if let Ok(h) = heading
-            && h.text().await.unwrap_or_default() == "Orders"
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the page did not switch to English"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    browser
+        .eventually(
+            Duration::from_secs(10),
+            "the page did not switch to English",
+            async |b| b.text_of("h1").await == "Orders",
+        )
+        .await;
     assert!(browser.client.source().await.unwrap().contains("On hold"));
     browser.close().await;
 }
@@ -231,22 +224,11 @@ async fn the_dashboard_count_moves_when_an_order_is_posted_to_the_api() {
     // The stream is connected once htmx has loaded; give it a moment, then post.
     tokio::time::sleep(Duration::from_millis(700)).await;
     node.post_order(&order("LIVE-NEW")).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let now = browser
-            .client
-            .find(Locator::Css("[data-kpi=orders_in]"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap_or_default();
-        if now == "3" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the count stayed at {now}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    browser
+        .eventually(Duration::from_secs(15), "the count stayed at 2", async |b| {
+            b.text_of("[data-kpi=orders_in]").await == "3"
+        })
+        .await;
     assert!(browser.count("[data-chart] canvas").await >= 1, "the chart is drawn");
     browser.close().await;
 }
@@ -300,18 +282,11 @@ async fn the_keyboard_moves_selects_searches_and_goes_to_screens() {
     press(&browser, "\u{e00c}").await;
 
     press(&browser, "ge").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !browser
-        .client
-        .current_url()
-        .await
-        .unwrap()
-        .path()
-        .starts_with("/exceptions")
-    {
-        assert!(std::time::Instant::now() < deadline, "g e goes to the exceptions");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    browser
+        .eventually(Duration::from_secs(10), "g e goes to the exceptions", async |b| {
+            b.client.current_url().await.unwrap().path().starts_with("/exceptions")
+        })
+        .await;
     browser.close().await;
 }
 

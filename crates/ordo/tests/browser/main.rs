@@ -128,6 +128,24 @@ impl Browser {
             .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
     }
 
+    /// The text of the first element matching `css`; empty while there is none.
+    pub async fn text_of(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until `done` says yes, asking every 100 ms for at most `limit`; fails with
+    /// `what` otherwise.
+    pub async fn eventually(&self, limit: Duration, what: &str, done: impl AsyncFn(&Self) -> bool) {
+        let deadline = Instant::now() + limit;
+        while !done(self).await {
+            assert!(Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// How many elements match.
     pub async fn count(&self, css: &str) -> usize {
         self.client.find_all(Locator::Css(css)).await.unwrap().len()
