@@ -58,12 +58,24 @@ pub struct TotalsView {
     pub items: String,
     /// Sum of line discounts.
     pub discount: String,
-    /// Sum of line taxes.
+    /// Sum of order-level discounts.
+    pub order_discount: String,
+    /// The order's tax (line taxes, or the order's tax lines when rounded per order).
     pub tax: String,
     /// Shipping fee.
     pub shipping: String,
-    /// What the buyer pays.
+    /// Fees and surcharges.
+    pub fees: String,
+    /// Tip.
+    pub tip: String,
+    /// What the buyer pays, computed from the parts.
     pub total: String,
+    /// The total the channel stated, when it stated one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stated_total: Option<String>,
+    /// Stated minus computed, when they differ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_difference: Option<String>,
 }
 
 /// One event of an order's history.
@@ -156,9 +168,16 @@ impl From<OrderRecord> for OrderView {
             totals: TotalsView {
                 items: money(totals.items),
                 discount: money(totals.discount),
+                order_discount: money(totals.order_discount),
                 tax: money(totals.tax),
                 shipping: money(totals.shipping),
+                fees: money(totals.fees),
+                tip: money(totals.tip),
                 total: money(totals.total),
+                stated_total: order.stated_total.map(money),
+                total_difference: order
+                    .total_mismatch()
+                    .map(|(stated, computed)| money(stated - computed)),
             },
             order: OrderInput::from_order(&order),
             events: record.events.into_iter().map(EventView::from).collect(),

@@ -44,6 +44,7 @@ reviewed_on_both_stores!(
     a_broken_address_and_phone_are_repaired_and_recorded,
     a_rules_file_error_names_its_line_and_the_old_rules_stay,
     a_dry_run_shows_what_new_rules_would_hold_and_changes_nothing,
+    what_an_order_lacks_holds_it_instead_of_refusing_it,
 );
 
 /// An app over a fresh store, stock reserved when paid, reviewing under `dir/rules.toml`
@@ -264,7 +265,7 @@ async fn an_edit_fixes_the_order_and_its_rules_run_again(app: TestApp, _: &Path)
         .unwrap();
     assert_eq!(edited["data"]["changes"]["remark"]["before"], "好评返现 please");
     // An edit that breaks the order is refused with the field named.
-    let patch = json!({"shipping_address": {"line1": ""}});
+    let patch = json!({"shipping_address": {"country": "C1"}});
     let (code, body) = send(
         &app,
         reqwest::Method::PATCH,
@@ -273,7 +274,7 @@ async fn an_edit_fixes_the_order_and_its_rules_run_again(app: TestApp, _: &Path)
     )
     .await;
     assert_eq!(code, 422, "{body}");
-    assert!(body.to_string().contains("shipping_address.line1"), "{body}");
+    assert!(body.to_string().contains("shipping_address.country"), "{body}");
 }
 
 async fn a_broken_address_and_phone_are_repaired_and_recorded(app: TestApp, _: &Path) {
@@ -393,4 +394,63 @@ async fn a_dry_run_shows_what_new_rules_would_hold_and_changes_nothing(app: Test
     assert_eq!(response.status().as_u16(), 422);
     let body: Value = response.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("body:4:"), "{body}");
+}
+
+async fn what_an_order_lacks_holds_it_instead_of_refusing_it(app: TestApp, _: &Path) {
+    // No address on goods that ship: stored, held for the address, and released by an edit.
+    let (id, status) = order(&app, |v| {
+        v["external_id"] = json!("NA-1");
+        v.as_object_mut().unwrap().remove("remark");
+        v.as_object_mut().unwrap().remove("shipping_address");
+    })
+    .await;
+    assert_eq!(status, "on_hold");
+    let (_, queue) = app.get_json(&app.admin, "/api/v1/exceptions").await;
+    let reasons = &queue["items"][0]["holds"][0]["reasons"];
+    assert_eq!(reasons[0]["code"], "address_missing", "{queue}");
+    assert_eq!(reasons[0]["field"], "shipping_address");
+    let address =
+        json!({"name": "王小明", "country": "CN", "province": "浙江省", "city": "杭州市", "line1": "文三路 7 号"});
+    let (code, body) = send(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/orders/{id}"),
+        json!({ "shipping_address": address }).to_string(),
+    )
+    .await;
+    assert_eq!((code, body["status"].as_str()), (200, Some("allocated")), "{body}");
+
+    // Digital goods need no address and pass.
+    let (_, status) = order(&app, |v| {
+        v["external_id"] = json!("NA-2");
+        v.as_object_mut().unwrap().remove("remark");
+        v.as_object_mut().unwrap().remove("shipping_address");
+        for line in v["lines"].as_array_mut().unwrap() {
+            line["requires_shipping"] = json!(false);
+        }
+    })
+    .await;
+    assert_ne!(status, "on_hold");
+
+    // A stated total that the parts do not reach is kept with both figures and held.
+    let (id, status) = order(&app, |v| {
+        v["external_id"] = json!("TM-1");
+        v.as_object_mut().unwrap().remove("remark");
+        v["total"] = json!("199.00");
+    })
+    .await;
+    assert_eq!(status, "on_hold");
+    let (_, record) = app.get_json(&app.admin, &format!("/api/v1/orders/{id}")).await;
+    assert_eq!(record["totals"]["total"], "198.00");
+    assert_eq!(record["totals"]["stated_total"], "199.00");
+    assert_eq!(record["totals"]["total_difference"], "1.00");
+    assert_eq!(record["order"]["total"], "199.00");
+    let (_, queue) = app.get_json(&app.admin, "/api/v1/exceptions").await;
+    let item = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["order"]["id"] == json!(id))
+        .unwrap();
+    assert_eq!(item["holds"][0]["reasons"][0]["code"], "total_mismatch", "{item}");
 }

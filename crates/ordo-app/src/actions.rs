@@ -118,7 +118,7 @@ impl OrderActions {
         let stock = self.store.get_order_stock(tenant, id).await?;
         let holds = self.store.order_holds(tenant, id).await?;
         let order = &record.state.order;
-        let address = &order.shipping_address;
+        let address = order.destination();
         let ctx = GuardContext {
             actor,
             financial_status: order.financial_status,
@@ -126,7 +126,8 @@ impl OrderActions {
             shortage: !stock.shortages.is_empty(),
             // Leaving on_hold closes the holds, so they do not stand in the way of it.
             open_review_hold: from != OrderStatus::OnHold && holds.iter().any(|h| h.closed_at.is_none()),
-            address_complete: !address.line1.trim().is_empty() && !address.country.is_empty(),
+            // Nothing to ship needs no address.
+            address_complete: !order.ships() || (!address.line1.trim().is_empty() && !address.country.is_empty()),
             has_tracking: shipment.as_ref().is_some_and(|s| s.tracking_number.is_some()),
             reason: reason.as_deref(),
         };

@@ -96,14 +96,13 @@ pub async fn dry_run(
             };
             let matches = store.order_matches(tenant, summary.id, Duration::hours(72)).await?;
             let order = &record.state.order;
-            let phone = order.shipping_address.phone.as_deref();
+            let phone = order.destination().phone.as_deref();
             let facts = ReviewFacts {
                 now,
                 paid_at: Some(record.created_at),
                 unknown_skus: Vec::new(),
                 possible_duplicates: matches.possible_duplicates.iter().map(|o| o.id.to_string()).collect(),
-                phone_valid: phone
-                    .map(|p| ordo_geo::phone::normalise(p, Some(&order.shipping_address.country)).is_ok()),
+                phone_valid: phone.map(|p| ordo_geo::phone::normalise(p, Some(&order.destination().country)).is_ok()),
             };
             let before = current.review(order, &facts);
             let after = candidate.review(order, &facts);

@@ -138,7 +138,9 @@ mod tests {
         let error = parse_canonical(br#"{"channel": "web"}"#).unwrap_err();
         assert_eq!(error.code, "validation_failed");
         assert!(error.details.iter().any(|d| d.field == "external_id"));
-        assert!(error.details.iter().any(|d| d.field == "shipping_address"));
+        assert!(error.details.iter().any(|d| d.field == "lines"));
+        // An order without an address is stored and held for it, not refused.
+        assert!(!error.details.iter().any(|d| d.field == "shipping_address"));
     }
 
     #[test]

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{FieldError, ValidationErrors};
 use crate::ids::{ChannelId, ExternalOrderId, Quantity, Sku};
 use crate::money::{Currency, Money};
-use crate::order::{Address, Buyer, FinancialStatus, Order, OrderLine};
+use crate::order::{Address, Buyer, FinancialStatus, Order, OrderLine, TaxRounding};
+
+mod parts;
+pub use parts::{DiscountInput, FeeInput, MAX_PARTS, TaxLineInput};
 
 /// Most lines one order may have; bounds the work one request can cause.
 pub const MAX_LINES: usize = 1_000;
@@ -54,8 +57,9 @@ pub struct OrderInput {
     /// Who bought.
     #[serde(default)]
     pub buyer: Option<BuyerInput>,
-    /// Where the goods go.
-    #[serde(default)]
+    /// Where the goods go. An order without one is stored and held until it has one
+    /// (unless nothing in it ships).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<AddressInput>,
     /// At least one line.
     #[serde(default)]
@@ -66,7 +70,24 @@ pub struct OrderInput {
     /// Whether line prices include tax.
     #[serde(default)]
     pub taxes_included: bool,
-    /// The total the channel computed. When present it must equal Ordo's own.
+    /// Discounts on the whole order, beyond the lines' own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discounts: Vec<DiscountInput>,
+    /// Taxes on the whole order as the platform itemises them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tax_lines: Vec<TaxLineInput>,
+    /// `per_line` or `per_order`: where the platform rounds tax. `per_order` when absent
+    /// and `tax_lines` are given (they are then the tax), else `per_line`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rounding: Option<String>,
+    /// Fees and surcharges (handling, cash on delivery, gift wrap).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fees: Vec<FeeInput>,
+    /// The buyer's tip, decimal string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip: Option<DecimalText>,
+    /// The total the channel states. Kept beside Ordo's own; when they differ the order
+    /// is stored and flagged `total_mismatch` with both figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<DecimalText>,
     /// The buyer's remark.
@@ -163,6 +184,9 @@ pub struct LineInput {
     /// Tax on the whole line, decimal string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<DecimalText>,
+    /// `false` for what is not shipped (digital goods, services); `true` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_shipping: Option<bool>,
 }
 
 /// A decimal amount as text. Deserialising a JSON number into it fails with a message that
@@ -244,14 +268,6 @@ impl Checker {
         Some(trimmed.to_owned())
     }
 
-    fn required_text(&mut self, field: &str, value: &Option<String>, max: usize) -> Option<String> {
-        let text = self.text(field, value, max);
-        if text.is_none() && value.as_deref().is_none_or(|v| v.trim().is_empty()) {
-            self.fail(field, "required", "is required");
-        }
-        text
-    }
-
     fn time(&mut self, field: &str, value: &Option<String>) -> Option<DateTime<Utc>> {
         let text = value.as_deref()?;
         match DateTime::parse_from_rfc3339(text.trim()) {
@@ -270,13 +286,20 @@ impl Checker {
 
     /// Parses a non-negative amount: `Some(0)` when absent, `None` when invalid (recorded).
     fn money(&mut self, field: &str, value: &Option<DecimalText>, currency: Option<Currency>) -> Option<i64> {
+        let minor = self.signed_money(field, value, currency)?;
+        if minor < 0 {
+            let text = value.as_ref().map_or("", |t| t.0.as_str());
+            self.fail(field, "negative_money", format!("{text:?} must not be negative"));
+            return None;
+        }
+        Some(minor)
+    }
+
+    /// Parses an amount that may be negative: `Some(0)` when absent, `None` when invalid.
+    fn signed_money(&mut self, field: &str, value: &Option<DecimalText>, currency: Option<Currency>) -> Option<i64> {
         let Some(text) = value else { return Some(0) };
         let currency = currency?;
         match Money::parse(&text.0, currency) {
-            Ok(money) if money.minor < 0 => {
-                self.fail(field, "negative_money", format!("{:?} must not be negative", text.0));
-                None
-            }
             Ok(money) => Some(money.minor),
             Err(message) => {
                 self.fail(field, "invalid_money", message);
@@ -353,13 +376,7 @@ impl OrderInput {
             c.fail("buyer.email", "invalid_email", "must contain '@'");
         }
 
-        let address = match &self.shipping_address {
-            None => {
-                c.fail("shipping_address", "required", "is required");
-                None
-            }
-            Some(a) => validate_address(&mut c, a),
-        };
+        let address = self.shipping_address.as_ref().map(|a| validate_address(&mut c, a));
 
         if self.lines.is_empty() {
             c.fail("lines", "required", "must hold at least one line");
@@ -375,18 +392,32 @@ impl OrderInput {
         }
         let shipping_fee = c.money("shipping_fee", &self.shipping_fee, currency).unwrap_or(0);
         let remark = c.text("remark", &self.remark, MAX_REMARK);
+        let discounts = parts::discounts(&mut c, &self.discounts, currency);
+        let tax_lines = parts::tax_lines(&mut c, &self.tax_lines, currency);
+        let fees = parts::fees(&mut c, &self.fees, currency);
+        let tip = c.money("tip", &self.tip, currency).unwrap_or(0);
+        let tax_rounding = match self.tax_rounding.as_deref().map(str::trim) {
+            None | Some("") if tax_lines.is_empty() => TaxRounding::PerLine,
+            None | Some("") => TaxRounding::PerOrder,
+            Some(text) => TaxRounding::parse(text).unwrap_or_else(|| {
+                c.fail(
+                    "tax_rounding",
+                    "invalid_enum",
+                    format!("{text:?} is not one of per_line, per_order"),
+                );
+                TaxRounding::PerLine
+            }),
+        };
+        let stated_total = match &self.total {
+            Some(total) => c.signed_money("total", &Some(total.clone()), currency),
+            None => None,
+        };
 
         if !c.errors.is_empty() {
             return Err(c.errors);
         }
-        let (
-            Some(channel),
-            Some(external_id),
-            Some(placed_at),
-            Some(currency),
-            Some(financial_status),
-            Some(shipping_address),
-        ) = (channel, external_id, placed_at, currency, financial_status, address)
+        let (Some(channel), Some(external_id), Some(placed_at), Some(currency), Some(financial_status)) =
+            (channel, external_id, placed_at, currency, financial_status)
         else {
             // Every `None` above recorded an error, so this is unreachable; say so plainly.
             return Err(ValidationErrors(vec![FieldError::new(
@@ -404,26 +435,27 @@ impl OrderInput {
             financial_status,
             cancelled_at,
             buyer,
-            shipping_address,
+            shipping_address: address,
             lines,
             shipping_fee,
             taxes_included: self.taxes_included,
+            discounts,
+            tax_lines,
+            tax_rounding,
+            fees,
+            tip,
+            stated_total,
             remark,
         };
-        if let Some(total) = &self.total {
-            let claimed = c.money("total", &Some(total.clone()), Some(currency));
-            let computed = order.totals().total;
-            if claimed.is_some_and(|claimed| claimed != computed) {
-                c.fail(
-                    "total",
-                    "total_mismatch",
-                    format!(
-                        "{} does not match the total computed from lines, discounts, tax and shipping ({})",
-                        total.0,
-                        order.money(computed).to_decimal_string()
-                    ),
-                );
-            }
+        if order.totals().total < 0 {
+            c.fail(
+                "discounts",
+                "negative_total",
+                format!(
+                    "the discounts exceed what is charged: the total would be {}",
+                    order.money(order.totals().total).to_decimal_string()
+                ),
+            );
         }
         c.errors.into_result(|| order)
     }
@@ -433,7 +465,7 @@ impl OrderInput {
         let money = |minor: i64| Some(DecimalText(order.money(minor).to_decimal_string()));
         let nonzero = |minor: i64| if minor == 0 { None } else { money(minor) };
         let time = |t: &DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-        let a = &order.shipping_address;
+        let (discounts, tax_lines, fees) = parts::documents(order);
         Self {
             channel: Some(order.channel.to_string()),
             external_id: Some(order.external_id.to_string()),
@@ -448,14 +480,14 @@ impl OrderInput {
                 email: order.buyer.email.clone(),
                 phone: order.buyer.phone.clone(),
             }),
-            shipping_address: Some(AddressInput {
-                name: Some(a.name.clone()),
+            shipping_address: order.shipping_address.as_ref().map(|a| AddressInput {
+                name: Some(a.name.clone()).filter(|v| !v.is_empty()),
                 phone: a.phone.clone(),
-                country: Some(a.country.clone()),
+                country: Some(a.country.clone()).filter(|v| !v.is_empty()),
                 province: a.province.clone(),
                 city: a.city.clone(),
                 district: a.district.clone(),
-                line1: Some(a.line1.clone()),
+                line1: Some(a.line1.clone()).filter(|v| !v.is_empty()),
                 line2: a.line2.clone(),
                 postal_code: a.postal_code.clone(),
             }),
@@ -470,34 +502,40 @@ impl OrderInput {
                     unit_price: money(l.unit_price),
                     discount: nonzero(l.discount),
                     tax: nonzero(l.tax),
+                    requires_shipping: (!l.requires_shipping).then_some(false),
                 })
                 .collect(),
             shipping_fee: money(order.shipping_fee),
             taxes_included: order.taxes_included,
-            total: money(order.totals().total),
+            discounts,
+            tax_lines,
+            tax_rounding: (!order.tax_lines.is_empty()).then(|| order.tax_rounding.as_str().to_owned()),
+            fees,
+            tip: nonzero(order.tip),
+            total: order.stated_total.and_then(money),
             remark: order.remark.clone(),
         }
     }
 }
 
-fn validate_address(c: &mut Checker, a: &AddressInput) -> Option<Address> {
-    let name = c.required_text("shipping_address.name", &a.name, MAX_TEXT);
-    let line1 = c.required_text("shipping_address.line1", &a.line1, MAX_TEXT);
-    let country = c
-        .required_text("shipping_address.country", &a.country, 2)
-        .and_then(|code| {
-            if code.len() == 2 && code.chars().all(|ch| ch.is_ascii_alphabetic()) {
-                Some(code.to_ascii_uppercase())
-            } else {
-                c.fail(
-                    "shipping_address.country",
-                    "invalid_country",
-                    format!("{code:?} is not an ISO 3166-1 alpha-2 code such as \"CN\""),
-                );
-                None
-            }
-        });
-    let address = Address {
+/// An address with parts missing is kept as far as it goes (review holds the order for
+/// the rest); what is there must be well-formed.
+fn validate_address(c: &mut Checker, a: &AddressInput) -> Address {
+    let name = c.text("shipping_address.name", &a.name, MAX_TEXT);
+    let line1 = c.text("shipping_address.line1", &a.line1, MAX_TEXT);
+    let country = c.text("shipping_address.country", &a.country, 2).and_then(|code| {
+        if code.len() == 2 && code.chars().all(|ch| ch.is_ascii_alphabetic()) {
+            Some(code.to_ascii_uppercase())
+        } else {
+            c.fail(
+                "shipping_address.country",
+                "invalid_country",
+                format!("{code:?} is not an ISO 3166-1 alpha-2 code such as \"CN\""),
+            );
+            None
+        }
+    });
+    Address {
         name: name.unwrap_or_default(),
         phone: c.text("shipping_address.phone", &a.phone, 64),
         country: country.unwrap_or_default(),
@@ -507,8 +545,7 @@ fn validate_address(c: &mut Checker, a: &AddressInput) -> Option<Address> {
         line1: line1.unwrap_or_default(),
         line2: c.text("shipping_address.line2", &a.line2, MAX_TEXT),
         postal_code: c.text("shipping_address.postal_code", &a.postal_code, 20),
-    };
-    Some(address)
+    }
 }
 
 fn validate_line(c: &mut Checker, index: usize, line: &LineInput, currency: Option<Currency>) -> Option<OrderLine> {
@@ -565,6 +602,7 @@ fn validate_line(c: &mut Checker, index: usize, line: &LineInput, currency: Opti
             unit_price,
             discount,
             tax,
+            requires_shipping: line.requires_shipping.unwrap_or(true),
         }),
     }
 }

@@ -25,20 +25,30 @@ pub struct OrderKeys {
 impl OrderKeys {
     /// The keys of an order.
     pub fn of(order: &Order) -> Self {
-        let address = &order.shipping_address;
         let person = buyer_identity(order);
-        let place = [
-            Some(address.country.as_str()),
-            address.province.as_deref(),
-            address.city.as_deref(),
-            address.district.as_deref(),
-            Some(address.line1.as_str()),
-            address.line2.as_deref(),
-            address.postal_code.as_deref(),
-        ]
-        .map(|part| part.map(fold).unwrap_or_default())
-        .join("|");
-        let match_key = digest(&format!("{person}#{place}"));
+        let match_key = match &order.shipping_address {
+            Some(address) => {
+                let place = [
+                    Some(address.country.as_str()),
+                    address.province.as_deref(),
+                    address.city.as_deref(),
+                    address.district.as_deref(),
+                    Some(address.line1.as_str()),
+                    address.line2.as_deref(),
+                    address.postal_code.as_deref(),
+                ]
+                .map(|part| part.map(fold).unwrap_or_default())
+                .join("|");
+                digest(&format!("{person}#{place}"))
+            }
+            // With no destination there is nothing to ship together: a key of its own.
+            None => digest(&format!("unaddressed#{}#{}", order.channel, order.external_id)),
+        };
+        // Duplicates are still found by buyer and goods when the address is withheld.
+        let duplicate_base = match &order.shipping_address {
+            Some(_) => match_key.clone(),
+            None => format!("{person}#-"),
+        };
         let mut goods: Vec<String> = order
             .lines
             .iter()
@@ -46,7 +56,7 @@ impl OrderKeys {
             .collect();
         goods.sort();
         let fingerprint = digest(&format!(
-            "{match_key}#{}#{}{}",
+            "{duplicate_base}#{}#{}{}",
             goods.join(","),
             order.currency.code(),
             order.totals().total
@@ -66,8 +76,8 @@ pub fn mergeable(status: OrderStatus) -> bool {
 fn buyer_identity(order: &Order) -> String {
     let phone = order
         .shipping_address
-        .phone
-        .as_deref()
+        .as_ref()
+        .and_then(|a| a.phone.as_deref())
         .or(order.buyer.phone.as_deref())
         .map(phone_digits)
         .filter(|d| d.len() >= 6);
@@ -77,7 +87,9 @@ fn buyer_identity(order: &Order) -> String {
     if let Some(email) = order.buyer.email.as_deref().filter(|e| e.contains('@')) {
         return format!("mail:{}", fold(email));
     }
-    format!("name:{}", fold(&order.shipping_address.name))
+    let name = order.shipping_address.as_ref().map(|a| a.name.as_str());
+    let name = name.filter(|n| !n.trim().is_empty()).or(order.buyer.name.as_deref());
+    format!("name:{}", fold(name.unwrap_or_default()))
 }
 
 /// The national part of a phone number: its digits, without a leading country code for

@@ -117,9 +117,17 @@ impl Money {
         {
             return Err(format!("{text:?} is not a decimal amount such as \"79.00\""));
         }
+        // "55.9900" is exact at two places (platforms such as BigCommerce pad to four);
+        // only a non-zero digit beyond the currency's precision would be lost.
+        let fraction = if fraction.len() > exponent as usize && fraction[exponent as usize..].bytes().all(|b| b == b'0')
+        {
+            &fraction[..exponent as usize]
+        } else {
+            fraction
+        };
         if fraction.len() > exponent as usize {
             return Err(format!(
-                "{text:?} has {} decimal places but {} has {exponent}",
+                "{text:?} has {} decimal places but {} has {exponent}, and the extra digits are not zero",
                 fraction.len(),
                 currency.code()
             ));

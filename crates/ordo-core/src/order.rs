@@ -227,6 +227,9 @@ pub struct OrderLine {
     pub discount: i64,
     /// Tax on the whole line.
     pub tax: i64,
+    /// False for what nothing is shipped for (digital goods, services, gift cards): such a
+    /// line needs no address and no warehouse.
+    pub requires_shipping: bool,
 }
 
 impl OrderLine {
@@ -236,17 +239,87 @@ impl OrderLine {
     }
 }
 
-/// Totals derived from the lines; never taken on trust from the channel.
+/// A discount on the whole order beyond what its lines carry (a coupon on the basket, a
+/// shipping discount). Discounts the platform spreads onto lines belong on the lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDiscount {
+    /// The coupon or promotion code, when there is one.
+    pub code: Option<String>,
+    /// What the platform calls it.
+    pub title: Option<String>,
+    /// Minor units taken off.
+    pub amount: i64,
+}
+
+/// One tax the platform itemises for the whole order (e.g. "CA State Tax 6.25%").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxLine {
+    /// The tax's name.
+    pub title: Option<String>,
+    /// The rate as the platform states it, a decimal fraction such as `"0.0625"`.
+    pub rate: Option<String>,
+    /// Minor units of tax.
+    pub amount: i64,
+}
+
+/// A charge besides goods and shipping: handling, cash on delivery, gift wrap, a payment
+/// surcharge. A platform's negative fee (a manual reduction) is kept as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fee {
+    /// The platform's kind of fee, e.g. `cod`, `handling`, `gift_wrap`.
+    pub kind: Option<String>,
+    /// What the platform calls it.
+    pub title: Option<String>,
+    /// Minor units charged (negative for a reduction).
+    pub amount: i64,
+}
+
+/// Where the platform rounds tax, which decides which figures add up to its total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxRounding {
+    /// Each line's tax is rounded, and the order's tax is their sum (Shopify, most
+    /// marketplaces). Order tax lines, when given, are a breakdown.
+    #[default]
+    PerLine,
+    /// The order's tax is rounded once per tax (WooCommerce by default, many EU shops):
+    /// the order tax lines are the tax, and line taxes are how it is spread.
+    PerOrder,
+}
+
+impl TaxRounding {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerLine => "per_line",
+            Self::PerOrder => "per_order",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::PerLine, Self::PerOrder].into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// Totals computed from the order's parts; the platform's stated total is kept beside
+/// them, never used instead of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Totals {
     /// Sum of `unit_price × quantity`.
     pub items: i64,
     /// Sum of line discounts.
     pub discount: i64,
-    /// Sum of line taxes.
+    /// Sum of order-level discounts.
+    pub order_discount: i64,
+    /// The order's tax (see [`TaxRounding`]).
     pub tax: i64,
     /// Shipping fee.
     pub shipping: i64,
+    /// Sum of fees and surcharges.
+    pub fees: i64,
+    /// Tip.
+    pub tip: i64,
     /// What the buyer pays.
     pub total: i64,
 }
@@ -270,20 +343,34 @@ pub struct Order {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Buyer.
     pub buyer: Buyer,
-    /// Destination.
-    pub shipping_address: Address,
+    /// Destination; absent when the platform withholds it (Amazon's restricted data) or
+    /// nothing ships. An order that ships without one is held for it, never refused.
+    pub shipping_address: Option<Address>,
     /// Lines; never empty.
     pub lines: Vec<OrderLine>,
     /// Shipping fee in minor units.
     pub shipping_fee: i64,
     /// Whether line prices already include tax (usual in China and the EU).
     pub taxes_included: bool,
+    /// Order-level discounts, beyond the lines' own.
+    pub discounts: Vec<OrderDiscount>,
+    /// Order-level taxes as the platform itemises them.
+    pub tax_lines: Vec<TaxLine>,
+    /// Where the platform rounds tax.
+    pub tax_rounding: TaxRounding,
+    /// Fees and surcharges.
+    pub fees: Vec<Fee>,
+    /// The buyer's tip.
+    pub tip: i64,
+    /// The total the platform states, when it states one; compared with Ordo's own by
+    /// [`Order::total_mismatch`].
+    pub stated_total: Option<i64>,
     /// The buyer's remark.
     pub remark: Option<String>,
 }
 
 impl Order {
-    /// Totals computed from the lines. Validation guarantees they fit in `i64`.
+    /// Totals computed from the order's parts. Validation guarantees they fit in `i64`.
     pub fn totals(&self) -> Totals {
         let items: i64 = self
             .lines
@@ -291,15 +378,59 @@ impl Order {
             .map(|l| l.unit_price * i64::from(l.quantity.get()))
             .sum();
         let discount: i64 = self.lines.iter().map(|l| l.discount).sum();
-        let tax: i64 = self.lines.iter().map(|l| l.tax).sum();
+        let order_discount: i64 = self.discounts.iter().map(|d| d.amount).sum();
+        let line_tax: i64 = self.lines.iter().map(|l| l.tax).sum();
+        let order_tax: i64 = self.tax_lines.iter().map(|t| t.amount).sum();
+        // Per order, the rounded order taxes are the tax; per line, the line taxes are,
+        // unless the platform itemised tax only for the order.
+        let tax = match self.tax_rounding {
+            TaxRounding::PerOrder if !self.tax_lines.is_empty() => order_tax,
+            _ if line_tax == 0 => order_tax,
+            _ => line_tax,
+        };
         let added_tax = if self.taxes_included { 0 } else { tax };
+        let fees: i64 = self.fees.iter().map(|f| f.amount).sum();
         Totals {
             items,
             discount,
+            order_discount,
             tax,
             shipping: self.shipping_fee,
-            total: items - discount + added_tax + self.shipping_fee,
+            fees,
+            tip: self.tip,
+            total: items - discount - order_discount + added_tax + self.shipping_fee + fees + self.tip,
         }
+    }
+
+    /// `(stated, computed)` when the platform's stated total differs from the total
+    /// computed from the order's parts: money was dropped or invented somewhere.
+    pub fn total_mismatch(&self) -> Option<(i64, i64)> {
+        let stated = self.stated_total?;
+        let computed = self.totals().total;
+        (stated != computed).then_some((stated, computed))
+    }
+
+    /// The shipping address, or an empty one when the platform gave none (an unknown
+    /// destination: no region, no distance). Review holds such an order before it can
+    /// reach a warehouse, so only reads that are fine with blanks use this.
+    pub fn destination(&self) -> &Address {
+        static NONE: Address = Address {
+            name: String::new(),
+            phone: None,
+            country: String::new(),
+            province: None,
+            city: None,
+            district: None,
+            line1: String::new(),
+            line2: None,
+            postal_code: None,
+        };
+        self.shipping_address.as_ref().unwrap_or(&NONE)
+    }
+
+    /// True when at least one line is goods that ship.
+    pub fn ships(&self) -> bool {
+        self.lines.iter().any(|l| l.requires_shipping)
     }
 
     /// An amount of this order's currency.
@@ -328,6 +459,12 @@ impl Order {
         check("lines", self.lines != other.lines);
         check("shipping_fee", self.shipping_fee != other.shipping_fee);
         check("taxes_included", self.taxes_included != other.taxes_included);
+        check("discounts", self.discounts != other.discounts);
+        check("tax_lines", self.tax_lines != other.tax_lines);
+        check("tax_rounding", self.tax_rounding != other.tax_rounding);
+        check("fees", self.fees != other.fees);
+        check("tip", self.tip != other.tip);
+        check("stated_total", self.stated_total != other.stated_total);
         check("remark", self.remark != other.remark);
         changed
     }

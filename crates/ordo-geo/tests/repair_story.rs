@@ -43,7 +43,7 @@ fn a_garbled_taobao_order_is_repaired_until_it_validates() {
     let outcome = repair(&broken, &RepairOptions::default());
     assert!(outcome.unresolved.is_empty(), "{:?}", outcome.unresolved);
     let order = outcome.input.validate().expect("the repaired order validates");
-    let a = &order.shipping_address;
+    let a = order.shipping_address.as_ref().expect("an address");
     assert_eq!(a.country, "CN");
     assert_eq!(a.province.as_deref(), Some("湖北省"));
     assert_eq!(a.city.as_deref(), Some("恩施土家族苗族自治州"));

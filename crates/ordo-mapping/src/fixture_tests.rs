@@ -17,7 +17,7 @@ pub(crate) fn lines<'a>(order: &'a Order) -> Vec<(&'a str, u32, i64, i64, i64)> 
 
 /// name, phone, country, province, city, district, line1, postal code.
 pub(crate) fn address(order: &Order) -> [Option<&str>; 8] {
-    let a = &order.shipping_address;
+    let a = order.destination();
     [
         Some(a.name.as_str()),
         a.phone.as_deref(),
@@ -103,7 +103,7 @@ fn shopify_rest_order() {
     ];
     assert_eq!(address(&order)[..5], want);
     assert_eq!(address(&order)[6..], [Some("Chestnut Street 92"), Some("40202")]);
-    assert_eq!(order.shipping_address.line2, None, "an empty address2 is no line");
+    assert_eq!(order.destination().line2, None, "an empty address2 is no line");
     let skus = [
         ("IPOD2008GREEN", 1, 19900, 0, 0),
         ("IPOD2008RED", 1, 19900, 0, 0),
@@ -255,7 +255,7 @@ fn amazon_v0_hand_written_document_and_every_order_status() {
     // 4.99 + 3.00 shipping, less the second item's 3.00 shipping discount.
     assert_eq!(order.shipping_fee, 499);
     assert_eq!(order.totals().total, 4914, "Amazon's OrderTotal is 49.14");
-    assert_eq!(order.shipping_address.line2.as_deref(), Some("Apt 4"));
+    assert_eq!(order.destination().line2.as_deref(), Some("Apt 4"));
 
     let statuses = [
         ("PendingAvailability", FinancialStatus::Pending, false),
@@ -313,7 +313,7 @@ fn amazon_2026_get_order() {
     .map(Some);
     assert_eq!(address(&order)[..6], want);
     assert_eq!(address(&order)[6..], [Some("123 High Street"), Some("M1 2AB")]);
-    assert_eq!(order.shipping_address.line2.as_deref(), Some("Unit 4B"));
+    assert_eq!(order.destination().line2.as_deref(), Some("Unit 4B"));
     // Tax 4.00 includes 1.00 on shipping; the shipping fee comes from the SHIPPING entry.
     assert_eq!(lines(&order), [("ECHO-DOT-4-UK-CHARCOAL-3PACK", 3, 2999, 0, 400)]);
     assert_eq!(order.shipping_fee, 1000);
@@ -338,7 +338,7 @@ fn amazon_2026_every_searched_order_and_the_cancelled_status() {
     assert_eq!(address(&order)[..6], want);
     assert_eq!(address(&order)[6..], [Some("123 Main Street"), Some("98101")]);
     assert_eq!(
-        order.shipping_address.line2.as_deref(),
+        order.destination().line2.as_deref(),
         Some("Suite 456"),
         "the empty third line adds nothing"
     );

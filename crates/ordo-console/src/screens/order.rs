@@ -75,12 +75,82 @@ fn payload(entry: ordo_store::InboxEntry) -> Payload {
 #[template(path = "order.html")]
 pub struct OrderPage {
     c: Chrome,
+    money: Vec<MoneyRow>,
     o: OrderRecord,
     stock: OrderStock,
     parcels: Vec<ShipmentRecord>,
     payloads: Vec<Payload>,
     timeline: Vec<Moment>,
     actions: Vec<&'static str>,
+}
+
+/// One row of the order's money: what it is, a detail (a coupon code, a tax rate), the
+/// amount in minor units, and whether it is taken off.
+pub struct MoneyRow {
+    key: &'static str,
+    detail: String,
+    minor: i64,
+    class: &'static str,
+}
+
+/// Every part of the order's money, in the order they add up, ending with the total and,
+/// when the channel stated a different one, that figure marked.
+fn money_rows(order: &ordo_core::Order) -> Vec<MoneyRow> {
+    let t = order.totals();
+    let row = |key, detail: String, minor, class| MoneyRow {
+        key,
+        detail,
+        minor,
+        class,
+    };
+    let mut rows = vec![row("items_subtotal", String::new(), t.items, "")];
+    if t.discount != 0 {
+        rows.push(row("line_discounts", String::new(), -t.discount, ""));
+    }
+    for d in &order.discounts {
+        let detail = [d.code.as_deref(), d.title.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
+        rows.push(row("order_discount", detail, -d.amount, ""));
+    }
+    if t.tax != 0 {
+        let rates: Vec<String> = order
+            .tax_lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {}",
+                    l.title.as_deref().unwrap_or(""),
+                    l.rate.as_deref().unwrap_or("")
+                )
+                .trim()
+                .to_owned()
+            })
+            .collect();
+        let class = if order.taxes_included { "muted" } else { "" };
+        rows.push(row("tax", rates.join(", "), t.tax, class));
+    }
+    rows.push(row("shipping_fee", String::new(), t.shipping, ""));
+    for f in &order.fees {
+        let detail = [f.kind.as_deref(), f.title.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
+        rows.push(row("fee", detail, f.amount, ""));
+    }
+    if t.tip != 0 {
+        rows.push(row("tip", String::new(), t.tip, ""));
+    }
+    rows.push(row("total", String::new(), t.total, "strong"));
+    if let Some((stated, computed)) = order.total_mismatch() {
+        let sign = if stated > computed { "+" } else { "" };
+        let detail = format!("{sign}{}", order.money(stated - computed).to_decimal_string());
+        rows.push(row("stated_total", detail, stated, "bad"));
+    }
+    rows
 }
 
 /// `GET /orders/{id}`.
@@ -152,6 +222,7 @@ pub async fn show(State(console): State<Console>, signed: Signed, Path(id): Path
     };
     let page = OrderPage {
         c: Chrome::new(&console, &signed, "orders"),
+        money: money_rows(&o.state.order),
         o,
         stock,
         parcels,

@@ -1,4 +1,5 @@
 use super::*;
+use crate::order::TaxRounding;
 
 /// The example every Ordo install must accept as is.
 pub(crate) const EXAMPLE: &str = super::EXAMPLE_JSON;
@@ -45,9 +46,6 @@ fn every_missing_required_field_is_named() {
         "external_id",
         "placed_at",
         "currency",
-        "shipping_address.name",
-        "shipping_address.line1",
-        "shipping_address.country",
         "lines[0].sku",
         "lines[0].quantity",
         "lines[0].unit_price",
@@ -80,12 +78,121 @@ fn bad_values_are_reported_at_their_path() {
 }
 
 #[test]
-fn a_claimed_total_must_match_the_computed_one() {
+fn a_stated_total_is_kept_and_a_difference_is_reported_with_both_figures() {
     let mut input = parse(EXAMPLE);
     input.total = Some("198.00".into());
-    assert!(input.validate().is_ok());
+    let order = input.validate().unwrap();
+    assert_eq!((order.stated_total, order.total_mismatch()), (Some(19800), None));
     input.total = Some("199.00".into());
-    assert_eq!(errors_of(&input), vec![("total".to_owned(), "total_mismatch")]);
+    let order = input.validate().unwrap();
+    assert_eq!(order.total_mismatch(), Some((19900, 19800)));
+    // The stated figure survives the document form, so the difference stays visible.
+    let again = OrderInput::from_order(&order).validate().unwrap();
+    assert_eq!(again.total_mismatch(), Some((19900, 19800)));
+}
+
+#[test]
+fn order_level_discounts_taxes_fees_and_tips_add_up_to_the_total() {
+    let mut input = parse(EXAMPLE);
+    input.discounts = vec![DiscountInput {
+        code: Some("WELCOME10".into()),
+        title: None,
+        amount: Some("10.00".into()),
+    }];
+    input.fees = vec![
+        FeeInput {
+            kind: Some("cod".into()),
+            title: Some("货到付款".into()),
+            amount: Some("5.00".into()),
+        },
+        FeeInput {
+            kind: None,
+            title: Some("goodwill".into()),
+            amount: Some("-1.00".into()),
+        },
+    ];
+    input.tip = Some("2.50".into());
+    input.total = Some("194.50".into());
+    let order = input.validate().unwrap();
+    let totals = order.totals();
+    assert_eq!((totals.order_discount, totals.fees, totals.tip), (1000, 400, 250));
+    assert_eq!(totals.total, 19800 - 1000 + 400 + 250);
+    assert_eq!(order.total_mismatch(), None);
+    let document = serde_json::to_string(&OrderInput::from_order(&order)).unwrap();
+    assert_eq!(parse(&document).validate().unwrap(), order);
+}
+
+#[test]
+fn tax_rounded_per_order_comes_from_the_order_tax_lines() {
+    // Three lines of 1.19 at 19 % are 0.2261 each: 0.23 × 3 = 0.69 rounded per line,
+    // 0.6783 → 0.68 rounded once per order.
+    let mut input = parse(EXAMPLE);
+    input.currency = Some("EUR".into());
+    input.shipping_fee = None;
+    input.lines.truncate(1);
+    input.lines[0].unit_price = Some("1.19".into());
+    input.lines[0].quantity = Some(3);
+    input.lines[0].tax = Some("0.69".into());
+    input.tax_lines = vec![TaxLineInput {
+        title: Some("MwSt".into()),
+        rate: Some("0.19".into()),
+        amount: Some("0.68".into()),
+    }];
+    input.total = Some("4.25".into());
+    let order = input.validate().unwrap();
+    assert_eq!(order.tax_rounding, TaxRounding::PerOrder);
+    assert_eq!(order.totals().tax, 68);
+    assert_eq!(order.total_mismatch(), None);
+    input.tax_rounding = Some("per_line".into());
+    let order = input.validate().unwrap();
+    assert_eq!(order.total_mismatch(), Some((425, 426)));
+    input.tax_rounding = Some("per_item".into());
+    assert_eq!(errors_of(&input), vec![("tax_rounding".to_owned(), "invalid_enum")]);
+}
+
+#[test]
+fn discounts_beyond_the_goods_are_refused() {
+    let mut input = parse(EXAMPLE);
+    input.discounts = vec![DiscountInput {
+        amount: Some("500.00".into()),
+        ..Default::default()
+    }];
+    assert_eq!(errors_of(&input), vec![("discounts".to_owned(), "negative_total")]);
+    input.discounts[0].amount = None;
+    assert_eq!(errors_of(&input), vec![("discounts[0].amount".to_owned(), "required")]);
+}
+
+#[test]
+fn extra_decimal_places_are_taken_when_exact_and_refused_naming_the_field_when_not() {
+    let mut input = parse(EXAMPLE);
+    input.lines[1].unit_price = Some("35.5000".into());
+    assert_eq!(input.validate().unwrap().lines[1].unit_price, 3550);
+    input.lines[1].unit_price = Some("35.505".into());
+    let errors = input.validate().unwrap_err();
+    assert_eq!(errors.0[0].field, "lines[1].unit_price");
+    assert!(errors.0[0].message.contains("not zero"), "{}", errors.0[0].message);
+}
+
+#[test]
+fn an_order_without_an_address_is_valid_and_keeps_none() {
+    let mut input = parse(EXAMPLE);
+    input.shipping_address = None;
+    let order = input.validate().unwrap();
+    assert!(order.shipping_address.is_none() && order.ships());
+    input.lines.iter_mut().for_each(|l| l.requires_shipping = Some(false));
+    let order = input.validate().unwrap();
+    assert!(!order.ships());
+    let document = serde_json::to_string(&OrderInput::from_order(&order)).unwrap();
+    assert_eq!(parse(&document).validate().unwrap(), order);
+    // A partial address is kept as far as it goes; what is there must still be well-formed.
+    let mut input = parse(EXAMPLE);
+    let address = input.shipping_address.as_mut().unwrap();
+    address.line1 = None;
+    address.country = Some("C1".into());
+    assert_eq!(
+        errors_of(&input),
+        vec![("shipping_address.country".to_owned(), "invalid_country")]
+    );
 }
 
 #[test]

@@ -211,7 +211,7 @@ pub(crate) async fn queue<T: HoldTx>(
 
 /// The `ship_to` of a fulfilment request for an order.
 pub(crate) fn ship_to(order: &Order) -> serde_json::Value {
-    let address = &order.shipping_address;
+    let address = order.destination();
     json!({
         "name": address.name, "phone": address.phone, "email": order.buyer.email,
         "country": address.country, "province": address.province, "city": address.city,

@@ -341,9 +341,9 @@ pub fn notification(state: &OrderState, template: &str, parcels: &[&ShipmentReco
             "channel": order.channel.as_str(),
             "external_id": order.external_id.as_str(),
             "to": {
-                "name": order.shipping_address.name,
+                "name": order.destination().name,
                 "email": order.buyer.email,
-                "phone": order.shipping_address.phone.as_ref().or(order.buyer.phone.as_ref()),
+                "phone": order.destination().phone.as_ref().or(order.buyer.phone.as_ref()),
             },
             "parcels": parcels.iter().map(|p| json!({
                 "carrier": p.carrier, "tracking_number": p.tracking_number,

@@ -346,7 +346,7 @@ pub async fn an_edit_is_recorded_and_rebalances_stock<T: Store>(store: Arc<T>) {
     receive(&store, "HZ-01", "B", 5).await;
     let (id, _) = ingest(&store, reviewed("E-1", &[("A", 1)], "hold")).await;
     let mut edited = store.get_order(&acme(), id).await.unwrap().unwrap().state.order;
-    edited.shipping_address.line1 = "1 New Street".into();
+    edited.shipping_address.as_mut().unwrap().line1 = "1 New Street".into();
     edited.lines[0].sku = ordo_core::Sku::parse("B").unwrap();
     let changes = json!({ "shipping_address.line1": { "after": "1 New Street" } });
     let done = act(
@@ -364,7 +364,7 @@ pub async fn an_edit_is_recorded_and_rebalances_stock<T: Store>(store: Arc<T>) {
     let reserved = store.get_order_stock(&acme(), id).await.unwrap().reserved();
     assert_eq!((reserved.get("A").copied().unwrap_or(0), reserved["B"]), (0, 1));
     let record = store.get_order(&acme(), id).await.unwrap().unwrap();
-    assert_eq!(record.state.order.shipping_address.line1, "1 New Street");
+    assert_eq!(record.state.order.destination().line1, "1 New Street");
     assert!(record.events.iter().any(|e| e.kind == "order.edited"));
 }
 

@@ -136,7 +136,7 @@ pub fn route_request(order: &Order, demand: &BTreeMap<String, i64>) -> RouteRequ
         .iter()
         .map(|(sku, units)| Line::new(sku.clone(), u32::try_from(*units).unwrap_or(u32::MAX)))
         .collect();
-    let address = &order.shipping_address;
+    let address = order.destination();
     let point = ordo_geo::locate(
         &address.country,
         address.province.as_deref(),
@@ -195,7 +195,7 @@ impl Package {
 /// The carrier and service for a package of an order, from the sourcing configuration's
 /// carrier rules (its tenant's) by destination, weight, size and attributes.
 pub fn carrier_for(tenant: &TenantId, order: &Order, package: &Package) -> Option<(String, String)> {
-    let address = &order.shipping_address;
+    let address = order.destination();
     let destination = Destination {
         country: address.country.clone(),
         region: None,

@@ -31,6 +31,7 @@ fn found(code: &'static str, message: String, field: Option<String>, suggestion:
 pub(crate) fn check(kind: &RuleKind, order: &Order, ctx: &RuleContext) -> Option<Finding> {
     match kind {
         RuleKind::MissingAddress => missing_address(order),
+        RuleKind::TotalMismatch => total_mismatch(order),
         RuleKind::UnknownSku => {
             let first = ctx.unknown_skus.first()?;
             let index = order.lines.iter().position(|l| l.sku.as_str() == first);
@@ -198,8 +199,35 @@ pub(crate) fn check(kind: &RuleKind, order: &Order, ctx: &RuleContext) -> Option
     }
 }
 
-fn missing_address(order: &Order) -> Option<Finding> {
-    let address = &order.shipping_address;
+/// The stated and computed totals, both named, so a person sees which figure to trust.
+fn total_mismatch(order: &Order) -> Option<Finding> {
+    let (stated, computed) = order.total_mismatch()?;
+    found(
+        "total_mismatch",
+        format!(
+            "the channel states a total of {} but the order's parts add up to {} (difference {})",
+            order.money(stated),
+            order.money(computed),
+            order.money(stated - computed)
+        ),
+        Some("total".to_owned()),
+        Some("compare the order with the channel: a discount, tax or fee was not carried over"),
+    )
+}
+
+/// Whether the order cannot ship as it stands for want of an address.
+pub(crate) fn missing_address(order: &Order) -> Option<Finding> {
+    if !order.ships() {
+        return None;
+    }
+    let Some(address) = &order.shipping_address else {
+        return found(
+            "address_missing",
+            "the goods ship but the order has no shipping address".to_owned(),
+            Some("shipping_address".to_owned()),
+            Some("wait for the channel to release the address, or ask the buyer and edit the order"),
+        );
+    };
     let blank = |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().is_empty());
     let mut missing = Vec::new();
     if address.line1.trim().is_empty() {
@@ -263,7 +291,7 @@ impl Party {
 /// The first entry of a party list that matches: (which list, order field, entry).
 fn party(list: &PartyList, order: &Order) -> Option<(Party, String, String)> {
     let buyer = &order.buyer;
-    let address = &order.shipping_address;
+    let address = order.destination();
     let hit = |which: Party, field: &str, entry: &String| Some((which, field.to_owned(), entry.clone()));
     for entry in &list.buyers {
         let wanted = entry.trim();

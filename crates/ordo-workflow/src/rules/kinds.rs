@@ -21,8 +21,11 @@ pub struct PartyList {
 /// What a rule looks at, with its settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleKind {
-    /// The address lacks line 1 or country, or (in China) province or city.
+    /// Goods ship but the address is absent, or lacks line 1 or country, or (in China)
+    /// province or city.
     MissingAddress,
+    /// The platform's stated total differs from the total of the order's parts.
+    TotalMismatch,
     /// A line's SKU is not in the catalogue.
     UnknownSku,
     /// The phone failed the caller's check.
@@ -95,7 +98,12 @@ pub struct RuleKindInfo {
 pub const RULE_KINDS: &[RuleKindInfo] = &[
     info(
         "missing_address",
-        "the address lacks line1 or country, or a CN address lacks province or city",
+        "goods ship and the address is absent, lacks line1 or country, or a CN address lacks province or city",
+        &[],
+    ),
+    info(
+        "total_mismatch",
+        "the platform's stated total differs from the sum of the order's parts",
         &[],
     ),
     info("unknown_sku", "a line's SKU is not in the product catalogue", &[]),
@@ -160,6 +168,7 @@ impl RuleKind {
     pub fn name(&self) -> &'static str {
         match self {
             Self::MissingAddress => "missing_address",
+            Self::TotalMismatch => "total_mismatch",
             Self::UnknownSku => "unknown_sku",
             Self::BadPhone => "bad_phone",
             Self::SensitiveWords { .. } => "sensitive_words",

@@ -116,6 +116,7 @@ fn read_rule(doc: &mut Doc<'_>, node: &Node, path: String) -> Option<(Rule, Rang
 fn read_kind(doc: &mut Doc<'_>, fields: &mut Fields<'_>, kind: &Text) -> Option<RuleKind> {
     let kind = match kind.value.trim() {
         "missing_address" => RuleKind::MissingAddress,
+        "total_mismatch" => RuleKind::TotalMismatch,
         "unknown_sku" => RuleKind::UnknownSku,
         "bad_phone" => RuleKind::BadPhone,
         "sensitive_words" => RuleKind::SensitiveWords {

@@ -224,6 +224,27 @@ impl RuleSet {
                 Outcome::Flag => flags.push(rule.name.clone()),
             }
         }
+        // No warehouse can ship without a destination, so an order that ships with none is
+        // held whatever the rules say (a `pass` above, or no `missing_address` rule).
+        let held_for_address = hits
+            .iter()
+            .any(|h| h.code == "address_missing" && h.outcome == Outcome::Hold);
+        if !rejected
+            && !held_for_address
+            && order.shipping_address.is_none()
+            && let Some(finding) = check::missing_address(order)
+        {
+            hits.push(Hit {
+                rule: "address-required".to_owned(),
+                kind: RuleKind::MissingAddress.name(),
+                outcome: Outcome::Hold,
+                code: finding.code,
+                message: finding.message,
+                field: finding.field,
+                suggestion: finding.suggestion,
+                until: None,
+            });
+        }
         let holds: Vec<&Hit> = hits.iter().filter(|h| h.outcome == Outcome::Hold).collect();
         let decision = match (rejected, holds.is_empty()) {
             (true, _) => Decision::Reject,

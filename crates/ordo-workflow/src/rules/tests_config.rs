@@ -39,7 +39,9 @@ fn an_unknown_kind_lists_the_known_ones() {
     assert_eq!((error.code, error.line, error.column), ("unknown_kind", 3, 8));
     assert_eq!(error.path, "rule[0].kind");
     assert!(
-        error.message.contains("known kinds: missing_address, unknown_sku"),
+        error
+            .message
+            .contains("known kinds: missing_address, total_mismatch, unknown_sku"),
         "{}",
         error.message
     );

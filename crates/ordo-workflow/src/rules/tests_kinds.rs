@@ -39,6 +39,49 @@ fn missing_address_fires_for_a_chinese_address_without_province_or_city() {
 }
 
 #[test]
+fn an_absent_address_is_held_for_goods_that_ship_even_without_a_rule() {
+    let order = order_with(|o| {
+        o.as_object_mut().unwrap().remove("shipping_address");
+    });
+    let found = hit("kind = \"missing_address\"", &order, &later()).unwrap();
+    assert_eq!(
+        (found.code, found.field.as_deref()),
+        ("address_missing", Some("shipping_address"))
+    );
+    // A `pass` rule cannot wave it through: nothing can ship without a destination.
+    let rules = RuleSet::from_toml(
+        "[[rule]]\nname = \"all\"\nkind = \"remark_present\"\noutcome = \"pass\"\n",
+        "r.toml",
+    )
+    .unwrap();
+    let verdict = rules.evaluate(&order, &later());
+    assert_eq!(verdict.decision, Decision::Hold);
+    assert_eq!(verdict.hits[1].rule, "address-required");
+    // Nothing to ship, nothing to hold for.
+    let digital = order_with(|o| {
+        o.as_object_mut().unwrap().remove("shipping_address");
+        for line in o["lines"].as_array_mut().unwrap() {
+            line["requires_shipping"] = json!(false);
+        }
+    });
+    assert_eq!(rules.evaluate(&digital, &later()).decision, Decision::Approve);
+}
+
+#[test]
+fn total_mismatch_names_both_figures() {
+    let order = order_with(|o| o["total"] = s("199.00"));
+    let found = hit("kind = \"total_mismatch\"", &order, &later()).unwrap();
+    assert_eq!(found.code, "total_mismatch");
+    assert_eq!(
+        found.message,
+        "the channel states a total of 199.00 CNY but the order's parts add up to 198.00 CNY (difference 1.00 CNY)"
+    );
+    let exact = order_with(|o| o["total"] = s("198.00"));
+    assert!(hit("kind = \"total_mismatch\"", &exact, &later()).is_none());
+    assert!(hit("kind = \"total_mismatch\"", &example_order(), &later()).is_none());
+}
+
+#[test]
 fn missing_address_does_not_fire_for_a_complete_or_foreign_address() {
     assert!(hit("kind = \"missing_address\"", &example_order(), &later()).is_none());
     let us = order_with(|o| {
@@ -359,5 +402,5 @@ fn every_listed_kind_loads_with_its_fields() {
         assert_eq!(rules.rules()[0].kind.name(), info.kind);
         assert!(!info.description.is_empty());
     }
-    assert_eq!(RuleSet::rule_kinds().len(), 14);
+    assert_eq!(RuleSet::rule_kinds().len(), 15);
 }

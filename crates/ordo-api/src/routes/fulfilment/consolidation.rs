@@ -182,16 +182,15 @@ pub async fn pool(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<P
             Some(o) => store.get_order(&principal.tenant, o.id).await?,
             None => None,
         };
-        let destination = record.map(|r| {
-            let a = r.state.order.shipping_address;
-            DestinationView {
+        let destination = record
+            .and_then(|r| r.state.order.shipping_address)
+            .map(|a| DestinationView {
                 name: a.name,
                 country: a.country,
                 province: a.province,
                 city: a.city,
                 postal_code: a.postal_code,
-            }
-        });
+            });
         customers.push(CustomerPoolView {
             buyer_id: first.and_then(|o| o.buyer_id.clone()),
             buyer_name: first.and_then(|o| o.buyer_name.clone()),
