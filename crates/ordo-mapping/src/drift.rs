@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{Mapping, path};
+use crate::{Mapping, Rule, path};
 
 /// Deepest nesting recorded: deeper structure (e.g. free-form metadata) is not a schema.
 const MAX_DEPTH: usize = 4;
@@ -78,26 +78,47 @@ impl Drift {
 }
 
 impl Mapping {
-    /// The paths this mapping reads, in shape form (`line_items[].sku`).
+    /// The paths this mapping reads, in shape form (`line_items[].sku`), under every
+    /// place an order may be: each `root` candidate, and each element of `each_order`.
     pub fn read_shape(&self) -> BTreeSet<String> {
-        let root = self.root.as_deref().map(|r| format!("{r}."));
         let mut paths = BTreeSet::new();
         for rule in self.fields.values() {
-            paths.extend(rule.sources().flat_map(|p| path::shape_paths(p, "")));
+            paths.extend(rule.sources().into_iter().flat_map(|p| path::shape_paths(p, "")));
         }
-        // Line paths are under the folded line array; `$.` paths and `$.` join operands
-        // are order-level, `@.` operands are the line's.
-        let line = path::shape_paths(&self.lines.each, "")
-            .pop()
-            .map(|each| format!("{each}[]"));
-        let line = line.unwrap_or_default();
-        for rule in self.lines.fields.values() {
-            paths.extend(rule.sources().flat_map(|p| path::shape_paths(p, &line)));
+        // Element paths are under the folded array; `$.` paths and `$.` join operands
+        // are order-level, `@.` operands are the element's.
+        for list in std::iter::once(&self.lines).chain(self.lists.values()) {
+            for each in &list.each {
+                let element = match each.as_str() {
+                    "." => String::new(),
+                    each => match path::shape_paths(each, "").pop() {
+                        Some(array) => format!("{array}[]"),
+                        None => continue,
+                    },
+                };
+                let conditions = list.keep_where.keys().chain(list.drop_where.keys());
+                let rules = list.fields.values().flat_map(Rule::sources);
+                for p in conditions.map(String::as_str).chain(rules) {
+                    paths.extend(path::shape_paths(p, &element));
+                }
+            }
         }
-        match root {
-            Some(root) => paths.into_iter().map(|p| format!("{root}{p}")).collect(),
-            None => paths,
+        let mut roots: Vec<String> = self
+            .root
+            .iter()
+            .map(|r| if r == "." { String::new() } else { format!("{r}.") })
+            .collect();
+        if roots.is_empty() {
+            roots.push(String::new());
         }
+        if let Some(each) = &self.each_order {
+            let listed: Vec<String> = roots.iter().map(|r| format!("{r}{each}[].")).collect();
+            roots.extend(listed);
+        }
+        roots
+            .iter()
+            .flat_map(|r| paths.iter().map(move |p| format!("{r}{p}")))
+            .collect()
     }
 
     /// Compares a payload with a baseline shape: every new path, and every path the

@@ -119,13 +119,13 @@ fn floats_are_read_as_written_and_noise_is_rounded_off() {
     assert_eq!(price(json!(12.3)).unwrap(), "12.30");
     assert_eq!(price(json!(4.1 * 3.0)).unwrap(), "12.30", "12.299999999999999");
     assert_eq!(price(json!(0.1 + 0.2)).unwrap(), "0.30", "0.30000000000000004");
-    assert_eq!(
-        price(json!("12.345")).unwrap(),
-        "12.345",
-        "strings stay as written; the core judges places"
-    );
-    let error = price(json!(12.345)).unwrap_err();
-    assert_eq!(error.message, "12.345 has more than 2 decimal places");
+    assert_eq!(price(json!("12.3400")).unwrap(), "12.34", "trailing zeros are exact");
+    assert_eq!(price(json!("12.3")).unwrap(), "12.3", "text is never widened");
+    for extra in [json!(12.345), json!("12.345")] {
+        let error = price(extra).unwrap_err();
+        assert_eq!(error.field, "lines[0].unit_price");
+        assert_eq!(error.message, "12.345 has more than 2 decimal places");
+    }
 }
 
 #[test]
@@ -185,4 +185,220 @@ fn new_rule_errors_name_the_file_the_line_and_the_field() {
     let error = mapping("", "sku = { path = \"$.x[k=@.]\" }").unwrap_err();
     assert_eq!(error.line, 7, "{error}");
     assert!(error.message.starts_with("sku: in [lines.fields]"), "{error}");
+}
+
+#[test]
+fn case_takes_the_first_sub_rule_that_holds_and_has_a_value() {
+    let m = mapping(
+        "remark = { case = [{ when = { gift = [true] }, path = \"gift_note\" }, { path = \"note\" }], default = \"-\" }\n\
+         status = { case = [{ path = \"state\", map = { A = \"paid\" } }, { const = \"pending\" }], map = { paid = \"paid\", pending = \"pending\" } }",
+        "",
+    )
+    .unwrap();
+    let out = |payload: Value| m.apply(&payload).unwrap();
+    let both = json!({"gift": true, "gift_note": "for mum", "note": "ring twice", "state": "A", "items": []});
+    assert_eq!(
+        (&out(both)["remark"], &out(json!({"items": []}))["status"]),
+        (&json!("for mum"), &json!("pending"))
+    );
+    // The gift case holds but has no value: the next case answers.
+    let no_gift_note = json!({"gift": true, "note": "ring twice", "items": []});
+    assert_eq!(out(no_gift_note)["remark"], "ring twice");
+    assert_eq!(
+        out(json!({"gift": false, "gift_note": "x", "items": []}))["remark"],
+        "-",
+        "the rule's default"
+    );
+    // A case that yields a value the sub-rule cannot convert is an error, not passed over.
+    let error = m.apply(&json!({"state": "Z", "items": []})).unwrap_err();
+    assert_eq!(
+        (error.field.as_str(), error.message.as_str()),
+        ("status", "\"Z\" is not one of A")
+    );
+}
+
+#[test]
+fn a_required_field_without_a_value_names_every_path_tried() {
+    let m = mapping(
+        "who = { concat = [\"first\", \"' '\", \"last\"] }\n\
+         remark = { case = [{ when = { gift = [true] }, path = \"gift_note\" }, { path = \"note\" }] }\n\
+         none = { case = [{ when = { gift = [true] }, path = \"gift_note\" }] }",
+        "sku = { first_of = [\"sku\", \"product_id\"] }\n\
+         fee = { sum = [\"fees[].amount\", \"-rebate\"], money = true }",
+    )
+    .unwrap();
+    let errors = m.apply_collect(&json!({"gift": true, "items": [{}]})).unwrap_err();
+    let got: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            "none: gift_note is missing".to_owned(),
+            "remark: none of gift_note, note is present".into(),
+            "who: none of first, last is present".into(),
+            "lines[0].fee: none of fees[].amount, rebate is present".into(),
+            "lines[0].sku: none of sku, product_id is present".into(),
+        ]
+    );
+    let error = m
+        .apply(&json!({"gift": false, "first": "王", "note": "n", "items": []}))
+        .unwrap_err();
+    assert_eq!(error.to_string(), "none: no case applies");
+    // Each error carries the line its rule is written on.
+    let lines: Vec<usize> = errors.iter().map(|e| e.at.as_ref().unwrap().line).collect();
+    assert_eq!(lines, [5, 4, 3, 10, 9]);
+    assert_eq!(errors[0].at.as_ref().unwrap().to_string(), "t.toml:5");
+}
+
+#[test]
+fn round_and_scale_are_exact_in_every_mode() {
+    let m = mapping(
+        "up = { path = \"p\", money = true, round = { places = 2, mode = \"half_up\" } }\n\
+         even = { path = \"p\", money = true, round = { places = 2, mode = \"half_even\" } }\n\
+         down = { path = \"p\", money = true, round = { places = 2, mode = \"down\" } }\n\
+         ceil = { path = \"p\", money = true, round = { places = 2, mode = \"up\" } }\n\
+         rate = { path = \"percent\", type = \"decimal\", scale = -2 }\n\
+         cents = { path = \"cents\", money = true, scale = -2 }\n\
+         rounded_rate = { path = \"percent\", type = \"decimal\", scale = -2, round = { places = 3, mode = \"half_even\" } }",
+        "",
+    )
+    .unwrap();
+    let at = |p: Value, percent: Value| {
+        m.apply(&json!({"p": p, "percent": percent, "cents": 1999, "items": []}))
+            .unwrap()
+    };
+    let out = at(json!("55.9950"), json!("6"));
+    let amounts = ["up", "even", "down", "ceil"].map(|k| out[k].as_str().unwrap().to_owned());
+    assert_eq!(amounts, ["56.00", "56.00", "55.99", "56.00"]);
+    assert_eq!((&out["rate"], &out["cents"]), (&json!("0.06"), &json!("19.99")));
+    assert_eq!(out["rounded_rate"], "0.060");
+    let out = at(json!(-0.125), json!(6.25));
+    let amounts = ["up", "even", "down", "ceil"].map(|k| out[k].as_str().unwrap().to_owned());
+    assert_eq!(
+        amounts,
+        ["-0.13", "-0.12", "-0.12", "-0.13"],
+        "a float as written, never as a binary fraction"
+    );
+    assert_eq!(
+        (&out["rate"], &out["rounded_rate"]),
+        (&json!("0.0625"), &json!("0.062"))
+    );
+    let error = m
+        .apply(&json!({"p": "1", "percent": "six", "cents": 1, "items": []}))
+        .unwrap_err();
+    assert_eq!(error.to_string(), "rate: \"six\" is not a decimal number");
+}
+
+#[test]
+fn money_text_keeps_trailing_zeros_exact_and_refuses_other_extra_places_unless_rounded() {
+    let m = mapping(
+        "",
+        "unit_price = { path = \"p\", money = true }\n\
+         kwd = { path = \"p\", money = true, exponent = 3, optional = true }",
+    )
+    .unwrap();
+    let line = |p: &str| m.apply(&json!({"items": [{"p": p}]})).map(|o| o["lines"][0].clone());
+    assert_eq!(
+        line("55.9900").unwrap(),
+        json!({"unit_price": "55.99", "kwd": "55.990"})
+    );
+    let error = line("55.995").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "lines[0].unit_price: 55.995 has more than 2 decimal places"
+    );
+}
+
+#[test]
+fn text_is_replaced_then_trimmed() {
+    let m = mapping(
+        "phone = { path = \"tel\", replace = [{ from = \"-\", to = \"\" }, { from = \"+86\", to = \"\" }], trim = true }\n\
+         sku = { path = \"code\", after_last = \"/\", replace = { from = \"_\", to = \"-\" }, trim = true }\n\
+         n = { path = \"num\", trim = true, type = \"integer\" }",
+        "",
+    )
+    .unwrap();
+    let payload = json!({"tel": " +86 138-0013-8000 ", "code": "gid://x/TEA_01 ", "num": " 7 ", "items": []});
+    let out = m.apply(&payload).unwrap();
+    assert_eq!(
+        (&out["phone"], &out["sku"], &out["n"]),
+        (&json!("13800138000"), &json!("TEA-01"), &json!(7))
+    );
+}
+
+#[test]
+fn whole_number_floats_are_integers_and_fractions_are_refused() {
+    let m = mapping("", "quantity = { path = \"q\", type = \"integer\" }").unwrap();
+    let quantity = |q: Value| {
+        m.apply(&json!({"items": [{"q": q}]}))
+            .map(|o| o["lines"][0]["quantity"].clone())
+    };
+    for (q, want) in [
+        (json!(1.0), 1),
+        (json!("2.0"), 2),
+        (json!("3.00"), 3),
+        (json!(4), 4),
+        (json!(" 5 "), 5),
+    ] {
+        assert_eq!(quantity(q.clone()).unwrap(), want, "{q}");
+    }
+    assert_eq!(quantity(json!(1.5)).unwrap_err().message, "1.5 is not a whole number");
+    assert_eq!(
+        quantity(json!("2.5")).unwrap_err().message,
+        "\"2.5\" is not a whole number"
+    );
+    assert_eq!(quantity(json!(true)).unwrap_err().message, "true is not a whole number");
+}
+
+#[test]
+fn the_new_options_are_checked_at_load() {
+    let cases = [
+        (
+            "fee = { path = \"a\", round = { places = 2, mode = \"half_up\" } }",
+            "round needs money or type = \"decimal\"",
+        ),
+        ("fee = { path = \"a\", scale = -2 }", "scale needs money or type"),
+        (
+            "fee = { path = \"a\", money = true, scale = 99 }",
+            "scale must be -30 to 30",
+        ),
+        (
+            "fee = { path = \"a\", money = true, round = { places = 2, mode = \"bankers\" } }",
+            "unknown variant `bankers`",
+        ),
+        (
+            "fee = { path = \"a\", money = true, round = { places = 2 } }",
+            "missing field `mode`",
+        ),
+        (
+            "fee = { path = \"a\", replace = { from = \"\", to = \"x\" } }",
+            "replace needs a non-empty from",
+        ),
+        (
+            "fee = { path = \"a\", replace = { from = \"a\" } }",
+            "missing field `to`",
+        ),
+        ("fee = { case = [] }", "case lists no rules"),
+        (
+            "fee = { case = [{ path = \"a\", optional = true }] }",
+            "case 1: optional means nothing inside case",
+        ),
+        (
+            "fee = { case = [{ path = \"a\" }, { tme = 1 }] }",
+            "unknown field `tme`",
+        ),
+        (
+            "fee = { case = [{ path = \"a\" }], path = \"b\" }",
+            "needs exactly one of path, const, concat, first_of, sum, case",
+        ),
+        ("fee = { first_of = [] }", "first_of lists nothing"),
+        (
+            "fee = { sum = [\"a\"], money = true, trim = true }",
+            "sum cannot be combined",
+        ),
+    ];
+    for (rule, message) in cases {
+        let error = mapping(&format!("x = {{ const = 1 }}\n{rule}"), "").unwrap_err();
+        assert_eq!((error.file.as_str(), error.line), ("t.toml", 4), "{rule}: {error}");
+        assert!(error.to_string().contains(message), "{rule}: {error}");
+    }
 }

@@ -4,6 +4,12 @@
 //!
 //! ```toml
 //! name = "shopify.order"
+//! # The order is the payload itself, or under `order` in a REST response; a list response
+//! # holds its orders under `orders` (see `Mapping::apply_all`).
+//! root = ["order", "."]
+//! each_order = "orders"
+//! # Rules shared by several mappings, merged in (this file's own entries win).
+//! include = ["shopify.common.toml"]
 //!
 //! [fields]
 //! channel = { const = "shopify" }
@@ -12,52 +18,108 @@
 //! financial_status = { path = "financial_status", map = { paid = "paid", voided = "voided" } }
 //! shipping_fee = { path = "total_shipping_price_set.shop_money.amount", money = true, default = "0" }
 //! "shipping_address.name" = { concat = ["shipping_address.first_name", "' '", "shipping_address.last_name"] }
+//! "shipping_address.phone" = { path = "phone", replace = { from = "-", to = "" }, trim = true, optional = true }
 //! # Only for cancelled orders: the time of the update that cancelled it.
 //! cancelled_at = { path = "update_time", time = "epoch_seconds", when = { order_status = [4] } }
+//! # The first case whose `when` holds and that has a value.
+//! remark = { case = [{ when = { gift = [true] }, path = "gift_message" }, { path = "note" }], optional = true }
+//! total = { path = "total_price", money = true, round = { places = 2, mode = "half_up" } }
 //!
 //! [lines]
 //! each = "line_items"
+//! where_not = { "bundle_role" = ["component"] }
 //! [lines.fields]
 //! sku = { first_of = ["outer_sku_id", "sku_id"] }
 //! quantity = { path = "quantity", type = "integer" }
 //! unit_price = { path = "price", money = true }
 //! # A join: the line names its address by id; the address is in the order's list.
 //! city = { path = "$.addresses[id=@.address_id].city", optional = true }
+//!
+//! [lists.discounts]
+//! each = "discount_codes"
+//! [lists.discounts.fields]
+//! code = { path = "code" }
+//! amount = { path = "amount", money = true }
+//!
+//! [lists.tax_lines]
+//! each = ["tax_lines", "shipping_tax_lines"]
+//! where = { "type" = ["vat", "gst"] }
+//! [lists.tax_lines.fields]
+//! rate = { path = "rate_percent", type = "decimal", scale = -2 }
+//! amount = { path = "price", money = true }
 //! ```
 //!
-//! A target name with dots (`buyer.email`) writes into a nested object. A source path is
-//! dot-separated keys with brackets (`addresses[0].city`); line paths are relative to the
-//! line and `$.` makes them relative to the order. A bracket is an index `[0]`, a join
-//! `[field=operand]` (the first element whose `field` equals the operand: `$.path` from
-//! the order, `@.path` from the current line, `'text'` a literal; no match is a missing
-//! value, so `default` / `optional` apply), or `[]` (every element, only in `sum`).
+//! **Fields.** `[fields]` maps order-level targets. A target name with dots
+//! (`buyer.email`) writes into a nested object. Each target has a [`Rule`]: a source
+//! (`path`, `const`, `concat`, `first_of`, `sum`, `case`), conditions (`when`), text steps
+//! (`after_last`, `replace`, `trim`), lookups (`table`, `map`), a conversion (`type`,
+//! `time`, `money` with `exponent`, `scale`, `round`) and `divide_by`; see [`Rule`] for
+//! each and the order they apply in.
 //!
-//! Money is never a float: `money = true` reads decimal strings as written and JSON
-//! numbers as the decimal the platform wrote (float noise such as `12.299999999999999`
-//! is rounded off to `exponent` places, default 2; a real extra digit is refused);
-//! `money = "minor"` reads whole minor units (`1999` fen → `19.99`); `sum` adds amounts
-//! exactly; `divide_by` turns a line total into a unit price, rounding up and handing the
-//! remainder to `remainder_to` (a discount) so nothing is invented or lost. See [`Rule`].
+//! **Paths.** A source path is dot-separated keys with brackets (`addresses[0].city`). A
+//! bracket is an index `[0]`, a join `[field=operand]` (the first element whose `field`
+//! equals the operand: `$.path` from the order, `@.path` from the current element,
+//! `'text'` a literal; no match is a missing value, so `default` / `optional` apply), or
+//! `[]` (every element, only in `sum`).
+//!
+//! **Lines and other lists.** `[lines]` (required) and any number of `[lists.<target>]`
+//! have the same keys ([`List`]): `each`, the array of elements relative to the order (or
+//! a list of arrays, concatenated in order; `"."` is the order itself as one element, for
+//! a list the platform states as order-level fields); `where = { path = [values…] }`, keeping only
+//! elements where every path has one of its values; `where_not = { … }`, dropping elements
+//! where any path has one of its values (both compare as text, like `when`); and
+//! `fields`, whose paths are relative to the element (`$.` for the order). A list writes a
+//! JSON array of objects at its target (`discounts`, `tax_lines`, `fees`). An absent or
+//! null array is an empty list, but the lines are required: no line array is an error
+//! (`line_items is missing`). A value that is not an array is always an error
+//! (`discount_codes is not an array (found a string)`).
+//!
+//! **Envelopes.** `root` is where the order is in the payload: one path, or candidates
+//! tried in order, `"."` being the payload itself. `each_order`, relative to the root, is
+//! an array of orders in a list response (a path an order itself does not have); when the
+//! payload has it, [`Mapping::apply_all`] maps each element, and [`Mapping::apply`] takes
+//! such a payload only when it holds exactly one order. Without it the root is the order.
+//!
+//! **Includes.** `include = ["fragment.toml", …]` merges fragments: TOML with `[fields]`,
+//! `[lists.*]`, `[tables]` and their own `include`. Entries are merged by target (a whole
+//! list or table at a time); a later fragment wins over an earlier one and the including
+//! file wins over all. Fragments are found by [`Mapping::load_with`]'s resolver, since a
+//! built-in mapping is an embedded string and not a file.
+//!
+//! **Money** is never a float: see [`Rule`] for `money`, `exponent`, `scale`, `round`,
+//! `sum` and `divide_by`. An amount with more places than `exponent` (default 2) keeps its
+//! value when the extra digits are zeros (`"55.9900"` is `55.99`) and is refused, naming
+//! the field, when they are not (`"55.995"`) unless the rule says `round`. `type =
+//! "decimal"` is exact decimal text that is not money (a rate), and `type = "integer"`
+//! takes `2.0` as 2 but refuses `1.5`.
+//!
+//! **Errors** name the target (`lines[2].quantity`), every path a missing value was
+//! looked for at (`none of sku, product_id is present`), and where the rule is written
+//! ([`MapError::at`]). [`Mapping::apply_collect`] reports every problem instead of the
+//! first.
 //!
 //! See [`TestVector`] for the `[[tests]]` a mapping carries, and [`Shape`] / [`Drift`] for
 //! noticing that a platform changed its payload. Invariant: nothing here does IO or reads a
 //! clock; a mapping is data, and applying it is a pure function of the payload.
 
+mod apply;
 mod convert;
 mod drift;
+mod load;
 mod money;
 mod path;
+mod rule;
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-pub use convert::TimeFormat;
-pub use money::MoneyForm;
-
-use crate::money::Decimal;
-use crate::path::Scope;
+pub use convert::{Kind, TimeFormat};
+pub use drift::{Drift, Shape};
+pub use money::{MoneyForm, RoundMode};
+pub use rule::{Replace, Round, Rule};
 
 /// The mappings shipped with Ordo, as (file name, text). Shopify stays first: other
 /// crates' tests take it as the example mapping.
@@ -81,31 +143,76 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../mappings/xiaohongshu.order.toml"),
     ),
 ];
-pub use drift::{Drift, Shape};
+/// The text of a built-in mapping by name (`shopify.order`) or file name
+/// (`shopify.order.toml`), with its file name.
+pub fn built_in(name: &str) -> Option<(&'static str, &'static str)> {
+    BUILT_IN
+        .iter()
+        .find(|(file, _)| *file == name || file.strip_suffix(".toml") == Some(name))
+        .copied()
+}
 
-/// A mapping from one platform payload shape to the canonical order.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A mapping from one platform payload shape to the canonical order. Made by
+/// [`Mapping::load`] / [`Mapping::load_with`], applied by [`Mapping::apply`] and its
+/// siblings.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Mapping {
     /// A name, e.g. `shopify.order`.
     pub name: String,
     /// What it is for.
-    #[serde(default)]
     pub description: Option<String>,
-    /// Where the order is in the payload (e.g. `order` for a REST response); the root when absent.
-    #[serde(default)]
-    pub root: Option<String>,
-    /// Order-level fields by target name.
+    /// Where the order is in the payload: candidate paths tried in order, `"."` being the
+    /// payload itself; empty means the payload itself.
+    pub root: Vec<String>,
+    /// In a list response, the array of orders under the root.
+    pub each_order: Option<String>,
+    /// The fragments merged in, as named.
+    pub include: Vec<String>,
+    /// Order-level fields by target name (own and included).
     pub fields: BTreeMap<String, Rule>,
     /// The order lines.
-    pub lines: Lines,
+    pub lines: List,
+    /// Other lists of the order (`discounts`, `tax_lines`, `fees`) by target name.
+    pub lists: BTreeMap<String, List>,
     /// Named lookup tables for `table = "…"` rules.
-    #[serde(default)]
     pub tables: BTreeMap<String, BTreeMap<String, String>>,
     /// Test vectors: payload files (relative to the mapping file) and what their
     /// canonical order must contain. Run by `ordo mapping test`.
-    #[serde(default)]
     pub tests: Vec<TestVector>,
+}
+
+/// How the elements of a list (`[lines]`, `[lists.<target>]`) are found and mapped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct List {
+    /// The arrays of elements, relative to the order, concatenated in order; `"."` is the
+    /// order itself as one element.
+    pub each: Vec<String>,
+    /// `where`: only elements where every path has one of the values listed.
+    pub keep_where: BTreeMap<String, Vec<Value>>,
+    /// `where_not`: not the elements where any path has one of the values listed.
+    pub drop_where: BTreeMap<String, Vec<Value>>,
+    /// Element fields by target name; paths are relative to each element. A path starting
+    /// with `$.` is relative to the order instead.
+    pub fields: BTreeMap<String, Rule>,
+    /// Where the list's table is written.
+    pub at: Option<Location>,
+}
+
+/// Where something is written in a mapping file (or in a fragment it includes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file (or name) it came from.
+    pub file: String,
+    /// Line (1-based).
+    pub line: usize,
+    /// Character column (1-based).
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
 }
 
 /// A payload and the canonical fields it must map to.
@@ -148,115 +255,12 @@ impl TestVector {
     }
 }
 
-/// How lines are found and mapped.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Lines {
-    /// The array of line objects, relative to the order.
-    pub each: String,
-    /// Line fields by target name; paths are relative to each line. A path starting with
-    /// `$.` is relative to the order instead.
-    pub fields: BTreeMap<String, Rule>,
-}
-
-/// How one target field gets its value.
-///
-/// Evaluation order: `when` (all conditions must hold, else the field is left out); the
-/// source, exactly one of `path`, `const`, `concat`, `first_of`, `sum`; `default` when the
-/// source is missing or null (and `optional` leaves the field out instead of failing);
-/// then `after_last`, `table`, `map`, the conversion (`type`, `time`, or `money` with
-/// `exponent`), and `divide_by`.
-///
-/// Paths may join across arrays with `[field=operand]`, e.g.
-/// `$.addresses[id=@.address_id].city` (the order's address whose `id` is this line's
-/// `address_id`) or `proceeds.breakdowns[type='SHIPPING'].amount`; a join with no match
-/// reads as missing.
-///
-/// Money rules write exact decimal text:
-/// - `money = true` (or `"decimal"`): a decimal string is kept as written; a JSON number
-///   is the shortest decimal that reads back as the same float, written with `exponent`
-///   places (default 2). More places than that are rounded to the nearest only when they
-///   are float noise (under a millionth of a minor unit, so `12.299999999999999` →
-///   `12.30`); otherwise the amount is refused, as the core refuses `"12.345"`.
-/// - `money = "minor"`: a whole number of minor units, shifted by `exponent` places
-///   (default 2: fen and cents; say `exponent = 0` for yen).
-/// - `sum = ["a[].amount", "-b"]`: the exact sum of every amount the terms read (`[]` is
-///   every element; a leading `-` subtracts); missing terms add nothing.
-/// - `divide_by = "QuantityOrdered"`: the amount ÷ that whole number (for platforms that
-///   send a line total where Ordo wants a unit price), rounded *up* to the amount's own
-///   decimal places. An inexact division is an error unless `remainder_to` names a money
-///   field of the same line (a discount): the remainder `unit × quantity − total`, less
-///   than one minor unit per piece, is added to it, so the line's net is exactly the
-///   platform's total.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rule {
-    /// Only when every path listed has one of the values listed (compared as text, so
-    /// `[4]` matches `"4"`); otherwise the field is left out.
-    #[serde(default)]
-    pub when: BTreeMap<String, Vec<Value>>,
-    /// A path into the payload.
-    #[serde(default)]
-    pub path: Option<String>,
-    /// A fixed value.
-    #[serde(default, rename = "const")]
-    pub constant: Option<Value>,
-    /// Paths and `'literal'` strings joined into one string (missing parts are skipped).
-    #[serde(default)]
-    pub concat: Option<Vec<String>>,
-    /// The first of these paths that has a non-empty value.
-    #[serde(default)]
-    pub first_of: Option<Vec<String>>,
-    /// Money paths added exactly (`[]` reads every element, `-path` subtracts); needs `money`.
-    #[serde(default)]
-    pub sum: Option<Vec<String>>,
-    /// Keep only what follows the last occurrence of this text (e.g. a GraphQL id's `/`).
-    #[serde(default)]
-    pub after_last: Option<String>,
-    /// Replace the value through a named table of [`Mapping::tables`].
-    #[serde(default)]
-    pub table: Option<String>,
-    /// Replace the value through this map (platform status → Ordo status); a value not in
-    /// it is an error naming the value, unless `map_default` is given.
-    #[serde(default)]
-    pub map: Option<BTreeMap<String, String>>,
-    /// The value for anything `map` does not list.
-    #[serde(default)]
-    pub map_default: Option<String>,
-    /// `string` (numbers become their decimal text, never a float) or `integer`.
-    #[serde(default, rename = "type")]
-    pub kind: Option<convert::Kind>,
-    /// A time format; the result is RFC 3339.
-    #[serde(default)]
-    pub time: Option<TimeFormat>,
-    /// For `time = "local"`: the zone as a fixed offset, e.g. `+08:00`.
-    #[serde(default)]
-    pub zone: Option<String>,
-    /// A money amount, `true` / `"decimal"` or `"minor"`; see the type's documentation.
-    #[serde(default, deserialize_with = "money::deserialize_form")]
-    pub money: Option<MoneyForm>,
-    /// Decimal places of the currency's minor unit for `"minor"` and JSON numbers (default 2).
-    #[serde(default)]
-    pub exponent: Option<u32>,
-    /// Divide the amount by the whole number at this path (rounding up).
-    #[serde(default)]
-    pub divide_by: Option<String>,
-    /// The money field of the same scope that takes an inexact division's remainder.
-    #[serde(default)]
-    pub remainder_to: Option<String>,
-    /// Used when the source is missing or null.
-    #[serde(default)]
-    pub default: Option<Value>,
-    /// A missing source leaves the field out instead of failing.
-    #[serde(default)]
-    pub optional: bool,
-}
-
 /// Why a mapping could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}:{column}: {message}")]
 pub struct LoadError {
-    /// The file (or name) it came from.
+    /// The file (or name) it came from; an included fragment's own name when the problem
+    /// is there.
     pub file: String,
     /// Line of the problem (1-based; 0 when unknown).
     pub line: usize,
@@ -270,154 +274,21 @@ pub struct LoadError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct MapError {
-    /// The target field, e.g. `lines[2].quantity`.
+    /// The target field, e.g. `lines[2].quantity`; `(root)` when the order itself is not
+    /// found.
     pub field: String,
     /// What was wrong with the source value.
     pub message: String,
-}
-
-impl Mapping {
-    /// Parses and checks a mapping; errors name the file, the line and the field.
-    pub fn load(file: &str, text: &str) -> Result<Self, LoadError> {
-        // 1-based line and character column of a byte offset.
-        let position = |offset: usize| {
-            let mut offset = offset.min(text.len());
-            while !text.is_char_boundary(offset) {
-                offset -= 1;
-            }
-            let before = &text[..offset];
-            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-            (
-                before.matches('\n').count() + 1,
-                before[line_start..].chars().count() + 1,
-            )
-        };
-        let mapping: Mapping = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map_or((0, 0), |s| position(s.start));
-            LoadError {
-                file: file.to_owned(),
-                line,
-                column,
-                message: e.message().trim().replace('\n', "; "),
-            }
-        })?;
-        let problem = |field: &str, message: String| {
-            let (line, column) = text
-                .find(&format!("{field} "))
-                .or_else(|| text.find(field))
-                .map_or((0, 0), position);
-            LoadError {
-                file: file.to_owned(),
-                line,
-                column,
-                message: format!("{field}: {message}"),
-            }
-        };
-        for (scope, fields) in [("fields", &mapping.fields), ("lines.fields", &mapping.lines.fields)] {
-            for (name, rule) in fields {
-                rule.check(&mapping.tables)
-                    .map_err(|m| problem(name, format!("in [{scope}]: {m}")))?;
-                let Some(target) = &rule.remainder_to else { continue };
-                let takes_money = fields.get(target).is_some_and(|t| t.money.is_some());
-                if target == name || !takes_money {
-                    let message =
-                        format!("in [{scope}]: remainder_to {target:?} is not another money field of [{scope}]");
-                    return Err(problem(name, message));
-                }
-            }
-        }
-        Ok(mapping)
-    }
-
-    /// Maps a payload to canonical order JSON (not yet validated: that is `ordo-core`'s
-    /// job, so every problem with the order itself is reported the same way as for any
-    /// other channel).
-    pub fn apply(&self, payload: &Value) -> Result<Value, MapError> {
-        let order = match &self.root {
-            Some(root) => path::get(payload, root).ok_or_else(|| MapError {
-                field: "(root)".into(),
-                message: format!("{root} is missing"),
-            })?,
-            None => payload,
-        };
-        let mut out = evaluate_all(&self.fields, Scope { order, line: order }, &self.tables, "")?;
-        let items = path::get(order, &self.lines.each)
-            .and_then(Value::as_array)
-            .ok_or_else(|| MapError {
-                field: "lines".into(),
-                message: format!("{} is not an array", self.lines.each),
-            })?;
-        let mut lines = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let scope = Scope { order, line: item };
-            let line = evaluate_all(&self.lines.fields, scope, &self.tables, &format!("lines[{i}]."))?;
-            lines.push(Value::Object(line));
-        }
-        out.insert("lines".into(), Value::Array(lines));
-        Ok(Value::Object(out))
-    }
-}
-
-/// Evaluates the rules of one scope (the order, or one line; `prefix` names it in errors),
-/// then adds each division's remainder to the field named to take it.
-fn evaluate_all(
-    rules: &BTreeMap<String, Rule>,
-    scope: Scope<'_>,
-    tables: &BTreeMap<String, BTreeMap<String, String>>,
-    prefix: &str,
-) -> Result<Map<String, Value>, MapError> {
-    let mut out = Map::new();
-    let mut remainders: Vec<(String, Decimal)> = Vec::new();
-    for (target, rule) in rules {
-        if let Some(value) = rule.evaluate(scope, tables, &format!("{prefix}{target}"), &mut remainders)? {
-            insert(&mut out, target, value);
-        }
-    }
-    for (target, remainder) in remainders {
-        let current = lookup(&out, &target).cloned();
-        let total = match current.as_ref().and_then(Value::as_str) {
-            None => Some(remainder),
-            Some(text) => Decimal::parse(text, false).and_then(|d| d.checked_add(remainder)),
-        };
-        let total = total.ok_or_else(|| MapError {
-            field: format!("{prefix}{target}"),
-            message: format!(
-                "cannot add the remainder {remainder} to {}",
-                current.unwrap_or(Value::Null)
-            ),
-        })?;
-        insert(&mut out, &target, Value::String(total.to_string()));
-    }
-    Ok(out)
-}
-
-/// The value at a dotted target name.
-fn lookup<'a>(out: &'a Map<String, Value>, target: &str) -> Option<&'a Value> {
-    match target.split_once('.') {
-        None => out.get(target),
-        Some((head, rest)) => lookup(out.get(head)?.as_object()?, rest),
-    }
-}
-
-/// Writes `value` at a dotted target name, creating nested objects.
-fn insert(out: &mut Map<String, Value>, target: &str, value: Value) {
-    match target.split_once('.') {
-        None => {
-            out.insert(target.to_owned(), value);
-        }
-        Some((head, rest)) => {
-            let inner = out.entry(head.to_owned()).or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(map) = inner {
-                insert(map, rest, value);
-            }
-        }
-    }
+    /// Where the rule (or list) at fault is written, when known.
+    pub at: Option<Location>,
 }
 
 #[cfg(test)]
 mod engine_tests;
 #[cfg(test)]
 mod fixture_tests;
+#[cfg(test)]
+mod list_tests;
 #[cfg(test)]
 mod platform_tests;
 #[cfg(test)]

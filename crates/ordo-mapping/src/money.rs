@@ -2,7 +2,8 @@
 //!
 //! Amounts are carried as an integer mantissa and a count of decimal places, never as a
 //! float, so sums, divisions and unit conversions are exact. The one place a value may be
-//! adjusted is a JSON float: see [`from_json`].
+//! adjusted without being asked is a JSON float: see [`fit`]. Rounding that a mapping asks for
+//! (`round`) is [`Decimal::round_to`].
 
 use std::fmt;
 
@@ -10,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// Most decimal places read; beyond this a value is not a price.
-const MAX_SCALE: u32 = 30;
+pub(crate) const MAX_SCALE: u32 = 30;
 
 /// How a platform writes an amount (`money = …` in a rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,26 +106,53 @@ impl Decimal {
         }
     }
 
-    /// Nearest value with `scale` places (ties to even), and how far that moved it.
-    fn round(self, scale: u32) -> Option<(Self, Self)> {
-        if scale >= self.scale {
-            return Some((self.widen(scale)?, Self { mantissa: 0, scale }));
+    /// The value with exactly `places` places, rounded by `mode` when that drops digits.
+    pub fn round_to(self, places: u32, mode: RoundMode) -> Option<Self> {
+        if places >= self.scale {
+            return self.widen(places);
         }
-        let unit = 10_i128.checked_pow(self.scale - scale)?;
-        let (q, r) = (self.mantissa.div_euclid(unit), self.mantissa.rem_euclid(unit));
-        let up = 2 * r > unit || (2 * r == unit && q % 2 != 0);
-        let rounded = Self {
-            mantissa: q + i128::from(up),
-            scale,
+        let unit = 10_i128.checked_pow(self.scale - places)?;
+        // Truncation toward zero, then a step away from zero when the mode asks for one.
+        let (q, r) = (self.mantissa / unit, self.mantissa % unit);
+        let (twice, half) = (2 * r.abs(), unit);
+        let away = match mode {
+            RoundMode::Down => false,
+            RoundMode::Up => r != 0,
+            RoundMode::HalfUp => twice >= half,
+            RoundMode::HalfEven => twice > half || (twice == half && q % 2 != 0),
         };
-        let moved = rounded.widen(self.scale)?.mantissa - self.mantissa;
-        Some((
-            rounded,
-            Self {
-                mantissa: moved.abs(),
-                scale: self.scale,
-            },
-        ))
+        let step = if away { self.mantissa.signum() } else { 0 };
+        Some(Self {
+            mantissa: q + step,
+            scale: places,
+        })
+    }
+
+    /// `self × 10^places` (a negative `places` divides), exactly.
+    pub fn shift(self, places: i32) -> Option<Self> {
+        let scale = i64::from(self.scale) - i64::from(places);
+        if scale >= 0 {
+            let scale = u32::try_from(scale).ok().filter(|s| *s <= MAX_SCALE)?;
+            return Some(Self {
+                mantissa: self.mantissa,
+                scale,
+            });
+        }
+        let factor = 10_i128.checked_pow(u32::try_from(-scale).ok()?)?;
+        Some(Self {
+            mantissa: self.mantissa.checked_mul(factor)?,
+            scale: 0,
+        })
+    }
+
+    /// The same value with at most `places` places, when the digits beyond are zeros
+    /// (`55.9900` → `55.99`); `None` when a digit beyond is not zero.
+    pub fn without_trailing_zeros(self, places: u32) -> Option<Self> {
+        if self.scale <= places {
+            return Some(self);
+        }
+        let narrowed = self.round_to(places, RoundMode::Down)?;
+        (narrowed.widen(self.scale)? == self).then_some(narrowed)
     }
 
     /// `self ÷ n` rounded up to the places `self` has, and the remainder
@@ -161,46 +189,90 @@ impl fmt::Display for Decimal {
     }
 }
 
-/// An amount from a payload value.
+/// How `round = { places = 2, mode = "…" }` treats the digits it drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundMode {
+    /// To the nearest; a tie goes away from zero (`55.995` → `56.00`, `-0.125` → `-0.13`).
+    HalfUp,
+    /// To the nearest; a tie goes to the even neighbour (`0.125` → `0.12`, `0.135` → `0.14`).
+    HalfEven,
+    /// Toward zero: the dropped digits are cut off (`55.999` → `55.99`).
+    Down,
+    /// Away from zero whenever a dropped digit is not zero (`55.991` → `55.99` + `0.01`).
+    Up,
+}
+
+/// An amount exactly as the payload gave it, before it is fitted to the currency's places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    /// The exact value.
+    pub value: Decimal,
+    /// Whether it came from a JSON number: only then may extra places be float noise.
+    pub float: bool,
+}
+
+/// An amount from a payload value, exactly as written.
 ///
 /// - `Minor`: a whole number (JSON integer or digit string) of minor units, scaled by
 ///   `exponent` places: `1999` → `19.99`.
-/// - `Decimal`, string: exactly as written (`"19.990"` keeps three places; the core then
-///   refuses more places than the currency has rather than rounding).
-/// - `Decimal`, JSON number: the shortest decimal that reads back as the same float (what
-///   the platform wrote whenever it wrote at most 15 significant digits), written with
-///   exactly `exponent` places. When it has more places than that, it is rounded to the
-///   nearest `exponent`-place value only if the discarded part is float noise, under a
-///   millionth of a minor unit (`12.299999999999999`, which is 4.1 × 3 in floats, →
-///   `12.30`; `0.30000000000000004` → `0.30`); a real extra digit (`12.345`) is refused,
-///   as the core refuses `"12.345"`.
-///   The discarded part is never near a half, so the tie rule (to even) never decides.
-pub fn from_json(form: MoneyForm, exponent: u32, value: &Value) -> Result<Decimal, String> {
+/// - `Decimal`, string: exactly as written.
+/// - `Decimal`, JSON number: the shortest decimal that reads back as the same float, which
+///   is what the platform wrote whenever it wrote at most 15 significant digits.
+///
+/// [`fit`] then brings it to the currency's places.
+pub fn read(form: MoneyForm, exponent: u32, value: &Value) -> Result<Read, String> {
+    let exact = |value| Read { value, float: false };
     match (form, value) {
-        (MoneyForm::Minor, Value::Number(n)) if n.is_i64() || n.is_u64() => minor(&n.to_string(), exponent),
-        (MoneyForm::Minor, Value::String(s)) => minor(s, exponent),
+        (MoneyForm::Minor, Value::Number(n)) if n.is_i64() || n.is_u64() => minor(&n.to_string(), exponent).map(exact),
+        (MoneyForm::Minor, Value::String(s)) => minor(s, exponent).map(exact),
         (MoneyForm::Minor, other) => Err(format!("{other} is not a whole number of minor units")),
-        (MoneyForm::Decimal, Value::String(s)) => {
-            Decimal::parse(s, false).ok_or_else(|| format!("{s:?} is not a decimal amount"))
-        }
+        (MoneyForm::Decimal, Value::String(s)) => Decimal::parse(s, false)
+            .map(exact)
+            .ok_or_else(|| format!("{s:?} is not a decimal amount")),
         (MoneyForm::Decimal, Value::Number(n)) => {
             let text = n.to_string();
-            let exact = Decimal::parse(&text, true).ok_or_else(|| format!("{text} is not an amount"))?;
-            let (rounded, moved) = exact.round(exponent).ok_or_else(|| format!("{text} is too large"))?;
-            // moved < 10^-(exponent + 6), i.e. moved × 10^(exponent + 6) < 10^scale.
-            let noise = 10_i128
-                .checked_pow(exponent + 6)
-                .and_then(|p| moved.mantissa.checked_mul(p))
-                .zip(10_i128.checked_pow(moved.scale))
-                .is_some_and(|(scaled, one)| scaled < one);
-            if noise {
-                Ok(rounded)
-            } else {
-                Err(format!("{text} has more than {exponent} decimal places"))
-            }
+            let value = Decimal::parse(&text, true).ok_or_else(|| format!("{text} is not an amount"))?;
+            Ok(Read { value, float: true })
         }
         (MoneyForm::Decimal, other) => Err(format!("{other} is not a decimal amount")),
     }
+}
+
+/// An amount with no more than `exponent` places, without changing what it is worth
+/// except for float noise:
+///
+/// - decimal text with more places than that keeps its value when the extra digits are
+///   zeros (`"55.9900"` → `55.99`) and is refused when they are not (`"55.995"`): a rule
+///   that means to round says `round`;
+/// - a JSON number is written with exactly `exponent` places. When it has more, it is
+///   rounded to the nearest only if the discarded part is float noise, under a millionth
+///   of a minor unit (`12.299999999999999`, which is 4.1 × 3 in floats, → `12.30`;
+///   `0.30000000000000004` → `0.30`); a real extra digit (`12.345`) is refused. The
+///   discarded part is never near a half, so the tie rule never decides.
+pub fn fit(amount: Read, exponent: u32) -> Result<Decimal, String> {
+    let too_many = || format!("{} has more than {exponent} decimal places", amount.value);
+    if !amount.float {
+        return amount.value.without_trailing_zeros(exponent).ok_or_else(too_many);
+    }
+    let exact = amount.value;
+    let rounded = exact
+        .round_to(exponent, RoundMode::HalfEven)
+        .ok_or_else(|| format!("{exact} is too large"))?;
+    let scale = exact.scale.max(exponent);
+    let moved = rounded
+        .widen(scale)
+        .zip(exact.widen(scale))
+        .and_then(|(r, e)| r.mantissa.checked_sub(e.mantissa))
+        .ok_or_else(|| format!("{exact} is too large"))?
+        .abs();
+    // moved × 10^-scale < 10^-(exponent + 6), i.e. moved × 10^(exponent + 6) < 10^scale.
+    let noise = 10_i128
+        .checked_pow(exponent + 6)
+        .and_then(|p| moved.checked_mul(p))
+        .zip(10_i128.checked_pow(scale))
+        .is_some_and(|(scaled, one)| scaled < one);
+    if noise { Ok(rounded) } else { Err(too_many()) }
 }
 
 fn minor(text: &str, exponent: u32) -> Result<Decimal, String> {
@@ -223,7 +295,11 @@ mod tests {
     use super::*;
 
     fn text(form: MoneyForm, exponent: u32, value: Value) -> Result<String, String> {
-        from_json(form, exponent, &value).map(|d| d.to_string())
+        fit(read(form, exponent, &value)?, exponent).map(|d| d.to_string())
+    }
+
+    fn decimal(text: &str) -> Decimal {
+        Decimal::parse(text, false).unwrap()
     }
 
     #[test]
@@ -259,10 +335,48 @@ mod tests {
         assert!(d(json!(0.125)).is_err(), "a real third place is refused, not rounded");
         assert!(d(num("3.3333333333333335")).is_err(), "a price of 10/3 is refused");
         assert_eq!(text(MoneyForm::Decimal, 0, json!(1980.0)).unwrap(), "1980");
-        // Strings are exact already and kept as written.
-        assert_eq!(d(json!("19.990")).unwrap(), "19.990");
+        // Strings are exact already: trailing zeros beyond the places go, other digits are refused.
+        assert_eq!(d(json!("19.990")).unwrap(), "19.99");
+        assert_eq!(d(json!("55.9900")).unwrap(), "55.99");
+        assert_eq!(d(json!("5")).unwrap(), "5", "never widened: the core reads 5 as 5.00");
+        assert_eq!(d(json!("55.995")).unwrap_err(), "55.995 has more than 2 decimal places");
+        assert_eq!(text(MoneyForm::Decimal, 3, json!("1.2340")).unwrap(), "1.234");
         assert!(d(json!("1.2.3")).is_err());
         assert!(d(json!("1e3")).is_err());
+    }
+
+    #[test]
+    fn every_rounding_mode_rounds_both_signs_as_documented() {
+        use RoundMode::*;
+        let cases = [
+            ("55.995", HalfUp, "56.00"),
+            ("55.994", HalfUp, "55.99"),
+            ("-0.125", HalfUp, "-0.13"),
+            ("0.125", HalfEven, "0.12"),
+            ("0.135", HalfEven, "0.14"),
+            ("-0.125", HalfEven, "-0.12"),
+            ("0.1251", HalfEven, "0.13"),
+            ("55.999", Down, "55.99"),
+            ("-55.999", Down, "-55.99"),
+            ("55.991", Up, "56.00"),
+            ("-55.991", Up, "-56.00"),
+            ("55.990", Up, "55.99"),
+            ("7", HalfUp, "7.00"),
+        ];
+        for (value, mode, want) in cases {
+            let got = decimal(value).round_to(2, mode).unwrap().to_string();
+            assert_eq!(got, want, "{value} {mode:?}");
+        }
+    }
+
+    #[test]
+    fn shifting_moves_the_point_exactly() {
+        assert_eq!(decimal("6").shift(-2).unwrap().to_string(), "0.06");
+        assert_eq!(decimal("6.25").shift(-2).unwrap().to_string(), "0.0625");
+        assert_eq!(decimal("0.06").shift(2).unwrap().to_string(), "6");
+        assert_eq!(decimal("1.5").shift(3).unwrap().to_string(), "1500");
+        assert!(decimal("1").shift(-31).is_none(), "beyond the places a value may have");
+        assert!(decimal("1").shift(40).is_none(), "beyond i128");
     }
 
     #[test]

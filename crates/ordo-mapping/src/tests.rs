@@ -198,3 +198,14 @@ fn a_test_vector_names_every_mismatch() {
         .unwrap_err();
     assert_eq!(problems, vec!["currency: expected \"EUR\", got \"USD\"".to_owned()]);
 }
+
+#[test]
+fn built_in_mappings_are_found_by_name_or_file_name() {
+    let (file, text) = crate::built_in("shopify.order").unwrap();
+    assert_eq!((file, text), (BUILT_IN[0].0, SHOPIFY));
+    assert_eq!(
+        crate::built_in("woocommerce.order.toml").unwrap().0,
+        "woocommerce.order.toml"
+    );
+    assert!(crate::built_in("shopify").is_none());
+}
