@@ -44,7 +44,7 @@ fn the_shopify_webhook_example_normalises() {
     assert_eq!(order.lines[0].sku.as_str(), "SKU2006-001");
     assert_eq!(order.lines[0].unit_price, 8999);
     assert_eq!(order.shipping_fee, 1000);
-    assert_eq!(order.shipping_address.country, "US");
+    assert_eq!(order.destination().country, "US");
     assert_eq!(order.buyer.email.as_deref(), Some("jon@example.com"));
 }
 
@@ -57,7 +57,7 @@ fn the_shopify_rest_order_normalises() {
     assert!(order.lines.iter().all(|l| l.unit_price == 19900));
     assert_eq!(order.shipping_fee, 0);
     assert_eq!(order.placed_at.to_rfc3339(), "2008-01-10T16:00:00+00:00");
-    assert_eq!(order.shipping_address.postal_code.as_deref(), Some("40202"));
+    assert_eq!(order.destination().postal_code.as_deref(), Some("40202"));
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn the_woocommerce_examples_normalise() {
     assert_eq!(order.lines[0].quantity.get(), 2);
     // No SKU in the example: the product id stands in until SKU mapping.
     assert_eq!(order.lines[0].sku.as_str(), "93");
-    assert_eq!(order.shipping_address.city.as_deref(), Some("San Francisco"));
+    assert_eq!(order.destination().city.as_deref(), Some("San Francisco"));
     let list = fixture("woocommerce_rest_v3_orders_list.json");
     for payload in list.as_array().unwrap() {
         canonical(&woo, payload);
