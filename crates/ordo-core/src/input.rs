@@ -385,8 +385,11 @@ impl OrderInput {
             c.fail("lines", "too_many", format!("must hold at most {MAX_LINES} lines"));
         }
         let mut lines = Vec::with_capacity(self.lines.len());
+        // A platform may not price an order before it is paid (Amazon's pending orders);
+        // such an order is stored as pending, and the paid update brings the prices.
+        let unpriced_ok = financial_status == Some(FinancialStatus::Pending);
         for (index, line) in self.lines.iter().enumerate().take(MAX_LINES) {
-            if let Some(line) = validate_line(&mut c, index, line, currency) {
+            if let Some(line) = validate_line(&mut c, index, line, currency, unpriced_ok) {
                 lines.push(line);
             }
         }
@@ -548,7 +551,13 @@ fn validate_address(c: &mut Checker, a: &AddressInput) -> Address {
     }
 }
 
-fn validate_line(c: &mut Checker, index: usize, line: &LineInput, currency: Option<Currency>) -> Option<OrderLine> {
+fn validate_line(
+    c: &mut Checker,
+    index: usize,
+    line: &LineInput,
+    currency: Option<Currency>,
+    unpriced_ok: bool,
+) -> Option<OrderLine> {
     let at = |field: &str| format!("lines[{index}].{field}");
     let sku = match line.sku.as_deref() {
         None => {
@@ -568,8 +577,12 @@ fn validate_line(c: &mut Checker, index: usize, line: &LineInput, currency: Opti
             .map_err(|m| c.fail(at("quantity"), "invalid_quantity", m))
             .ok(),
     };
-    if line.unit_price.is_none() {
-        c.fail(at("unit_price"), "required", "is required");
+    if line.unit_price.is_none() && !unpriced_ok {
+        c.fail(
+            at("unit_price"),
+            "required",
+            "is required (it may be absent only while the order is pending payment)",
+        );
     }
     let unit_price = c.money(&at("unit_price"), &line.unit_price, currency);
     let discount = c.money(&at("discount"), &line.discount, currency);

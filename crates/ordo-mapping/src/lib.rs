@@ -293,3 +293,5 @@ mod list_tests;
 mod platform_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod total_tests;

@@ -146,8 +146,9 @@ fn jd_order() {
         lines(&order),
         [("PHONE-X1-256-BLK", 1, 499900, 0, 0), ("100087654321", 2, 14950, 0, 0)]
     );
-    // orderTotalPrice; the order-level sellerDiscount (100.00) is not a line's.
-    assert_eq!((order.shipping_fee, order.totals().total), (0, 529800));
+    // orderTotalPrice less the order-level sellerDiscount (100.00): orderPayment exactly.
+    assert_eq!((order.shipping_fee, order.totals().total), (0, 519800));
+    assert_eq!((order.stated_total, order.total_mismatch()), (Some(519800), None));
 
     let cancelled = canonical(&mapping, &fixture("jd_cancelled_order.json"));
     assert_eq!(header(&cancelled).3, Voided);
@@ -266,8 +267,9 @@ fn pinduoduo_order() {
         lines(&order),
         [("TISSUE-3P-24", 1, 2990, 0, 0), ("1200000000002", 2, 495, 0, 0)]
     );
-    // goods_amount 39.8; the order-level discount_amount (3.0) is not a line's.
-    assert_eq!((order.shipping_fee, order.totals().total), (0, 3980));
+    // goods_amount 39.8 less the order-level discount_amount (3.0): pay_amount 36.8.
+    assert_eq!((order.shipping_fee, order.totals().total), (0, 3680));
+    assert_eq!((order.stated_total, order.total_mismatch()), (Some(3680), None));
 
     // Refunded while awaiting shipment: cancelled. Its price is written 12.299999999999999.
     let refunded = canonical(&mapping, &fixture("pinduoduo_refunded_order.json"));

@@ -78,8 +78,13 @@ pub(super) fn discounts(c: &mut Checker, inputs: &[DiscountInput], currency: Opt
     for (i, d) in inputs.iter().enumerate().take(MAX_PARTS) {
         let code = c.text(&format!("discounts[{i}].code"), &d.code, 128);
         let title = c.text(&format!("discounts[{i}].title"), &d.title, super::MAX_TEXT);
-        if let Some(amount) = required_amount(c, &format!("discounts[{i}].amount"), &d.amount, currency) {
-            out.push(OrderDiscount { code, title, amount });
+        let amount = required_amount(c, &format!("discounts[{i}].amount"), &d.amount, currency);
+        // Mappings emit one entry per place a platform may put a discount; an empty one
+        // without a code says nothing. A code is kept even at zero (free-shipping codes).
+        match amount {
+            Some(0) if code.is_none() => {}
+            Some(amount) => out.push(OrderDiscount { code, title, amount }),
+            None => {}
         }
     }
     out
@@ -124,7 +129,8 @@ pub(super) fn fees(c: &mut Checker, inputs: &[FeeInput], currency: Option<Curren
             c.fail(&at, "required", "is required");
             continue;
         }
-        if let Some(amount) = c.signed_money(&at, &f.amount, currency) {
+        // A fee of nothing is no fee (mappings emit one per place a platform may put one).
+        if let Some(amount) = c.signed_money(&at, &f.amount, currency).filter(|a| *a != 0) {
             out.push(Fee { kind, title, amount });
         }
     }

@@ -40,7 +40,9 @@ fn the_document_form_round_trips() {
 
 #[test]
 fn every_missing_required_field_is_named() {
-    let errors = errors_of(&parse(r#"{"shipping_address": {}, "lines": [{}]}"#));
+    let errors = errors_of(&parse(
+        r#"{"financial_status": "paid", "shipping_address": {}, "lines": [{}]}"#,
+    ));
     for field in [
         "channel",
         "external_id",
@@ -171,6 +173,27 @@ fn extra_decimal_places_are_taken_when_exact_and_refused_naming_the_field_when_n
     let errors = input.validate().unwrap_err();
     assert_eq!(errors.0[0].field, "lines[1].unit_price");
     assert!(errors.0[0].message.contains("not zero"), "{}", errors.0[0].message);
+}
+
+#[test]
+fn a_pending_order_may_come_without_prices_and_a_paid_one_may_not() {
+    let mut input = parse(EXAMPLE);
+    input.financial_status = Some("pending".into());
+    input.shipping_fee = None;
+    input.lines.iter_mut().for_each(|l| {
+        l.unit_price = None;
+        l.discount = None;
+    });
+    let order = input.validate().unwrap();
+    assert_eq!(order.totals().total, 0);
+    input.financial_status = Some("paid".into());
+    assert_eq!(
+        errors_of(&input),
+        vec![
+            ("lines[0].unit_price".to_owned(), "required"),
+            ("lines[1].unit_price".to_owned(), "required")
+        ]
+    );
 }
 
 #[test]
