@@ -96,7 +96,7 @@ fn an_absent_list_is_empty_but_absent_lines_and_non_arrays_are_errors() {
 #[test]
 fn errors_in_list_elements_name_the_element_and_every_problem_is_collected() {
     let mut broken = payload();
-    broken["discount_codes"][1]["amount"] = json!("1.505");
+    broken["discount_codes"][1]["amount"] = json!(1.505);
     broken["items"][3] = json!({"name": "no sku"});
     broken["shipping_lines"][0]["price"] = json!("x");
     let errors: Vec<String> = lists()

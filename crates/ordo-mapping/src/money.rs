@@ -243,8 +243,9 @@ pub fn read(form: MoneyForm, exponent: u32, value: &Value) -> Result<Read, Strin
 /// except for float noise:
 ///
 /// - decimal text with more places than that keeps its value when the extra digits are
-///   zeros (`"55.9900"` → `55.99`) and is refused when they are not (`"55.995"`): a rule
-///   that means to round says `round`;
+///   zeros (`"55.9900"` → `55.99`) and is passed on as written when they are not
+///   (`"55.995"`, or a dinar's `"1.234"`): the core refuses it by the order's currency,
+///   naming the field, and a rule that means to round says `round`;
 /// - a JSON number is written with exactly `exponent` places. When it has more, it is
 ///   rounded to the nearest only if the discarded part is float noise, under a millionth
 ///   of a minor unit (`12.299999999999999`, which is 4.1 × 3 in floats, → `12.30`;
@@ -253,7 +254,10 @@ pub fn read(form: MoneyForm, exponent: u32, value: &Value) -> Result<Read, Strin
 pub fn fit(amount: Read, exponent: u32) -> Result<Decimal, String> {
     let too_many = || format!("{} has more than {exponent} decimal places", amount.value);
     if !amount.float {
-        return amount.value.without_trailing_zeros(exponent).ok_or_else(too_many);
+        // Text is exact: zeros beyond the places go, and other extra digits are left for
+        // the core, which knows the order's currency (a dinar has three places) and
+        // refuses an amount finer than it, naming the field.
+        return Ok(amount.value.without_trailing_zeros(exponent).unwrap_or(amount.value));
     }
     let exact = amount.value;
     let rounded = exact
@@ -335,11 +339,15 @@ mod tests {
         assert!(d(json!(0.125)).is_err(), "a real third place is refused, not rounded");
         assert!(d(num("3.3333333333333335")).is_err(), "a price of 10/3 is refused");
         assert_eq!(text(MoneyForm::Decimal, 0, json!(1980.0)).unwrap(), "1980");
-        // Strings are exact already: trailing zeros beyond the places go, other digits are refused.
+        // Strings are exact already: trailing zeros beyond the places go, other digits stay.
         assert_eq!(d(json!("19.990")).unwrap(), "19.99");
         assert_eq!(d(json!("55.9900")).unwrap(), "55.99");
         assert_eq!(d(json!("5")).unwrap(), "5", "never widened: the core reads 5 as 5.00");
-        assert_eq!(d(json!("55.995")).unwrap_err(), "55.995 has more than 2 decimal places");
+        assert_eq!(
+            d(json!("55.995")).unwrap(),
+            "55.995",
+            "the core judges it by the currency"
+        );
         assert_eq!(text(MoneyForm::Decimal, 3, json!("1.2340")).unwrap(), "1.234");
         assert!(d(json!("1.2.3")).is_err());
         assert!(d(json!("1e3")).is_err());

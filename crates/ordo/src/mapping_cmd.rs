@@ -259,7 +259,7 @@ mod tests {
         let mut payload = shopify_payload();
         payload["created_at"] = json!(null);
         payload["line_items"][0]["quantity"] = json!(1.5);
-        payload["line_items"][1]["price"] = json!("1.999");
+        payload["line_items"][1]["price"] = json!(1.999);
         payload["currency"] = json!("XXQ");
         let (ok, first) = apply_report(&mapping, &payload, "p.json", false).unwrap();
         assert!(!ok);
