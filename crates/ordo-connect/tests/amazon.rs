@@ -319,3 +319,75 @@ async fn shipments_are_confirmed_and_quantities_patched_but_cancellations_are_no
         Err(PushError::Unsupported { .. })
     ));
 }
+
+/// One unshipped order whose listing names only the region of its address, with items.
+async fn mount_unshipped_order(server: &MockServer, id: &str) -> Value {
+    let mut order = fixture("amazon_spapi_orders_v0_getOrders_example.json")["payload"]["Orders"][0].clone();
+    order["AmazonOrderId"] = json!(id);
+    order["OrderStatus"] = json!("Unshipped");
+    order["ShippingAddress"] =
+        json!({"City": "Canton", "StateOrRegion": "MI", "PostalCode": "48817", "CountryCode": "US"});
+    Mock::given(method("GET"))
+        .and(path(ORDERS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"payload": {"Orders": [order]}})))
+        .mount(server)
+        .await;
+    let items = fixture("amazon_spapi_orders_v0_getOrderItems_example.json")["payload"]["OrderItems"].clone();
+    Mock::given(method("GET"))
+        .and(path(format!("/orders/v0/orders/{id}/orderItems")))
+        .respond_with(items_page(id, items.as_array().unwrap(), None))
+        .mount(server)
+        .await;
+    order
+}
+
+#[tokio::test]
+async fn the_restricted_address_is_fetched_with_a_token_for_that_order_only() {
+    let server = MockServer::start().await;
+    mount_tokens(&server).await;
+    let id = "902-3159896-1390916";
+    mount_unshipped_order(&server, id).await;
+    let address_path = format!("/orders/v0/orders/{id}/address");
+    Mock::given(method("POST"))
+        .and(path("/tokens/2021-03-01/restrictedDataToken"))
+        .and(header("x-amz-access-token", "Atza|1"))
+        .and(body_json(
+            json!({"restrictedResources": [{"method": "GET", "path": address_path}]}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"restrictedDataToken": "Atz.sprdt|1", "expiresIn": 3600})),
+        )
+        .mount(&server)
+        .await;
+    let published = fixture("amazon_spapi_orders_v0_getOrderAddress_example.json");
+    Mock::given(method("GET"))
+        .and(path(address_path.as_str()))
+        .and(header("x-amz-access-token", "Atz.sprdt|1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&published))
+        .mount(&server)
+        .await;
+    let sink = MemorySink::new();
+    let connector = Connector::new(config("amazon", Platform::Amazon, &server.uri()), sink.clone()).unwrap();
+    connector.poll_once().await.unwrap();
+    let document = &sink.payloads()[0];
+    assert_eq!(document["ShippingAddress"], published["payload"]["ShippingAddress"]);
+}
+
+#[tokio::test]
+async fn an_application_without_restricted_data_stores_the_order_without_its_address() {
+    let server = MockServer::start().await;
+    mount_tokens(&server).await;
+    let order = mount_unshipped_order(&server, "902-0000000-0000009").await;
+    Mock::given(method("POST"))
+        .and(path("/tokens/2021-03-01/restrictedDataToken"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"errors": [{"code": "Unauthorized", "message": "Access to requested resource is denied."}]}),
+        ))
+        .mount(&server)
+        .await;
+    let sink = MemorySink::new();
+    let connector = Connector::new(config("amazon", Platform::Amazon, &server.uri()), sink.clone()).unwrap();
+    let report = connector.poll_once().await.unwrap();
+    assert_eq!(report.orders, 1, "the poll goes on");
+    assert_eq!(sink.payloads()[0]["ShippingAddress"], order["ShippingAddress"]);
+}

@@ -110,6 +110,8 @@ pub(crate) struct Shared {
     pub webhook_seq: AtomicU64,
     /// Login with Amazon access tokens handed out, with their expiry.
     pub tokens: Mutex<HashMap<String, Instant>>,
+    /// Restricted Data Tokens handed out, with the one resource path each opens.
+    pub restricted: Mutex<HashMap<String, String>>,
     /// Stock level per configured SKU, by index.
     pub stock: Mutex<Vec<i64>>,
 }
@@ -137,6 +139,7 @@ impl Shared {
             webhook_tx,
             webhook_seq: AtomicU64::new(1),
             tokens: Mutex::new(HashMap::new()),
+            restricted: Mutex::new(HashMap::new()),
         }
     }
 

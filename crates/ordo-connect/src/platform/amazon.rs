@@ -5,6 +5,11 @@
 //! v0 lists orders without their items, so each order's items are read (all their pages)
 //! and stored with it as one document: the `Order` with `OrderItems` added. `2026-01-01`
 //! orders already carry their items and are stored as they come.
+//!
+//! A v0 order's address is restricted data: `getOrders` gives at most its city, region and
+//! country. For an order that ships, the connector asks for a Restricted Data Token for
+//! that order's `getOrderAddress` and adds the whole address to the document. When the
+//! seller's application may not read it, the order is stored without it and held for it.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -88,6 +93,63 @@ impl Amazon {
         Ok(token)
     }
 
+    /// The whole shipping address of a v0 order through a Restricted Data Token, or `None`
+    /// when the application is not allowed the restricted data (the order is then held
+    /// for its address instead of failing the poll).
+    async fn order_address(&self, ctx: &Ctx<'_>, id: &str) -> Result<Option<Value>, ConnectError> {
+        let address_path = format!("/orders/v0/orders/{id}/address");
+        let request = json!({"restrictedResources": [{"method": "GET", "path": address_path}]});
+        let url = ctx.url("/tokens/2021-03-01/restrictedDataToken");
+        let answer = self.call(ctx, reqwest::Method::POST, &url, &[], Some(&request)).await;
+        let rdt = match answer {
+            Ok(reply) => reply.json()?,
+            Err(ConnectError::Auth(message) | ConnectError::Rejected { message, .. }) => {
+                tracing::warn!(order = id, %message, "no Restricted Data Token: the order waits for its address");
+                return Ok(None);
+            }
+            Err(other) => return Err(other),
+        };
+        let token = rdt
+            .get("restrictedDataToken")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ConnectError::BadResponse("token answer without restrictedDataToken".into()))?;
+        let url = ctx.url_segments(&["orders", "v0", "orders", id, "address"])?;
+        let body = self
+            .send(ctx, token, reqwest::Method::GET, url.as_str(), &[], None)
+            .await?
+            .json()?;
+        Ok(body.pointer("/payload/ShippingAddress").cloned())
+    }
+
+    /// Sends one SP-API request with the given token.
+    async fn send(
+        &self,
+        ctx: &Ctx<'_>,
+        token: &str,
+        method: reqwest::Method,
+        url: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Reply, ConnectError> {
+        ctx.http
+            .send(
+                ctx.tally,
+                |client| {
+                    let request = client
+                        .request(method.clone(), url)
+                        .query(query)
+                        .header("x-amz-access-token", token)
+                        .header("accept", "application/json");
+                    match body {
+                        Some(body) => request.json(body),
+                        None => request,
+                    }
+                },
+                by_status,
+            )
+            .await
+    }
+
     /// Sends an SP-API request with a token, renewing a refused cached token once.
     async fn call(
         &self,
@@ -100,24 +162,7 @@ impl Amazon {
         let mut renewed = false;
         loop {
             let token = self.token(ctx).await?;
-            let result = ctx
-                .http
-                .send(
-                    ctx.tally,
-                    |client| {
-                        let request = client
-                            .request(method.clone(), url)
-                            .query(query)
-                            .header("x-amz-access-token", &token)
-                            .header("accept", "application/json");
-                        match body {
-                            Some(body) => request.json(body),
-                            None => request,
-                        }
-                    },
-                    by_status,
-                )
-                .await;
+            let result = self.send(ctx, &token, method.clone(), url, query, body).await;
             match result {
                 Err(ConnectError::Auth(_)) if !renewed => {
                     renewed = true;
@@ -156,6 +201,7 @@ impl Amazon {
                 let id = order_id(order, "AmazonOrderId")?;
                 let mut document = order.clone();
                 document["OrderItems"] = Value::Array(self.order_items(ctx, &id).await?);
+                self.add_address(ctx, &id, &mut document).await?;
                 ctx.ingest(document).await?;
             }
             // Amazon's own "complete up to here", on its clock.
@@ -178,6 +224,23 @@ impl Amazon {
                 None => return Ok(vouched),
             }
         }
+    }
+
+    /// Adds the restricted address to a v0 order that ships and lacks it. A pending order
+    /// has none yet and a cancelled one needs none.
+    async fn add_address(&self, ctx: &Ctx<'_>, id: &str, document: &mut Value) -> Result<(), ConnectError> {
+        let status = document.get("OrderStatus").and_then(Value::as_str).unwrap_or_default();
+        let has_street = document
+            .pointer("/ShippingAddress/AddressLine1")
+            .and_then(Value::as_str)
+            .is_some_and(|l| !l.trim().is_empty());
+        if has_street || matches!(status, "Pending" | "PendingAvailability" | "Canceled") {
+            return Ok(());
+        }
+        if let Some(address) = self.order_address(ctx, id).await? {
+            document["ShippingAddress"] = address;
+        }
+        Ok(())
     }
 
     /// Every item of one order, across `NextToken` pages.
@@ -264,6 +327,7 @@ impl Amazon {
             .cloned()
             .ok_or_else(|| ConnectError::BadResponse("no `payload`".into()))?;
         order["OrderItems"] = Value::Array(self.order_items(ctx, id).await?);
+        self.add_address(ctx, id, &mut order).await?;
         Ok(order)
     }
 

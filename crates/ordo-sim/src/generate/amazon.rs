@@ -61,13 +61,16 @@ pub(crate) fn v0_order(ctx: &RenderCtx, order: &SimOrder) -> Value {
         "OrderTotal": amount(order.total_minor(), &ctx.currency),
         "EarliestShipDate": utc_z(order.created_at),
         "LatestShipDate": utc_z(order.created_at + Duration::days(2)),
+        // Without a Restricted Data Token Amazon names only the region of the address.
         "ShippingAddress": {
-            "Name": b.full_name(false), "AddressLine1": a.line1, "City": a.city,
-            "StateOrRegion": a.province_code, "PostalCode": a.zip, "CountryCode": a.country_code,
-            "Phone": b.phone,
+            "City": a.city, "StateOrRegion": a.province_code, "PostalCode": a.zip, "CountryCode": a.country_code,
         },
         "BuyerInfo": {"BuyerEmail": format!("{}@marketplace.amazon.com", order.external_id.replace('-', "")), "BuyerName": b.full_name(false)},
     });
+    if let Some(o) = value.as_object_mut() {
+        // The published example's full address must not show through the merge.
+        o.remove("ShippingAddress");
+    }
     if order.status() == Status::Unpaid {
         // Pending orders carry no total and no address until payment is authorised.
         if let Some(o) = fields.as_object_mut() {
@@ -80,6 +83,17 @@ pub(crate) fn v0_order(ctx: &RenderCtx, order: &SimOrder) -> Value {
     }
     merge(&mut value, fields);
     value
+}
+
+/// The whole v0 `ShippingAddress`, as `getOrderAddress` serves it with a Restricted Data
+/// Token.
+pub(crate) fn v0_address(order: &SimOrder) -> Value {
+    let (b, a) = (&order.buyer, &order.address);
+    json!({
+        "Name": b.full_name(false), "AddressLine1": a.line1, "City": a.city,
+        "StateOrRegion": a.province_code, "PostalCode": a.zip, "CountryCode": a.country_code,
+        "Phone": b.phone, "AddressType": "Residential",
+    })
 }
 
 /// The v0 `OrderItem`s of an order. `ItemPrice` is the unit price times the quantity,

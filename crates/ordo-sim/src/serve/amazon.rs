@@ -14,7 +14,7 @@ use axum::response::Response;
 use axum::routing::{get, patch, post};
 use serde_json::json;
 
-use super::{amazon_orders, amazon_write, json_response, pairs_to_map, parse_json, with_header};
+use super::{amazon_orders, amazon_rdt, amazon_write, json_response, pairs_to_map, parse_json, with_header};
 use crate::Credentials;
 use crate::config::RateLimit;
 use crate::limit::Admission;
@@ -29,6 +29,8 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/orders/v0/orders", get(amazon_orders::v0_list))
         .route("/orders/v0/orders/{id}", get(amazon_orders::v0_get))
         .route("/orders/v0/orders/{id}/orderItems", get(amazon_orders::v0_items))
+        .route("/orders/v0/orders/{id}/address", get(amazon_rdt::order_address))
+        .route("/tokens/2021-03-01/restrictedDataToken", post(amazon_rdt::create_token))
         .route(
             "/orders/v0/orders/{id}/shipmentConfirmation",
             post(amazon_write::confirm_shipment),

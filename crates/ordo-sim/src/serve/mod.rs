@@ -7,6 +7,7 @@
 
 mod amazon;
 mod amazon_orders;
+mod amazon_rdt;
 mod amazon_write;
 mod china;
 mod china_methods;

@@ -289,3 +289,55 @@ async fn a_rename_inside_order_items_reaches_get_order_items() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_address_is_restricted_data_served_only_with_a_token_for_that_order() {
+    bounded(async {
+        let sim = start(unlimited(Platform::Amazon)).await;
+        let token = access_token(&sim).await;
+        let ids: Vec<String> = sim.create_orders(2).into_iter().map(|o| o.external_id).collect();
+        let order: Value = get(&sim, &token, &format!("/orders/v0/orders/{}", ids[0]))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let region = &order["payload"]["ShippingAddress"];
+        assert!(
+            region["CountryCode"].is_string() && region["City"].is_string(),
+            "{region}"
+        );
+        assert!(
+            region.get("AddressLine1").is_none() && region.get("Name").is_none(),
+            "{region}"
+        );
+
+        let address = |id: &str| format!("/orders/v0/orders/{id}/address");
+        assert_eq!(
+            get(&sim, &token, &address(&ids[0])).await.status(),
+            403,
+            "the access token is not enough"
+        );
+        let rdt: Value = client()
+            .post(format!("{}/tokens/2021-03-01/restrictedDataToken", sim.base_url()))
+            .header("x-amz-access-token", &token)
+            .json(&json!({"restrictedResources": [{"method": "GET", "path": address(&ids[0])}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let rdt = rdt["restrictedDataToken"].as_str().unwrap();
+        assert!(rdt.starts_with("Atz.sprdt|"));
+        let full: Value = get(&sim, rdt, &address(&ids[0])).await.json().await.unwrap();
+        assert_eq!(full["payload"]["AmazonOrderId"], ids[0].as_str());
+        assert!(full["payload"]["ShippingAddress"]["AddressLine1"].is_string(), "{full}");
+        assert_eq!(full["payload"]["ShippingAddress"]["City"], region["City"]);
+        assert_eq!(
+            get(&sim, rdt, &address(&ids[1])).await.status(),
+            403,
+            "one order's token opens only it"
+        );
+    })
+    .await;
+}
