@@ -210,6 +210,46 @@ async fn signed_platform_webhooks_become_orders_and_bad_signatures_are_kept_reje
     let (status, ignored) = hook(&app, "shopify", &[refund, ("x-shopify-hmac-sha256", good)], body).await;
     assert_eq!(status, 202, "{ignored}");
 
+    // Topics whose body is not an order never reach the order mapping: a deletion is
+    // `{"id": …}`, noted by its id; an edit names its order; an app topic is only kept.
+    for (topic, body, key, want) in [
+        (
+            "orders/delete",
+            r#"{"id": 820982911946154508}"#,
+            "deleted",
+            "820982911946154508",
+        ),
+        (
+            "orders/edited",
+            r#"{"order_edit": {"id": 1, "order_id": 450789469}}"#,
+            "refetching",
+            "",
+        ),
+        (
+            "app/uninstalled",
+            r#"{"id": 1, "name": "shop"}"#,
+            "ignored",
+            "this topic carries no order",
+        ),
+    ] {
+        let headers = [
+            ("x-shopify-topic", topic.to_owned()),
+            ("x-shopify-hmac-sha256", sign(common::HOOK_SECRET, body.as_bytes())),
+        ];
+        let (status, answer) = hook(&app, "shopify", &headers, body.to_owned()).await;
+        assert_eq!(status, 202, "{topic}: {answer}");
+        if !want.is_empty() {
+            assert_eq!(answer[key], want, "{topic}: {answer}");
+        }
+        let (_, entry) = app
+            .get_json(
+                &app.admin,
+                &format!("/api/v1/inbox/{}", answer["inbox_id"].as_str().unwrap()),
+            )
+            .await;
+        assert_ne!(entry["status"], "failed", "{topic}: kept, not a failed order: {entry}");
+    }
+
     let woo = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../ordo-mapping/tests/fixtures/woocommerce_rest_v3_order_retrieve.json"

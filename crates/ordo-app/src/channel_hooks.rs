@@ -58,10 +58,63 @@ impl HookPlatform {
 
     /// The mapping for a topic, or `None` for a topic that carries no order.
     pub fn mapping_for(self, topic: &str) -> Option<&'static str> {
-        match self {
-            Self::Shopify => topic.starts_with("orders/").then_some("shopify.order"),
-            Self::WooCommerce => topic.starts_with("order.").then_some("woocommerce.order"),
+        match self.route(topic) {
+            HookRoute::Order(mapping) => Some(mapping),
+            _ => None,
         }
+    }
+
+    /// What a topic's body is, and so where it goes. Only topics whose body is the
+    /// platform's order resource reach the order mapping: a deletion is `{"id": …}`, an
+    /// edit is an order edit, a refund or fulfilment its own resource.
+    pub fn route(self, topic: &str) -> HookRoute {
+        match (self, topic) {
+            (
+                Self::Shopify,
+                "orders/create"
+                | "orders/updated"
+                | "orders/paid"
+                | "orders/cancelled"
+                | "orders/fulfilled"
+                | "orders/partially_fulfilled",
+            ) => HookRoute::Order("shopify.order"),
+            (Self::Shopify, "refunds/create" | "fulfillments/create" | "fulfillments/update") => {
+                HookRoute::Refetch("/order_id")
+            }
+            (Self::Shopify, "orders/edited") => HookRoute::Refetch("/order_edit/order_id"),
+            (Self::Shopify, "orders/delete") | (Self::WooCommerce, "order.deleted") => HookRoute::Deleted("/id"),
+            (Self::WooCommerce, "order.created" | "order.updated" | "order.restored") => {
+                HookRoute::Order("woocommerce.order")
+            }
+            _ => HookRoute::Other,
+        }
+    }
+}
+
+/// Where a verified webhook goes, by its topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookRoute {
+    /// The body is an order: map it with this mapping.
+    Order(&'static str),
+    /// The body names an order at this JSON pointer, which changed: fetch it again.
+    Refetch(&'static str),
+    /// The platform deleted the order named at this pointer: kept and noted, nothing to map.
+    Deleted(&'static str),
+    /// Nothing for orders (app, product, customer topics): kept in the inbox only.
+    Other,
+}
+
+impl HookRoute {
+    /// The order id a refetch or deletion names in `body`, as text.
+    pub fn order_id(self, body: &[u8]) -> Option<String> {
+        let (Self::Refetch(pointer) | Self::Deleted(pointer)) = self else {
+            return None;
+        };
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let id = value.pointer(pointer)?;
+        id.as_u64()
+            .map(|n| n.to_string())
+            .or_else(|| id.as_str().map(str::to_owned))
     }
 }
 

@@ -226,26 +226,19 @@ impl IngestService {
             (Some(secret), Some(signature)) if !verify(secret, &body, signature) => Err("bad_signature"),
             _ => Ok(()),
         };
-        let keep = |error: serde_json::Value, rejected: bool| {
-            let inbox = NewInbox {
-                id: Uuid::now_v7(),
-                tenant: tenant.clone(),
-                source: format!("webhook:{}", platform.channel()),
-                received_at: Utc::now(),
-                body: body.clone(),
-                channel: Some(platform.channel().to_owned()),
-                external_id: None,
-                write: InboxWrite::Insert,
-            };
-            if rejected {
-                IngestItem::Rejected { inbox, error }
-            } else {
-                IngestItem::Failed { inbox, error }
-            }
+        let inbox = || NewInbox {
+            id: Uuid::now_v7(),
+            tenant: tenant.clone(),
+            source: format!("webhook:{}", platform.channel()),
+            received_at: Utc::now(),
+            body: body.clone(),
+            channel: Some(platform.channel().to_owned()),
+            external_id: None,
+            write: InboxWrite::Insert,
         };
         if let Err(reason) = verdict {
             let error = serde_json::json!({ "code": reason, "message": "the webhook signature did not verify" });
-            let item = keep(error, true);
+            let item = IngestItem::Rejected { inbox: inbox(), error };
             let result = self.pipeline.submit(item).await?;
             return Ok(HookOutcome::Rejected {
                 inbox_id: kept_id(&result),
@@ -254,8 +247,9 @@ impl IngestService {
         }
         let topic = topic.unwrap_or("");
         let Some(platform_mapping) = platform.mapping_for(topic) else {
-            let error = serde_json::json!({ "code": "unsupported_topic", "message": format!("topic {topic:?} carries no order") });
-            let result = self.pipeline.submit(keep(error, false)).await?;
+            // Routed by topic: a body that is not an order never meets the order mapping,
+            // and is kept as noted rather than as a failure to fix.
+            let result = self.pipeline.submit(IngestItem::Noted { inbox: inbox() }).await?;
             return Ok(HookOutcome::Ignored {
                 inbox_id: kept_id(&result),
             });

@@ -71,13 +71,23 @@ pub enum IngestItem {
         /// Why: `code`, `message`.
         error: serde_json::Value,
     },
+    /// A verified payload that carries no order (a platform's deletion notice, an app
+    /// topic): kept as `processed` with the outcome `noted`, so it is on record without
+    /// standing among the failures. Answered [`IngestResult::FailedKept`] (kept, no order).
+    Noted {
+        /// The payload to keep.
+        inbox: NewInbox,
+    },
 }
 
 impl IngestItem {
     /// The payload every arrival keeps.
     pub fn inbox(&self) -> &NewInbox {
         match self {
-            Self::Order { inbox, .. } | Self::Failed { inbox, .. } | Self::Rejected { inbox, .. } => inbox,
+            Self::Order { inbox, .. }
+            | Self::Failed { inbox, .. }
+            | Self::Rejected { inbox, .. }
+            | Self::Noted { inbox } => inbox,
         }
     }
 }
@@ -133,7 +143,7 @@ pub async fn ingest_batch<T: HoldTx>(
         .iter()
         .filter_map(|item| match item {
             IngestItem::Order { inbox, order, .. } => Some((&inbox.tenant, &order.channel, &order.external_id)),
-            IngestItem::Failed { .. } | IngestItem::Rejected { .. } => None,
+            IngestItem::Failed { .. } | IngestItem::Rejected { .. } | IngestItem::Noted { .. } => None,
         })
         .collect();
     // Stock levels first (see `allocate` for the lock order), then the orders.
@@ -189,7 +199,7 @@ fn lock_key(item: &IngestItem) -> Option<(&str, &str, &str)> {
             order.channel.as_str(),
             order.external_id.as_str(),
         )),
-        IngestItem::Failed { .. } | IngestItem::Rejected { .. } => None,
+        IngestItem::Failed { .. } | IngestItem::Rejected { .. } | IngestItem::Noted { .. } => None,
     }
 }
 
@@ -231,6 +241,18 @@ async fn apply<T: HoldTx>(
                 order_id: None,
                 outcome: None,
                 replay_of: corrected(inbox),
+            };
+            write_inbox(tx, &row).await?;
+            Ok(IngestResult::FailedKept { inbox_id: inbox.id })
+        }
+        IngestItem::Noted { inbox } => {
+            let row = InboxRow {
+                inbox,
+                status: InboxStatus::Processed,
+                error: None,
+                order_id: None,
+                outcome: Some("noted"),
+                replay_of: None,
             };
             write_inbox(tx, &row).await?;
             Ok(IngestResult::FailedKept { inbox_id: inbox.id })

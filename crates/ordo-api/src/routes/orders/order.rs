@@ -142,16 +142,14 @@ pub async fn platform_hook(
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let topic = header(hook.topic_header());
-    // A refund's body is not an order: the order it belongs to is fetched again instead.
-    let refund_of = (topic.as_deref() == Some("refunds/create"))
-        .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
-        .flatten()
-        .and_then(|v| {
-            v["order_id"]
-                .as_u64()
-                .map(|id| id.to_string())
-                .or_else(|| v["order_id"].as_str().map(str::to_owned))
-        });
+    // A refund, fulfilment or edit is not an order: the order it names is fetched again
+    // instead; a deletion is noted.
+    let route = hook.route(topic.as_deref().unwrap_or_default());
+    let named = route.order_id(&body);
+    let refund_of = named
+        .clone()
+        .filter(|_| matches!(route, ordo_app::channel_hooks::HookRoute::Refetch(_)));
+    let deleted = named.filter(|_| matches!(route, ordo_app::channel_hooks::HookRoute::Deleted(_)));
     let outcome = state
         .ingest
         .ingest_hook(
@@ -187,6 +185,7 @@ pub async fn platform_hook(
                     "inbox_id": inbox_id,
                     "ignored": "this topic carries no order",
                     "refetching": refetch,
+                    "deleted": deleted,
                 })),
             )
                 .into_response())
