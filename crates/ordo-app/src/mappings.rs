@@ -105,18 +105,42 @@ impl MappingRegistry {
     }
 }
 
+/// The text of a fragment a mapping includes: a file beside it, else a built-in mapping
+/// of that file name.
+pub fn fragment(dir: &Path, name: &str) -> Option<String> {
+    std::fs::read_to_string(dir.join(name))
+        .ok()
+        .or_else(|| ordo_mapping::built_in(name).map(|(_, text)| text.to_owned()))
+}
+
+/// Files named `*.fragment.toml` are only included by mappings, never mappings themselves.
+fn is_fragment(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".fragment.toml"))
+}
+
 fn read(dir: Option<&Path>) -> Result<Table, String> {
     let mut table = Table::new();
     for (file, text) in BUILT_IN {
-        let mapping = Mapping::load(file, text).map_err(|e| e.to_string())?;
+        let mapping = Mapping::load_with(file, text, |name| {
+            ordo_mapping::built_in(name).map(|(_, text)| text.to_owned())
+        })
+        .map_err(|e| e.to_string())?;
         table.insert(mapping.name.clone(), Arc::new(mapping));
     }
     let Some(dir) = dir else { return Ok(table) };
     let mut problems = Vec::new();
     for path in toml_files(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        if is_fragment(&path) {
+            continue;
+        }
         let loaded = std::fs::read_to_string(&path)
             .map_err(|e| format!("{}: {e}", path.display()))
-            .and_then(|text| Mapping::load(&path.display().to_string(), &text).map_err(|e| e.to_string()));
+            .and_then(|text| {
+                Mapping::load_with(&path.display().to_string(), &text, |name| fragment(dir, name))
+                    .map_err(|e| e.to_string())
+            });
         match loaded {
             Ok(mapping) => {
                 table.insert(mapping.name.clone(), Arc::new(mapping));
@@ -173,6 +197,20 @@ mod tests {
         assert!(problem.contains("acme.toml:7"), "{problem}");
         assert!(registry.get("acme.order").is_some(), "the old mapping stays in force");
         assert_eq!(registry.last_error(), Some(problem));
+    }
+
+    #[test]
+    fn a_mapping_in_the_directory_includes_a_fragment_beside_it_and_fragments_are_not_mappings() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = "[fields]\ncurrency = { const = \"CNY\" }\n";
+        std::fs::write(dir.path().join("cn.fragment.toml"), shared).unwrap();
+        let custom = "name = \"acme.order\"\ninclude = [\"cn.fragment.toml\"]\n[fields]\nchannel = { const = \"acme\" }\n[lines]\neach = \"items\"\n[lines.fields]\nsku = { path = \"sku\" }\n";
+        std::fs::write(dir.path().join("acme.toml"), custom).unwrap();
+        let registry = MappingRegistry::load(Some(dir.path().to_owned())).unwrap();
+        let acme = registry.get("acme.order").expect("loaded with its include");
+        let mapped = acme.apply(&serde_json::json!({"items": [{"sku": "A"}]})).unwrap();
+        assert_eq!(mapped["currency"], "CNY");
+        assert_eq!(registry.names().len(), ordo_mapping::BUILT_IN.len() + 1);
     }
 
     #[tokio::test]

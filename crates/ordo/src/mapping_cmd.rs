@@ -39,12 +39,6 @@ pub enum MappingCommand {
 }
 
 /// An included fragment: beside the including file, else a built-in mapping by name.
-fn fragment(dir: &Path, name: &str) -> Option<String> {
-    std::fs::read_to_string(dir.join(name))
-        .ok()
-        .or_else(|| built_in_text(name))
-}
-
 fn built_in_text(name: &str) -> Option<String> {
     ordo_mapping::built_in(name).map(|(_, text)| text.to_owned())
 }
@@ -53,7 +47,9 @@ fn built_in_text(name: &str) -> Option<String> {
 fn load(path: &Path) -> anyhow::Result<Result<Mapping, String>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let loaded = Mapping::load_with(&path.display().to_string(), &text, |name| fragment(&dir, name));
+    let loaded = Mapping::load_with(&path.display().to_string(), &text, |name| {
+        ordo_app::mappings::fragment(&dir, name)
+    });
     Ok(loaded.map_err(|e| e.to_string()))
 }
 
