@@ -142,6 +142,13 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "xiaohongshu.order.toml",
         include_str!("../mappings/xiaohongshu.order.toml"),
     ),
+    ("magento.order.toml", include_str!("../mappings/magento.order.toml")),
+    (
+        "bigcommerce.order.toml",
+        include_str!("../mappings/bigcommerce.order.toml"),
+    ),
+    ("wechat.order.toml", include_str!("../mappings/wechat.order.toml")),
+    ("kuaishou.order.toml", include_str!("../mappings/kuaishou.order.toml")),
 ];
 /// The text of a built-in mapping by name (`shopify.order`) or file name
 /// (`shopify.order.toml`), with its file name.
@@ -289,6 +296,8 @@ mod engine_tests;
 mod fixture_tests;
 #[cfg(test)]
 mod list_tests;
+#[cfg(test)]
+mod new_platform_tests;
 #[cfg(test)]
 mod platform_tests;
 #[cfg(test)]

@@ -185,7 +185,7 @@ fn every_built_in_mapping_loads_and_passes_its_own_test_vectors() {
             }
         }
     }
-    assert_eq!(names.len(), 9);
+    assert_eq!(names.len(), 13);
 }
 
 #[test]

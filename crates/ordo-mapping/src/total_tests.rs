@@ -155,6 +155,38 @@ fn published() -> Vec<(&'static str, &'static str, Vec<Value>, Vec<Outcome>)> {
             vec![fixture("xiaohongshu_cancelled_order.json")],
             vec![Exact],
         ),
+        // The publisher elided all items but the first ("..."): one item at 22.00 and
+        // 5.00 shipping against a grand_total of 165.00.
+        (
+            "magento.order.toml",
+            "magento_rest_v1_order_get_example.json",
+            vec![fixture("magento_rest_v1_order_get_example.json")],
+            vec![Flagged(16500, 2700)],
+        ),
+        (
+            "magento.order.toml",
+            "magento_order_configurable_discount_tax.json",
+            vec![fixture("magento_order_configurable_discount_tax.json")],
+            vec![Exact],
+        ),
+        (
+            "bigcommerce.order.toml",
+            "bigcommerce_v2_order_assembled.json",
+            vec![fixture("bigcommerce_v2_order_assembled.json")],
+            vec![Exact],
+        ),
+        (
+            "wechat.order.toml",
+            "wechat_channels_order_get.json",
+            vec![at("wechat_channels_order_get.json", "/order")],
+            vec![Exact],
+        ),
+        (
+            "kuaishou.order.toml",
+            "kuaishou_order_detail.json",
+            vec![at("kuaishou_order_detail.json", "/data")],
+            vec![Exact],
+        ),
     ]
 }
 
