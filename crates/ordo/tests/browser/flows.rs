@@ -349,3 +349,47 @@ async fn a_csv_import_with_a_bad_row_shows_that_row() {
     );
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_order_shows_every_part_of_its_money_and_what_it_lacks() {
+    let node = Node::start().await;
+    node.create_user("default", "mo", "operator", "en");
+    let mut priced = order("MONEY-1");
+    priced["discounts"] = serde_json::json!([{"code": "WELCOME10", "amount": "10.00"}]);
+    priced["fees"] = serde_json::json!([{"kind": "cod", "title": "Cash on delivery", "amount": "5.00"}]);
+    priced["total"] = serde_json::json!("199.00");
+    let priced = node.post_order(&priced).await;
+    let mut unaddressed = order("MONEY-2");
+    unaddressed.as_object_mut().unwrap().remove("shipping_address");
+    let unaddressed = node.post_order(&unaddressed).await;
+    let Some(browser) = Browser::start().await else { return };
+    let base = &node.server.base;
+    browser.sign_in(base, "mo").await;
+
+    browser
+        .client
+        .goto(&format!("{base}/orders/{}", priced["id"].as_str().unwrap()))
+        .await
+        .unwrap();
+    browser.wait_for("[data-money]").await;
+    let discount = browser.text_of("[data-money-row=order_discount]").await;
+    assert!(
+        discount.contains("WELCOME10") && discount.contains("10.00"),
+        "{discount}"
+    );
+    let fee = browser.text_of("[data-money-row=fee]").await;
+    assert!(fee.contains("cod") && fee.contains("5.00"), "{fee}");
+    // 198.00 − 10.00 + 5.00 = 193.00, while the channel states 199.00: both are shown.
+    assert!(browser.text_of("[data-money-row=total]").await.contains("193.00"));
+    let stated = browser.text_of("[data-money-row=stated_total]").await;
+    assert!(stated.contains("199.00") && stated.contains("+6.00"), "{stated}");
+
+    browser
+        .client
+        .goto(&format!("{base}/orders/{}", unaddressed["id"].as_str().unwrap()))
+        .await
+        .unwrap();
+    let missing = browser.wait_for("[data-no-address]").await.text().await.unwrap();
+    assert!(missing.contains("No shipping address"), "{missing}");
+    assert!(browser.text_of("[data-status]").await.to_lowercase().contains("hold"));
+}
