@@ -9,6 +9,9 @@
 //! be: when the first page says more follow, the window is cut into pieces expected to fit
 //! a page each (by the platform's total when it gives one, else in halves), and only a
 //! window shorter than [`MIN_SPLIT`] is paged through.
+//!
+//! Write-backs: tracking, stock and (Taobao only) cancellation; the calls and how a SKU
+//! is found are in `china_spec` and `china_stock`.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +22,7 @@ use sha2::Sha256;
 
 use super::Ctx;
 use super::china_spec::{Credentials, Kind, Page};
+use super::china_stock::{Lookup, XHS_LOOKUP_MAX_PAGES};
 use crate::ConnectError;
 use crate::config::{ChannelConfig, Platform};
 use crate::cursor::Window;
@@ -232,15 +236,52 @@ impl Router {
                     other => other.map(drop),
                 }
             }
-            WriteBack::Cancel { .. } => Err(ConnectError::Unsupported(format!(
-                "cancellation on {} (the platform has no seller cancellation call in Ordo's contract)",
-                self.platform()
-            ))),
-            WriteBack::Stock { .. } => Err(ConnectError::Unsupported(format!(
-                "stock write-back on {} (not in Ordo's contract for this platform yet)",
-                self.platform()
-            ))),
+            WriteBack::Cancel {
+                external_order_id,
+                reason,
+            } => {
+                let (method, business) = self
+                    .kind
+                    .cancel_call(external_order_id, reason.as_deref())
+                    .map_err(ConnectError::Unsupported)?;
+                match self.call(ctx, method, &business).await {
+                    // Delivery is at least once: a repeated message finds the trade closed.
+                    Err(ConnectError::Rejected { message, .. })
+                        if message.contains("already closed") || message.contains("已关闭") =>
+                    {
+                        Ok(())
+                    }
+                    other => other.map(drop),
+                }
+            }
+            WriteBack::Stock { sku, quantity } => {
+                let ids = self.stock_ids(ctx, sku).await?;
+                let (method, business) = self.kind.stock_call(sku, &ids, (*quantity).max(0));
+                self.call(ctx, method, &business).await.map(drop)
+            }
         }
+    }
+
+    /// The platform's ids for the SKU whose seller code is `sku`, read page by page
+    /// where the platform cannot filter by code (Xiaohongshu), at most
+    /// [`XHS_LOOKUP_MAX_PAGES`] pages.
+    async fn stock_ids(&self, ctx: &Ctx<'_>, sku: &str) -> Result<Map<String, Value>, ConnectError> {
+        for page in 1..=XHS_LOOKUP_MAX_PAGES {
+            let Some((method, business)) = self.kind.stock_lookup(sku, page) else {
+                // The update call takes the seller's code itself.
+                return Ok(Map::new());
+            };
+            let body = self.call(ctx, method, &business).await?;
+            match self.kind.read_lookup(&body, sku, page)? {
+                Lookup::Found(ids) => return Ok(ids),
+                Lookup::NotHere { more: true } => continue,
+                Lookup::NotHere { more: false } => break,
+            }
+        }
+        Err(ConnectError::Rejected {
+            code: "unknown_sku".into(),
+            message: format!("no {} SKU has the seller code {sku:?}", self.platform()),
+        })
     }
 }
 

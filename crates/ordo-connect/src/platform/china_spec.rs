@@ -13,6 +13,9 @@
 //! | Xiaohongshu | `method` | `appId` | `accessToken` | epoch seconds | `version=2.0` | flat |
 //!
 //! and every request carries `sign_method=hmac-sha256` and `sign`.
+//!
+//! The stock and cancellation calls, all taken from the platforms' documentation (no
+//! live access), are tabled in `china_stock`.
 
 use std::collections::BTreeMap;
 

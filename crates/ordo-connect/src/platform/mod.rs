@@ -4,6 +4,7 @@
 pub(crate) mod amazon;
 pub mod china;
 mod china_spec;
+mod china_stock;
 pub(crate) mod shopify;
 pub(crate) mod woo;
 

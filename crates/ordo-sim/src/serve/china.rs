@@ -28,6 +28,8 @@ pub(crate) enum Fault {
     Method,
     Param,
     NotFound,
+    /// The SKU named is not the shop's.
+    Sku,
     RateLimited,
     Internal,
 }
@@ -40,7 +42,9 @@ pub(super) fn routes(platform: Platform) -> Router<Arc<Shared>> {
         Platform::Pinduoduo => any("/api/router"),
         Platform::Xiaohongshu => any("/api/sns/v3/").merge(any("/api/sns/v3")),
         // Douyin has one path per method: `order.searchList` is `/order/searchList`.
-        _ => Router::new().route("/order/{name}", get(douyin_call).post(douyin_call)),
+        _ => Router::new()
+            .route("/order/{name}", get(douyin_call).post(douyin_call))
+            .route("/sku/{name}", get(douyin_sku_call).post(douyin_sku_call)),
     }
 }
 
@@ -58,6 +62,7 @@ pub(crate) fn error_body(platform: Platform, fault: Fault, detail: &str) -> Valu
                 Method => (22, "Invalid method", "isv.invalid-method"),
                 Param => (41, "Invalid arguments", "isv.invalid-parameter"),
                 NotFound => (15, "Remote service error", "isv.trade-not-exist"),
+                Sku => (15, "Remote service error", "isv.item-not-exist"),
                 RateLimited => (7, "App Call Limited", "accesscontrol.limited-by-app-access-count"),
                 Internal => (15, "Remote service error", "isp.remote-service-error"),
             };
@@ -71,6 +76,7 @@ pub(crate) fn error_body(platform: Platform, fault: Fault, detail: &str) -> Valu
                 Method => ("20", "无效的方法名"),
                 Param => ("61", "参数错误"),
                 NotFound => ("66", "订单不存在"),
+                Sku => ("66", "SKU不存在"),
                 RateLimited => ("67", "调用频率超限"),
                 Internal => ("1", "服务异常"),
             };
@@ -84,6 +90,7 @@ pub(crate) fn error_body(platform: Platform, fault: Fault, detail: &str) -> Valu
                 Sign => (30005, "签名校验失败"),
                 Param => (40004, "参数错误"),
                 NotFound => (40005, "订单不存在"),
+                Sku => (40005, "商品SKU不存在"),
                 RateLimited => (50002, "请求频率过高，请稍后再试"),
                 Internal => (20000, "服务异常"),
             };
@@ -97,6 +104,7 @@ pub(crate) fn error_body(platform: Platform, fault: Fault, detail: &str) -> Valu
                 Sign => (10017, "签名错误"),
                 Session => (10019, "access_token已过期"),
                 NotFound => (30000, "订单不存在"),
+                Sku => (30000, "商品或SKU不存在"),
                 RateLimited => (70031, "调用过于频繁,请调整调用频率"),
                 Internal => (50000, "系统错误"),
             };
@@ -112,6 +120,7 @@ pub(crate) fn error_body(platform: Platform, fault: Fault, detail: &str) -> Valu
                 Param => (1005, "参数错误"),
                 RateLimited => (1009, "请求过于频繁"),
                 NotFound => (2001, "订单不存在"),
+                Sku => (2001, "SKU不存在"),
             };
             json!({"success": false, "error_code": code, "msg": format!("{msg}: {detail}"), "data": null})
         }
@@ -282,6 +291,17 @@ async fn douyin_call(
     body: Bytes,
 ) -> Response {
     answer(&shared, Some(format!("order.{name}")), query, &headers, &body)
+}
+
+/// Douyin's product calls: `sku.syncStock` is `/sku/syncStock`.
+async fn douyin_sku_call(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<Vec<(String, String)>>,
+    body: Bytes,
+) -> Response {
+    answer(&shared, Some(format!("sku.{name}")), query, &headers, &body)
 }
 
 fn answer(

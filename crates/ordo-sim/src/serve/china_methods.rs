@@ -1,6 +1,7 @@
 //! The router methods: each platform's incremental order list (its window parameters,
 //! time format, page parameters and envelope), Xiaohongshu's detail and receiver calls,
-//! and each platform's "ship with tracking number" write-back.
+//! and each platform's "ship with tracking number" write-back. Stock write-backs and
+//! cancellation are in `china_stock`.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -14,12 +15,12 @@ use crate::writeback::WriteBackKind;
 
 type Answer = Result<Value, (Fault, String)>;
 
-fn param(detail: impl Into<String>) -> (Fault, String) {
+pub(super) fn param(detail: impl Into<String>) -> (Fault, String) {
     (Fault::Param, detail.into())
 }
 
 impl RouterCall {
-    fn text(&self, name: &str) -> Option<String> {
+    pub(super) fn text(&self, name: &str) -> Option<String> {
         match self.biz.get(name)? {
             Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
             Value::Number(n) => Some(n.to_string()),
@@ -27,7 +28,7 @@ impl RouterCall {
         }
     }
 
-    fn number(&self, name: &str) -> Result<Option<i64>, (Fault, String)> {
+    pub(super) fn number(&self, name: &str) -> Result<Option<i64>, (Fault, String)> {
         match self.biz.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => n
@@ -43,7 +44,7 @@ impl RouterCall {
         }
     }
 
-    fn flag(&self, name: &str) -> bool {
+    pub(super) fn flag(&self, name: &str) -> bool {
         matches!(self.biz.get(name), Some(Value::Bool(true)))
             || self.text(name).is_some_and(|v| v == "true" || v == "1")
     }
@@ -136,7 +137,9 @@ pub(super) fn dispatch(shared: &Shared, call: &RouterCall) -> Answer {
             ship(shared, call, ["orderId", "expressNo", "expressCompanyCode"])?;
             Ok(json!({"success": true, "code": 0, "msg": "成功", "data": {}}))
         }
-        (_, other) => Err((Fault::Method, format!("unknown method {other}"))),
+        // Stock write-backs, their lookups and Taobao's trade close.
+        (_, other) => super::china_stock::dispatch(shared, call)
+            .unwrap_or_else(|| Err((Fault::Method, format!("unknown method {other}")))),
     }
 }
 

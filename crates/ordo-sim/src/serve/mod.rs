@@ -11,6 +11,7 @@ mod amazon_rdt;
 mod amazon_write;
 mod china;
 mod china_methods;
+mod china_stock;
 mod shopify;
 mod shopify_write;
 mod woo;

@@ -4,6 +4,7 @@
 
 mod amazon;
 mod china;
+mod china_stock;
 mod common;
 mod control;
 mod router;
