@@ -319,3 +319,35 @@ proptest! {
         prop_assert_eq!(outcome("woocommerce.order.toml", &payload), Outcome::Exact);
     }
 }
+
+#[test]
+fn a_pending_amazon_order_without_totals_or_address_is_stored_as_pending() {
+    // Before payment Amazon sends no OrderTotal, no item prices and no address; the
+    // marketplace names the currency.
+    let mut pending = fixture("amazon_v0_hand_written_order.json");
+    pending["OrderStatus"] = json!("Pending");
+    pending["MarketplaceId"] = json!("A1F83G8C2ARO7P");
+    for key in ["OrderTotal", "ShippingAddress"] {
+        pending.as_object_mut().unwrap().remove(key);
+    }
+    for item in pending["OrderItems"].as_array_mut().unwrap() {
+        for key in [
+            "ItemPrice",
+            "ItemTax",
+            "ShippingPrice",
+            "ShippingTax",
+            "ShippingDiscount",
+            "PromotionDiscount",
+        ] {
+            item.as_object_mut().unwrap().remove(key);
+        }
+    }
+    let input: OrderInput = serde_json::from_value(built_in("amazon.order.toml").apply(&pending).unwrap()).unwrap();
+    let order = input.validate().unwrap();
+    assert_eq!(order.currency.code(), "GBP");
+    assert_eq!(order.financial_status, ordo_core::order::FinancialStatus::Pending);
+    // Only the buyer's name is known: no street, no country, so nothing to ship to yet.
+    assert!(order.destination().line1.is_empty() && order.destination().country.is_empty());
+    assert_eq!(order.stated_total, None);
+    assert_eq!(order.totals().total, 0);
+}

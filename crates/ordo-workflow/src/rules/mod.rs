@@ -228,10 +228,14 @@ impl RuleSet {
         // held whatever the rules say (a `pass` above, or no `missing_address` rule).
         let held_for_address = hits
             .iter()
-            .any(|h| h.code == "address_missing" && h.outcome == Outcome::Hold);
+            .any(|h| h.kind == RuleKind::MissingAddress.name() && h.outcome == Outcome::Hold);
+        let unusable = order
+            .shipping_address
+            .as_ref()
+            .is_none_or(|a| a.line1.trim().is_empty() || a.country.is_empty());
         if !rejected
             && !held_for_address
-            && order.shipping_address.is_none()
+            && unusable
             && let Some(finding) = check::missing_address(order)
         {
             hits.push(Hit {
