@@ -62,8 +62,10 @@ impl SimConfig {
     pub(crate) fn validate(&self) -> Result<(), SimError> {
         let fits = matches!(
             (self.platform, &self.credentials),
-            (Platform::Shopify, Credentials::AccessToken(_))
-                | (Platform::WooCommerce, Credentials::ConsumerKey { .. })
+            (
+                Platform::Shopify | Platform::BigCommerce | Platform::Magento,
+                Credentials::AccessToken(_)
+            ) | (Platform::WooCommerce, Credentials::ConsumerKey { .. })
                 | (Platform::Amazon, Credentials::Lwa { .. })
         ) || (self.platform.is_router() && matches!(self.credentials, Credentials::AppKey { .. }));
         if !fits {
@@ -97,7 +99,8 @@ impl SimConfig {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Credentials {
-    /// Shopify Admin API access token, sent as `X-Shopify-Access-Token`.
+    /// An access token: Shopify Admin API (`X-Shopify-Access-Token`), BigCommerce API
+    /// account (`X-Auth-Token`), Magento integration (`Authorization: Bearer`).
     AccessToken(String),
     /// WooCommerce REST consumer key and secret, sent with HTTP Basic auth.
     ConsumerKey {
@@ -144,10 +147,13 @@ impl Credentials {
     /// Fixed, documented sandbox credentials, so that `ordo demo` and tests agree without
     /// passing them around: Shopify `shpat_sim_token`; WooCommerce `ck_sim` / `cs_sim`;
     /// Amazon `amzn1.application-oa2-client.sim` / `sim-client-secret` / `Atzr|sim-refresh`;
+    /// BigCommerce `sim-bigcommerce-token`; Magento `sim-magento-token`;
     /// router platforms `sim-app-key` / `sim-app-secret` without a session token.
     pub fn default_for(platform: Platform) -> Self {
         match platform {
             Platform::Shopify => Credentials::AccessToken("shpat_sim_token".into()),
+            Platform::BigCommerce => Credentials::AccessToken("sim-bigcommerce-token".into()),
+            Platform::Magento => Credentials::AccessToken("sim-magento-token".into()),
             Platform::WooCommerce => Credentials::ConsumerKey {
                 key: "ck_sim".into(),
                 secret: "cs_sim".into(),
@@ -206,7 +212,8 @@ pub struct RateLimits {
 
 impl RateLimits {
     /// The documented limits: Shopify 40 draining 2/s; Amazon getOrders burst 20 at
-    /// 0.0167/s and getOrderItems burst 30 at 0.5/s; WooCommerce none. The document gives
+    /// 0.0167/s and getOrderItems burst 30 at 0.5/s; WooCommerce and Magento (which sets
+    /// none of its own) none; BigCommerce its Standard plan's 150 per 30 s. The document gives
     /// no numbers for the router platforms; they get burst 40 at 10/s, in the range those
     /// platforms grant an ordinary app per API.
     pub fn defaults_for(platform: Platform) -> Self {
@@ -216,7 +223,11 @@ impl RateLimits {
                 api: limit(40, 2.0),
                 order_items: None,
             },
-            Platform::WooCommerce => RateLimits::unlimited(),
+            Platform::WooCommerce | Platform::Magento => RateLimits::unlimited(),
+            Platform::BigCommerce => RateLimits {
+                api: limit(150, 5.0),
+                order_items: None,
+            },
             Platform::Amazon => RateLimits {
                 api: limit(20, 0.0167),
                 order_items: limit(30, 0.5),

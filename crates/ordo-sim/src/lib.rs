@@ -60,6 +60,10 @@ pub use writeback::{WriteBack, WriteBackKind};
 /// (`GET /admin/api/2024-10/locations.json` lists it).
 pub const SHOPIFY_LOCATION_ID: u64 = 655_441_491;
 
+/// The store hash of the simulated BigCommerce store: its API lives under
+/// `/stores/{BIGCOMMERCE_STORE_HASH}/`.
+pub const BIGCOMMERCE_STORE_HASH: &str = "simstore1";
+
 /// A sales channel the simulator can play.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -81,11 +85,15 @@ pub enum Platform {
     Pinduoduo,
     /// Xiaohongshu (RED) open platform.
     Xiaohongshu,
+    /// BigCommerce Management REST API: orders v2, inventory v3.
+    BigCommerce,
+    /// Magento 2 / Adobe Commerce REST API `V1`.
+    Magento,
 }
 
 impl Platform {
     /// Every platform, in a stable order.
-    pub const ALL: [Platform; 8] = [
+    pub const ALL: [Platform; 10] = [
         Platform::Shopify,
         Platform::WooCommerce,
         Platform::Amazon,
@@ -94,6 +102,8 @@ impl Platform {
         Platform::Douyin,
         Platform::Pinduoduo,
         Platform::Xiaohongshu,
+        Platform::BigCommerce,
+        Platform::Magento,
     ];
 
     /// The short lower-case code Ordo uses for the platform in configuration and URLs.
@@ -107,6 +117,8 @@ impl Platform {
             Platform::Douyin => "douyin",
             Platform::Pinduoduo => "pinduoduo",
             Platform::Xiaohongshu => "xiaohongshu",
+            Platform::BigCommerce => "bigcommerce",
+            Platform::Magento => "magento",
         }
     }
 
@@ -141,7 +153,8 @@ impl FromStr for Platform {
 pub struct CreatedOrder {
     /// The platform's order id as Ordo stores it (Shopify `id`, Amazon `AmazonOrderId`,
     /// Taobao `tid_str`, JD `orderId`, Douyin `order_id`, Pinduoduo `order_sn`,
-    /// Xiaohongshu `orderId`, WooCommerce `id`), always as text.
+    /// Xiaohongshu `orderId`, WooCommerce `id`, BigCommerce `id`, Magento `increment_id`),
+    /// always as text.
     pub external_id: String,
     /// When the buyer placed it (also its first updated time).
     pub created_at: DateTime<Utc>,

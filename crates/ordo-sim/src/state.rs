@@ -160,12 +160,15 @@ impl Shared {
 
     /// The order's main document in the platform's shape, renames applied: what the
     /// single-order endpoint serves and what Ordo stores (Amazon: the v0 Order with its
-    /// `OrderItems`; Xiaohongshu: the detail with `receiver`).
+    /// `OrderItems`; Xiaohongshu: the detail with `receiver`; BigCommerce: the order with
+    /// its `products` and `shipping_addresses`).
     pub fn document(&self, order: &SimOrder) -> Value {
         let ctx = &self.ctx;
         let value = match ctx.platform {
             Platform::Shopify => generate::shopify::order(ctx, order),
             Platform::WooCommerce => generate::woo::order(ctx, order),
+            Platform::BigCommerce => generate::bigcommerce::document(ctx, order),
+            Platform::Magento => generate::magento::order(ctx, order),
             Platform::Amazon => {
                 let mut doc = generate::amazon::v0_order(ctx, order);
                 doc["OrderItems"] = generate::amazon::v0_items(ctx, order).into();

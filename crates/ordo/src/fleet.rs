@@ -139,9 +139,11 @@ pub(crate) fn channel_for(sim: &Sim, poll_ms: u64) -> anyhow::Result<ChannelConf
         "request_timeout_ms": 5000,
     });
     let fields: Value = match &sim.config().credentials {
-        Credentials::AccessToken(token) => {
-            json!({ "access_token": token, "location_id": ordo_sim::SHOPIFY_LOCATION_ID })
-        }
+        Credentials::AccessToken(token) => match platform {
+            Platform::BigCommerce => json!({ "access_token": token, "store_hash": ordo_sim::BIGCOMMERCE_STORE_HASH }),
+            Platform::Magento => json!({ "access_token": token }),
+            _ => json!({ "access_token": token, "location_id": ordo_sim::SHOPIFY_LOCATION_ID }),
+        },
         Credentials::ConsumerKey { key, secret } => json!({ "consumer_key": key, "consumer_secret": secret }),
         Credentials::Lwa {
             client_id,

@@ -84,9 +84,13 @@ pub struct ChannelConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<String>,
 
-    /// Shopify Admin API access token (`X-Shopify-Access-Token`).
+    /// Access token: Shopify Admin API (`X-Shopify-Access-Token`), BigCommerce API
+    /// account (`X-Auth-Token`), Magento integration (`Authorization: Bearer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_token: Option<String>,
+    /// BigCommerce store hash, the `{store_hash}` of `/stores/{store_hash}/v2/…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_hash: Option<String>,
     /// WooCommerce consumer key (HTTP Basic user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consumer_key: Option<String>,
@@ -147,7 +151,8 @@ pub struct ChannelConfig {
     /// Longest wait for one answer.
     #[serde(default = "default_request_timeout_ms")]
     pub request_timeout_ms: u64,
-    /// Shopify location whose `available` quantity stock write-back sets.
+    /// Shopify location whose `available` quantity stock write-back sets; BigCommerce
+    /// inventory location (1, the store's default location, when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location_id: Option<i64>,
 }
@@ -174,6 +179,7 @@ impl ChannelConfig {
             base_url: base_url.into(),
             mapping: None,
             access_token: None,
+            store_hash: None,
             consumer_key: None,
             consumer_secret: None,
             lwa_client_id: None,
@@ -287,7 +293,8 @@ impl ChannelConfig {
 
     fn required_credentials(&self) -> Vec<(&'static str, &Option<String>)> {
         match self.platform {
-            Platform::Shopify => vec![("access_token", &self.access_token)],
+            Platform::Shopify | Platform::Magento => vec![("access_token", &self.access_token)],
+            Platform::BigCommerce => vec![("store_hash", &self.store_hash), ("access_token", &self.access_token)],
             Platform::Woocommerce => {
                 vec![
                     ("consumer_key", &self.consumer_key),
@@ -319,6 +326,7 @@ impl fmt::Debug for ChannelConfig {
             .field("base_url", &shown.base_url)
             .field("mapping", &shown.mapping_name())
             .field("access_token", &shown.access_token)
+            .field("store_hash", &shown.store_hash)
             .field("consumer_key", &shown.consumer_key)
             .field("consumer_secret", &shown.consumer_secret)
             .field("lwa_client_id", &shown.lwa_client_id)
@@ -403,6 +411,27 @@ mod tests {
         );
         assert_eq!(config.mapping_name(), "pinduoduo.order");
         assert!(toml::from_str::<BudgetConfig>("rate = 1").is_err());
+    }
+
+    #[test]
+    fn bigcommerce_needs_its_store_hash_and_magento_its_token() {
+        let config: ChannelConfig = toml::from_str(
+            r#"
+            code = "bc"
+            platform = "bigcommerce"
+            base_url = "https://api.bigcommerce.com"
+            access_token = "t"
+            "#,
+        )
+        .unwrap();
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("bigcommerce needs store_hash"), "{error}");
+        assert_eq!(config.mapping_name(), "bigcommerce.order");
+        assert_eq!(config.effective_page_size(), 250);
+        let magento = ChannelConfig::new("m", Platform::Magento, "https://shop.example.com");
+        let error = magento.validate().unwrap_err().to_string();
+        assert!(error.contains("magento needs access_token"), "{error}");
+        assert_eq!(magento.mapping_name(), "magento.order");
     }
 
     #[test]

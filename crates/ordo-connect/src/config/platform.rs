@@ -27,6 +27,11 @@ pub enum Platform {
     Pinduoduo,
     /// Xiaohongshu (ark) open platform.
     Xiaohongshu,
+    /// BigCommerce Management REST API, orders `v2` (catalogue and inventory `v3`).
+    #[serde(rename = "bigcommerce")]
+    BigCommerce,
+    /// Magento 2 / Adobe Commerce REST API `V1`.
+    Magento,
 }
 
 impl Platform {
@@ -42,6 +47,8 @@ impl Platform {
             Self::Douyin => "douyin",
             Self::Pinduoduo => "pinduoduo",
             Self::Xiaohongshu => "xiaohongshu",
+            Self::BigCommerce => "bigcommerce",
+            Self::Magento => "magento",
         }
     }
 
@@ -57,13 +64,15 @@ impl Platform {
             Self::Douyin => "douyin.order",
             Self::Pinduoduo => "pinduoduo.order",
             Self::Xiaohongshu => "xiaohongshu.order",
+            Self::BigCommerce => "bigcommerce.order",
+            Self::Magento => "magento.order",
         }
     }
 
     /// The largest page the platform's list call accepts; larger configured sizes are clamped.
     pub fn max_page_size(self) -> u32 {
         match self {
-            Self::Shopify => 250,
+            Self::Shopify | Self::BigCommerce => 250,
             Self::Xiaohongshu => 50,
             _ => 100,
         }
@@ -71,7 +80,9 @@ impl Platform {
 
     /// Requests per second and burst when the entry sets none. Shopify's are its leaky
     /// bucket (40, draining 2/s); Amazon's are getOrderItems' quota (getOrders is slower
-    /// still and answers 429, which backs off); the others are conservative app limits.
+    /// still and answers 429, which backs off); the others are conservative app limits
+    /// (5/s is also BigCommerce's Standard and Plus store quota, 150 per 30 s, which every
+    /// app of the store shares).
     pub fn default_budget(self) -> (f64, u32) {
         match self {
             Self::Shopify => (2.0, 40),

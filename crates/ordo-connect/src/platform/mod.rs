@@ -2,9 +2,11 @@
 //! write-backs. Everything generic (cursor, budget, retries, status) lives outside.
 
 pub(crate) mod amazon;
+pub(crate) mod bigcommerce;
 pub mod china;
 mod china_spec;
 mod china_stock;
+pub(crate) mod magento;
 pub(crate) mod shopify;
 pub(crate) mod woo;
 
@@ -76,6 +78,8 @@ pub(crate) enum Client {
     Woo(woo::Woo),
     Amazon(amazon::Amazon),
     Router(china::Router),
+    BigCommerce(bigcommerce::BigCommerce),
+    Magento(magento::Magento),
 }
 
 impl Client {
@@ -87,6 +91,8 @@ impl Client {
             Platform::Taobao | Platform::Jd | Platform::Douyin | Platform::Pinduoduo | Platform::Xiaohongshu => {
                 Self::Router(china::Router::new(config))
             }
+            Platform::BigCommerce => Self::BigCommerce(bigcommerce::BigCommerce::new(config)),
+            Platform::Magento => Self::Magento(magento::Magento::new(config)),
         }
     }
 
@@ -106,6 +112,8 @@ impl Client {
             Self::Woo(woo) => woo.poll(ctx, window).await,
             Self::Amazon(amazon) => amazon.poll(ctx, window).await,
             Self::Router(router) => router.poll(ctx, window).await.map(|()| Some(window.to)),
+            Self::BigCommerce(bigcommerce) => bigcommerce.poll(ctx, window).await,
+            Self::Magento(magento) => magento.poll(ctx, window).await,
         }
     }
 
@@ -115,6 +123,8 @@ impl Client {
             Self::Shopify(shopify) => shopify.fetch_order(ctx, external_id).await?,
             Self::Woo(woo) => woo.fetch_order(ctx, external_id).await?,
             Self::Amazon(amazon) => amazon.fetch_order(ctx, external_id).await?,
+            Self::BigCommerce(bigcommerce) => bigcommerce.fetch_order(ctx, external_id).await?,
+            Self::Magento(magento) => magento.fetch_order(ctx, external_id).await?,
             Self::Router(router) => {
                 return Err(ConnectError::Unsupported(format!(
                     "fetching a single order on {} (its orders arrive by polling)",
@@ -132,6 +142,8 @@ impl Client {
             Self::Woo(woo) => woo.push(ctx, message).await,
             Self::Amazon(amazon) => amazon.push(ctx, message).await,
             Self::Router(router) => router.push(ctx, message).await,
+            Self::BigCommerce(bigcommerce) => bigcommerce.push(ctx, message).await,
+            Self::Magento(magento) => magento.push(ctx, message).await,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod mapped;
 pub mod router;
 
 use std::collections::HashMap;

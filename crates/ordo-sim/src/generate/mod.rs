@@ -6,7 +6,9 @@
 //! up in the listing, the single-order endpoint and the next webhook alike.
 
 pub(crate) mod amazon;
+pub(crate) mod bigcommerce;
 pub(crate) mod china;
+pub(crate) mod magento;
 pub(crate) mod shopify;
 pub(crate) mod woo;
 
@@ -224,6 +226,10 @@ fn ids(platform: Platform, seq: u64, now: DateTime<Utc>, rng: &mut StdRng) -> (S
             seq,
         ),
         Platform::Xiaohongshu => (format!("P7{:017}", 10_000_000_000_000_000 + seq), seq),
+        Platform::BigCommerce => numeric(100 + seq),
+        // Magento's increment id (the order number, zero-padded: the zeros are part of it)
+        // is the external id; the entity id is `seq`.
+        Platform::Magento => (format!("{seq:09}"), seq),
     }
 }
 

@@ -9,9 +9,11 @@ mod amazon;
 mod amazon_orders;
 mod amazon_rdt;
 mod amazon_write;
+mod bigcommerce;
 mod china;
 mod china_methods;
 mod china_stock;
+mod magento;
 mod shopify;
 mod shopify_write;
 mod woo;
@@ -37,6 +39,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         Platform::Shopify => shopify::routes(),
         Platform::WooCommerce => woo::routes(),
         Platform::Amazon => amazon::routes(),
+        Platform::BigCommerce => bigcommerce::routes(),
+        Platform::Magento => magento::routes(),
         other => china::routes(other),
     };
     let platform = platform.layer(axum::middleware::from_fn_with_state(
@@ -91,6 +95,8 @@ pub(crate) fn failure_response(platform: Platform, status: StatusCode) -> Respon
             };
             json!({"errors": [{"code": code, "message": "We encountered an internal error. Please try again.", "details": ""}]})
         }
+        Platform::BigCommerce => json!([{"status": status.as_u16(), "message": reason}]),
+        Platform::Magento => json!({"message": reason}),
         other => china::error_body(other, china::Fault::Internal, reason),
     };
     json_response(status, &body)

@@ -3,10 +3,12 @@
 //! reqwest as a connector would. Every test is bounded in time.
 
 mod amazon;
+mod bigcommerce;
 mod china;
 mod china_stock;
 mod common;
 mod control;
+mod magento;
 mod router;
 mod shopify;
 mod woocommerce;
