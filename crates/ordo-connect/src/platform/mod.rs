@@ -125,12 +125,7 @@ impl Client {
             Self::Amazon(amazon) => amazon.fetch_order(ctx, external_id).await?,
             Self::BigCommerce(bigcommerce) => bigcommerce.fetch_order(ctx, external_id).await?,
             Self::Magento(magento) => magento.fetch_order(ctx, external_id).await?,
-            Self::Router(router) => {
-                return Err(ConnectError::Unsupported(format!(
-                    "fetching a single order on {} (its orders arrive by polling)",
-                    router.platform()
-                )));
-            }
+            Self::Router(router) => router.fetch_order(ctx, external_id).await?,
         };
         ctx.ingest(order).await
     }
