@@ -4,8 +4,11 @@
 //!   `X-Shopify-Hmac-Sha256: base64(HMAC-SHA256(secret, body))`.
 //! - WooCommerce signs it with the webhook's secret:
 //!   `X-WC-Webhook-Signature: base64(HMAC-SHA256(secret, body))`.
+//! - Douyin (抖店 消息推送) signs it with the app's key and secret:
+//!   `event-sign: hex(MD5(app_key + body + app_secret))`, the key in `app-id`; one body
+//!   is a JSON array of messages (see [`douyin`]).
 //!
-//! Comparison is constant-time (`Mac::verify_slice`). A payload with a missing or wrong
+//! Comparison is constant-time (`Mac::verify_slice`, or a fold over every byte). A payload with a missing or wrong
 //! signature is kept in the inbox as `rejected` and answered 401: it is evidence, not input.
 
 use base64::Engine;
@@ -20,6 +23,8 @@ pub enum HookPlatform {
     Shopify,
     /// WooCommerce.
     WooCommerce,
+    /// Douyin shop (抖店) message push.
+    Douyin,
 }
 
 impl HookPlatform {
@@ -28,6 +33,7 @@ impl HookPlatform {
         match text {
             "shopify" => Some(Self::Shopify),
             "woocommerce" => Some(Self::WooCommerce),
+            "douyin" => Some(Self::Douyin),
             _ => None,
         }
     }
@@ -37,6 +43,7 @@ impl HookPlatform {
         match self {
             Self::Shopify => "shopify",
             Self::WooCommerce => "woocommerce",
+            Self::Douyin => "douyin",
         }
     }
 
@@ -45,14 +52,41 @@ impl HookPlatform {
         match self {
             Self::Shopify => "x-shopify-hmac-sha256",
             Self::WooCommerce => "x-wc-webhook-signature",
+            Self::Douyin => douyin::SIGNATURE_HEADER,
         }
     }
 
-    /// The header naming the event, e.g. `orders/create` or `order.updated`.
+    /// The header naming the event, e.g. `orders/create` or `order.updated`. Douyin names
+    /// no event in a header: each message of the body carries its own `tag`.
     pub fn topic_header(self) -> &'static str {
         match self {
             Self::Shopify => "x-shopify-topic",
             Self::WooCommerce => "x-wc-webhook-topic",
+            Self::Douyin => "x-douyin-no-topic",
+        }
+    }
+
+    /// Whether `signature` is this platform's signature of `body` under `secret`;
+    /// `app_id` is the sender's `app-id` header, which Douyin signs along with the body.
+    pub fn verify(self, secret: &str, body: &[u8], signature: &str, app_id: Option<&str>) -> bool {
+        match self {
+            Self::Shopify | Self::WooCommerce => verify(secret, body, signature),
+            Self::Douyin => app_id.is_some_and(|key| douyin::verify(key, secret, body, signature)),
+        }
+    }
+
+    /// The orders a verified body says changed and are to be fetched again: the one a
+    /// Shopify refund, fulfilment or edit names, or every order a Douyin batch names.
+    pub fn refetches(self, topic: &str, body: &[u8]) -> Vec<String> {
+        match self {
+            Self::Douyin => douyin::orders_named(body),
+            _ => {
+                let route = self.route(topic);
+                match route {
+                    HookRoute::Refetch(_) => route.order_id(body).into_iter().collect(),
+                    _ => Vec::new(),
+                }
+            }
         }
     }
 
@@ -90,6 +124,8 @@ impl HookPlatform {
         }
     }
 }
+
+pub mod douyin;
 
 /// Where a verified webhook goes, by its topic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

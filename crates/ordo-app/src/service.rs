@@ -11,7 +11,7 @@ use ordo_store::channels::records::DriftSighting;
 use ordo_store::{IdempotencyClaim, InboxStatus, InboxWrite, IngestItem, IngestResult, NewInbox, Store, StoreError};
 use uuid::Uuid;
 
-use crate::channel_hooks::{HookPlatform, verify};
+use crate::channel_hooks::HookPlatform;
 use crate::drift::DriftWatch;
 use crate::mappings::MappingRegistry;
 use crate::payload::{PayloadError, canonical_input, mapped_input, peek_keys};
@@ -202,8 +202,9 @@ impl IngestService {
     }
 
     /// Takes a webhook a platform sent for `tenant`: checks its signature against `secret`
-    /// (the connection's), keeps it, and reads an order topic through `mapping` (by
-    /// default the platform's).
+    /// (the connection's; `app_id` is the sender's app key where the platform signs it,
+    /// as Douyin does), keeps it, and reads an order topic through `mapping` (by default
+    /// the platform's).
     #[allow(clippy::too_many_arguments)]
     pub async fn ingest_hook(
         &self,
@@ -213,6 +214,7 @@ impl IngestService {
         mapping: Option<&str>,
         topic: Option<&str>,
         signature: Option<&str>,
+        app_id: Option<&str>,
         body: Vec<u8>,
     ) -> Result<HookOutcome, IngestError> {
         let principal = Principal {
@@ -223,7 +225,9 @@ impl IngestService {
         let verdict = match (secret, signature) {
             (None, _) => Err("webhook_not_configured"),
             (Some(_), None) => Err("signature_missing"),
-            (Some(secret), Some(signature)) if !verify(secret, &body, signature) => Err("bad_signature"),
+            (Some(secret), Some(signature)) if !platform.verify(secret, &body, signature, app_id) => {
+                Err("bad_signature")
+            }
             _ => Ok(()),
         };
         let inbox = || NewInbox {

@@ -340,6 +340,10 @@ async fn tracking_goes_through_each_router_and_cancellation_only_through_taobao(
                     || message.contains("only review")
             ));
         }
-        assert!(matches!(connector.fetch_order("1").await, Err(e) if e.code() == "unsupported"));
+        // Douyin's push names orders to fetch one by one (`order.orderDetail`); the other
+        // router platforms are only polled.
+        if platform != Platform::Douyin {
+            assert!(matches!(connector.fetch_order("1").await, Err(e) if e.code() == "unsupported"));
+        }
     }
 }

@@ -1,9 +1,13 @@
-//! Webhook push for Shopify and WooCommerce.
+//! Webhook push for Shopify and WooCommerce, and Douyin's message push (消息推送).
 //!
 //! Events are rendered and signed when they happen, queued, and delivered by one worker
 //! task in the order they happened (so a receiver sees `create` before `cancelled`), each
 //! with a few retries. The caller that caused the event never waits for the receiver.
 //! Every delivery's outcome is kept so a test or the demo can see what was pushed.
+//!
+//! Douyin's batches are built in [`douyin`]; they are signed with the app's own
+//! key and secret (not the target's secret) and count as delivered only when the
+//! receiver answers `{"code":0,…}`, as Douyin reads the answer body.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -18,6 +22,8 @@ use crate::generate::{self, SimOrder};
 use crate::sign::webhook_signature;
 use crate::state::Shared;
 use crate::{Platform, generate::rfc3339_at};
+
+mod douyin;
 
 /// Events queued beyond this are dropped and counted as failed: a receiver that is down
 /// for long must not make the simulator grow without bound.
@@ -51,6 +57,17 @@ pub(crate) struct Outgoing {
     pub body: Vec<u8>,
     pub headers: Vec<(&'static str, String)>,
     pub queued_at: DateTime<Utc>,
+    /// What answer counts as received.
+    pub ack: Ack,
+}
+
+/// What answer counts as a webhook received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ack {
+    /// Any 2xx (Shopify, WooCommerce).
+    Status,
+    /// A 2xx whose JSON body has `"code": 0` (Douyin's `{"code":0,"msg":"success"}`).
+    DouyinCode,
 }
 
 /// The outcome of one webhook.
@@ -75,7 +92,7 @@ pub struct WebhookDelivery {
 }
 
 /// A stable, unique-looking id (UUID layout) from the simulator's seed and a counter.
-fn delivery_id(seed: u64, n: u64) -> String {
+pub(crate) fn delivery_id(seed: u64, n: u64) -> String {
     let mut x = seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut next = || {
         x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -142,6 +159,7 @@ pub(crate) fn outgoing(shared: &Shared, order: &SimOrder, event: Event) -> Vec<O
             ];
             (topic, shared.document(order), id, headers)
         }
+        Platform::Douyin => return douyin::outgoing(shared, order, event, n, now),
         _ => return Vec::new(),
     };
     let body = serde_json::to_vec(&body).unwrap_or_default();
@@ -157,6 +175,7 @@ pub(crate) fn outgoing(shared: &Shared, order: &SimOrder, event: Event) -> Vec<O
         body,
         headers,
         queued_at: now,
+        ack: Ack::Status,
     }]
 }
 
@@ -245,13 +264,25 @@ async fn deliver(client: &reqwest::Client, url: &str, outgoing: Outgoing) -> Web
         }
         match request.send().await {
             Ok(response) => {
-                delivery.status = Some(response.status().as_u16());
-                if response.status().is_success() {
+                let status = response.status();
+                delivery.status = Some(status.as_u16());
+                let acknowledged = match outgoing.ack {
+                    Ack::Status => status.is_success(),
+                    Ack::DouyinCode => {
+                        let answer: serde_json::Value = response.json().await.unwrap_or_default();
+                        status.is_success() && answer.get("code").and_then(serde_json::Value::as_i64) == Some(0)
+                    }
+                };
+                if acknowledged {
                     delivery.delivered = true;
                     delivery.error = None;
                     return delivery;
                 }
-                delivery.error = Some(format!("HTTP {}", response.status()));
+                delivery.error = Some(if status.is_success() {
+                    format!("HTTP {status} without the expected answer")
+                } else {
+                    format!("HTTP {status}")
+                });
             }
             Err(error) => delivery.error = Some(error.to_string()),
         }

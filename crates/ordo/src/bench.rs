@@ -30,6 +30,7 @@ const ERRORS_SHOWN: usize = 5;
 
 mod channels;
 mod console;
+mod douyin_push;
 mod fulfil;
 mod repair;
 mod reserve;
@@ -43,6 +44,8 @@ pub enum BenchCommand {
     Reserve(reserve::ReserveArgs),
     /// Ingest lag per channel (created on a simulated platform → order in Ordo).
     Channels(channels::ChannelsArgs),
+    /// Douyin order lag by message push (created on the platform → order in Ordo).
+    DouyinPush(douyin_push::DouyinPushArgs),
     /// The auto-repair rate (and wrong repairs) on a seeded corpus of broken orders.
     Repair(repair::RepairArgs),
     /// Order submitted → fulfilment request at the (simulated) warehouse.
@@ -84,6 +87,7 @@ pub async fn run(command: BenchCommand, config: Config) -> anyhow::Result<()> {
         BenchCommand::Ingest(args) => ingest(args, config).await,
         BenchCommand::Reserve(args) => reserve::run(args, config).await,
         BenchCommand::Channels(args) => channels::run(args, config).await,
+        BenchCommand::DouyinPush(args) => douyin_push::run(args, config).await,
         BenchCommand::Repair(args) => repair::run(args),
         BenchCommand::Fulfil(args) => fulfil::run(args, config).await,
         BenchCommand::Console(args) => console::run(args, config).await,

@@ -152,6 +152,25 @@ impl Router {
         Ok(())
     }
 
+    /// One order again, by its shop order id, after a push message named it. Douyin only
+    /// (the one router platform whose push Ordo takes): `order.orderDetail` answers
+    /// `data.shop_order_detail`, the document `order.searchList` lists.
+    pub async fn fetch_order(&self, ctx: &Ctx<'_>, id: &str) -> Result<Value, ConnectError> {
+        if self.kind != Kind::Douyin {
+            return Err(ConnectError::Unsupported(format!(
+                "fetching a single order on {} (its orders arrive by polling)",
+                self.platform()
+            )));
+        }
+        let mut business = Map::new();
+        business.insert("shop_order_id".into(), Value::from(id));
+        let body = self.call(ctx, "order.orderDetail", &business).await?;
+        body.pointer("/data/shop_order_detail")
+            .filter(|order| order.is_object())
+            .cloned()
+            .ok_or_else(|| ConnectError::BadResponse("no data.shop_order_detail in the answer".into()))
+    }
+
     async fn ingest_all(&self, ctx: &Ctx<'_>, orders: Vec<Value>) -> Result<(), ConnectError> {
         for order in orders {
             if self.kind != Kind::Xiaohongshu {

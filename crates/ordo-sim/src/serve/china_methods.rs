@@ -121,6 +121,7 @@ pub(super) fn dispatch(shared: &Shared, call: &RouterCall) -> Answer {
             )
         }
         (Platform::Douyin, "order.searchList") => douyin_list(shared, call),
+        (Platform::Douyin, "order.orderDetail") => douyin_detail(shared, call),
         (Platform::Douyin, "order.logisticsAdd") => {
             ship(shared, call, ["order_id", "logistics_code", "company"])?;
             Ok(json!({"code": 10000, "msg": "success", "sub_code": "", "sub_msg": "", "log_id": "sim", "data": {}}))
@@ -228,6 +229,22 @@ fn douyin_list(shared: &Shared, call: &RouterCall) -> Answer {
     Ok(
         json!({"code": 10000, "msg": "success", "sub_code": "", "sub_msg": "", "log_id": "sim", "data": {
             "shop_order_list": orders, "total": all.len(), "page": page - 1, "size": size,
+        }}),
+    )
+}
+
+/// `order.orderDetail`: one shop order by `shop_order_id`, as the list renders it, under
+/// `data.shop_order_detail` (what a push receiver calls for each order a message names).
+fn douyin_detail(shared: &Shared, call: &RouterCall) -> Answer {
+    let id = call
+        .text("shop_order_id")
+        .ok_or_else(|| param("shop_order_id is required"))?;
+    let book = shared.book.lock().expect("book lock");
+    let order = book.get(&id).ok_or_else(|| (Fault::NotFound, format!("order {id}")))?;
+    let detail = rendered(shared, &[order]).remove(0);
+    Ok(
+        json!({"code": 10000, "msg": "success", "sub_code": "", "sub_msg": "", "log_id": "sim", "data": {
+            "shop_order_detail": detail,
         }}),
     )
 }

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 
 use crate::routes::{parse_limit, parse_time, parse_uuid};
 use ordo_app::HookOutcome;
-use ordo_app::channel_hooks::HookPlatform;
+use ordo_app::channel_hooks::{HookPlatform, douyin};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -85,20 +85,22 @@ pub async fn ingest_mapped(
 }
 
 /// A platform's own webhook (Shopify `orders/*` with `X-Shopify-Hmac-Sha256`, WooCommerce
-/// `order.*` with `X-WC-Webhook-Signature`) for a tenant. No bearer token: the signature,
-/// made with the secret configured for the platform, is the credential. A payload that
-/// does not verify is kept as rejected and answered 401; a verified topic without an order
-/// is kept and answered 202.
+/// `order.*` with `X-WC-Webhook-Signature`, a Douyin message batch with `event-sign`) for
+/// a tenant. No bearer token: the signature, made with the secret configured for the
+/// platform (for Douyin, the app secret), is the credential. A payload that does not
+/// verify is kept as rejected and answered 401; a verified topic without an order is kept
+/// and answered 202. A verified Douyin batch is kept, each order it names is fetched
+/// again, and the answer is Douyin's own `{"code":0,"msg":"success"}`.
 #[utoipa::path(
     post, path = "/api/v1/hooks/{platform}/{connection}", tag = "orders",
     params(
-        ("platform" = String, Path, description = "shopify or woocommerce"),
+        ("platform" = String, Path, description = "shopify, woocommerce or douyin"),
         ("connection" = String, Path, description = "The channel connection's id (its `hook_path`); or `default`, for the node's own `[hooks]` secret"),
     ),
     request_body(content = Object, description = "The platform's webhook body, byte for byte"),
     responses(
         (status = 201, description = "Created", body = IngestResponse),
-        (status = 200, description = "Updated or unchanged", body = IngestResponse),
+        (status = 200, description = "Updated or unchanged; or a Douyin batch kept (`{\"code\":0,\"msg\":\"success\"}`)", body = IngestResponse),
         (status = 202, description = "Verified, kept, no order in this topic"),
         (status = 401, description = "Signature missing or wrong (kept as rejected)", body = ErrorBody),
         (status = 404, description = "Unknown platform or connection", body = ErrorBody),
@@ -142,14 +144,14 @@ pub async fn platform_hook(
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let topic = header(hook.topic_header());
-    // A refund, fulfilment or edit is not an order: the order it names is fetched again
-    // instead; a deletion is noted.
+    // A refund, fulfilment or edit is not an order, and a Douyin message only names one:
+    // the orders named are fetched again instead; a deletion is noted.
     let route = hook.route(topic.as_deref().unwrap_or_default());
-    let named = route.order_id(&body);
-    let refund_of = named
-        .clone()
-        .filter(|_| matches!(route, ordo_app::channel_hooks::HookRoute::Refetch(_)));
-    let deleted = named.filter(|_| matches!(route, ordo_app::channel_hooks::HookRoute::Deleted(_)));
+    let refetches = hook.refetches(topic.as_deref().unwrap_or_default(), &body);
+    let deleted = route
+        .order_id(&body)
+        .filter(|_| matches!(route, ordo_app::channel_hooks::HookRoute::Deleted(_)));
+    let app_id = header(douyin::APP_ID_HEADER).filter(|_| hook == HookPlatform::Douyin);
     let outcome = state
         .ingest
         .ingest_hook(
@@ -159,6 +161,7 @@ pub async fn platform_hook(
             None,
             topic.as_deref(),
             header(hook.signature_header()).as_deref(),
+            app_id.as_deref(),
             body,
         )
         .await?;
@@ -166,25 +169,38 @@ pub async fn platform_hook(
         HookOutcome::Ingested(ingested) => respond(ingested),
         HookOutcome::Rejected { inbox_id, reason } => Err(ApiError::BadSignature { reason, inbox_id }),
         HookOutcome::Ignored { inbox_id } => {
-            let refetch = refund_of.filter(|_| state.channels.get(tenant.as_str(), &code).is_some());
-            if let Some(order_id) = &refetch {
-                let (channels, order_id) = (state.channels.clone(), order_id.clone());
-                let tenant = tenant.clone();
-                // The platform wants its answer at once; the fetch runs on its own.
+            let handle = state.channels.get(tenant.as_str(), &code);
+            let refetching = if handle.is_some() { refetches } else { Vec::new() };
+            for order_id in &refetching {
+                let (channels, tenant, code) = (state.channels.clone(), tenant.clone(), code.clone());
+                let order_id = order_id.clone();
+                // The platform wants its answer at once; each fetch runs on its own.
                 tokio::spawn(async move {
                     if let Some(handle) = channels.get(tenant.as_str(), &code)
                         && let Err(error) = handle.fetch_order(&order_id).await
                     {
-                        tracing::warn!(%error, code, order_id, "refetching a refunded order failed");
+                        tracing::warn!(%error, code, order_id, "fetching an order a webhook named failed");
                     }
                 });
+            }
+            if hook == HookPlatform::Douyin {
+                // Douyin reads only its own success body; anything else is sent again.
+                return Ok((
+                    StatusCode::OK,
+                    [
+                        (header::CONTENT_TYPE, "application/json".to_owned()),
+                        (header::HeaderName::from_static("x-ordo-inbox-id"), inbox_id.to_string()),
+                    ],
+                    douyin::SUCCESS,
+                )
+                    .into_response());
             }
             Ok((
                 StatusCode::ACCEPTED,
                 Json(serde_json::json!({
                     "inbox_id": inbox_id,
                     "ignored": "this topic carries no order",
-                    "refetching": refetch,
+                    "refetching": refetching.first(),
                     "deleted": deleted,
                 })),
             )
