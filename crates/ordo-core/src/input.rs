@@ -400,8 +400,7 @@ impl OrderInput {
         let fees = parts::fees(&mut c, &self.fees, currency);
         let tip = c.money("tip", &self.tip, currency).unwrap_or(0);
         let tax_rounding = match self.tax_rounding.as_deref().map(str::trim) {
-            None | Some("") if tax_lines.is_empty() => TaxRounding::PerLine,
-            None | Some("") => TaxRounding::PerOrder,
+            None | Some("") => TaxRounding::implied(!tax_lines.is_empty()),
             Some(text) => TaxRounding::parse(text).unwrap_or_else(|| {
                 c.fail(
                     "tax_rounding",
@@ -512,7 +511,9 @@ impl OrderInput {
             taxes_included: order.taxes_included,
             discounts,
             tax_lines,
-            tax_rounding: (!order.tax_lines.is_empty()).then(|| order.tax_rounding.as_str().to_owned()),
+            // Written when it is not what its absence means, so the stored order reads back equal.
+            tax_rounding: (order.tax_rounding != TaxRounding::implied(!order.tax_lines.is_empty()))
+                .then(|| order.tax_rounding.as_str().to_owned()),
             fees,
             tip: nonzero(order.tip),
             total: order.stated_total.and_then(money),

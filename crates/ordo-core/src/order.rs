@@ -300,6 +300,11 @@ impl TaxRounding {
     pub fn parse(text: &str) -> Option<Self> {
         [Self::PerLine, Self::PerOrder].into_iter().find(|r| r.as_str() == text)
     }
+
+    /// What an order that does not say means: order tax lines, when given, are the tax.
+    pub fn implied(has_tax_lines: bool) -> Self {
+        if has_tax_lines { Self::PerOrder } else { Self::PerLine }
+    }
 }
 
 /// Totals computed from the order's parts; the platform's stated total is kept beside

@@ -153,6 +153,27 @@ fn tax_rounded_per_order_comes_from_the_order_tax_lines() {
 }
 
 #[test]
+fn a_stated_rounding_mode_survives_the_document_form_with_or_without_tax_lines() {
+    for (mode, tax_lines) in [("per_order", 0), ("per_line", 1), ("per_order", 1), ("per_line", 0)] {
+        let mut input = parse(EXAMPLE);
+        input.tax_rounding = Some(mode.into());
+        input.tax_lines = (0..tax_lines)
+            .map(|_| TaxLineInput {
+                amount: Some("1.00".into()),
+                ..Default::default()
+            })
+            .collect();
+        let order = input.validate().unwrap();
+        let document = serde_json::to_string(&OrderInput::from_order(&order)).unwrap();
+        assert_eq!(
+            parse(&document).validate().unwrap(),
+            order,
+            "{mode} with {tax_lines} tax lines"
+        );
+    }
+}
+
+#[test]
 fn discounts_beyond_the_goods_are_refused() {
     let mut input = parse(EXAMPLE);
     input.discounts = vec![DiscountInput {
