@@ -31,6 +31,7 @@ use serde::Serialize;
 pub use config::{BackoffConfig, BudgetConfig, ChannelConfig, Platform};
 pub use cursor::Cursor;
 pub use platform::china::sign_router;
+pub use platform::kuaishou::sign_kuaishou;
 pub use runner::{ChannelHandle, ChannelRunner, ChannelStatus, Connector, StatusError};
 pub use writeback::{PushError, TrackingLine, WriteBack};
 

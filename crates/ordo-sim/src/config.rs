@@ -42,7 +42,7 @@ impl SimConfig {
     /// [`Credentials::default_for`]), three SKUs, the platform's usual currency and the
     /// documented rate limits.
     pub fn new(platform: Platform) -> Self {
-        let currency = if platform.is_router() { "CNY" } else { "USD" };
+        let currency = if platform.is_chinese() { "CNY" } else { "USD" };
         SimConfig {
             platform,
             credentials: Credentials::default_for(platform),
@@ -67,7 +67,7 @@ impl SimConfig {
                 Credentials::AccessToken(_)
             ) | (Platform::WooCommerce, Credentials::ConsumerKey { .. })
                 | (Platform::Amazon, Credentials::Lwa { .. })
-        ) || (self.platform.is_router() && matches!(self.credentials, Credentials::AppKey { .. }));
+        ) || (self.platform.is_chinese() && matches!(self.credentials, Credentials::AppKey { .. }));
         if !fits {
             return Err(SimError::InvalidConfig(format!(
                 "{} does not take {:?}-style credentials",
@@ -148,7 +148,8 @@ impl Credentials {
     /// passing them around: Shopify `shpat_sim_token`; WooCommerce `ck_sim` / `cs_sim`;
     /// Amazon `amzn1.application-oa2-client.sim` / `sim-client-secret` / `Atzr|sim-refresh`;
     /// BigCommerce `sim-bigcommerce-token`; Magento `sim-magento-token`;
-    /// router platforms `sim-app-key` / `sim-app-secret` without a session token.
+    /// router platforms and WeChat `sim-app-key` / `sim-app-secret` without a session
+    /// token; Kuaishou the same with the access token `sim-kuaishou-token`.
     pub fn default_for(platform: Platform) -> Self {
         match platform {
             Platform::Shopify => Credentials::AccessToken("shpat_sim_token".into()),
@@ -162,6 +163,12 @@ impl Credentials {
                 client_id: "amzn1.application-oa2-client.sim".into(),
                 client_secret: "sim-client-secret".into(),
                 refresh_token: "Atzr|sim-refresh".into(),
+            },
+            // Kuaishou calls always carry the shop's access token.
+            Platform::Kuaishou => Credentials::AppKey {
+                app_key: "sim-app-key".into(),
+                app_secret: "sim-app-secret".into(),
+                access_token: Some("sim-kuaishou-token".into()),
             },
             _ => Credentials::AppKey {
                 app_key: "sim-app-key".into(),

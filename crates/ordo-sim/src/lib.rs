@@ -89,11 +89,15 @@ pub enum Platform {
     BigCommerce,
     /// Magento 2 / Adobe Commerce REST API `V1`.
     Magento,
+    /// Kuaishou shop (快手小店) open platform.
+    Kuaishou,
+    /// WeChat Channels shop (微信小店 / 视频号小店) API.
+    Wechat,
 }
 
 impl Platform {
     /// Every platform, in a stable order.
-    pub const ALL: [Platform; 10] = [
+    pub const ALL: [Platform; 12] = [
         Platform::Shopify,
         Platform::WooCommerce,
         Platform::Amazon,
@@ -104,6 +108,8 @@ impl Platform {
         Platform::Xiaohongshu,
         Platform::BigCommerce,
         Platform::Magento,
+        Platform::Kuaishou,
+        Platform::Wechat,
     ];
 
     /// The short lower-case code Ordo uses for the platform in configuration and URLs.
@@ -119,6 +125,8 @@ impl Platform {
             Platform::Xiaohongshu => "xiaohongshu",
             Platform::BigCommerce => "bigcommerce",
             Platform::Magento => "magento",
+            Platform::Kuaishou => "kuaishou",
+            Platform::Wechat => "wechat",
         }
     }
 
@@ -128,6 +136,12 @@ impl Platform {
             self,
             Platform::Taobao | Platform::Jd | Platform::Douyin | Platform::Pinduoduo | Platform::Xiaohongshu
         )
+    }
+
+    /// The Chinese platforms: orders in CNY with Chinese buyers and addresses, and app
+    /// key / secret credentials.
+    pub fn is_chinese(self) -> bool {
+        self.is_router() || matches!(self, Platform::Kuaishou | Platform::Wechat)
     }
 }
 
@@ -153,7 +167,8 @@ impl FromStr for Platform {
 pub struct CreatedOrder {
     /// The platform's order id as Ordo stores it (Shopify `id`, Amazon `AmazonOrderId`,
     /// Taobao `tid_str`, JD `orderId`, Douyin `order_id`, Pinduoduo `order_sn`,
-    /// Xiaohongshu `orderId`, WooCommerce `id`, BigCommerce `id`, Magento `increment_id`),
+    /// Xiaohongshu `orderId`, Kuaishou `oid`, WeChat `order_id`, WooCommerce `id`,
+    /// BigCommerce `id`, Magento `increment_id`),
     /// always as text.
     pub external_id: String,
     /// When the buyer placed it (also its first updated time).

@@ -298,7 +298,7 @@ impl Shared {
             }
             (Change::AddressChange, _) => Event::Updated,
         };
-        let chinese = shared.platform().is_router();
+        let chinese = shared.platform().is_chinese();
         let address = (change == Change::AddressChange).then(|| generate::address(chinese, &mut book.rng));
         let now = Utc::now();
         let ((), order) = book

@@ -179,6 +179,8 @@ impl Shared {
                 doc["receiver"] = generate::china::xhs_receiver(order);
                 doc
             }
+            Platform::Kuaishou => generate::kuaishou::order(order),
+            Platform::Wechat => generate::wechat::order(order),
             other => generate::china::order(other, order),
         };
         self.renamed(value)

@@ -307,6 +307,8 @@ impl ChannelConfig {
                 ("refresh_token", &self.refresh_token),
                 ("marketplace_id", &self.marketplace_id),
             ],
+            // The app's appid and secret buy the access token; there is no shop session.
+            Platform::Wechat => vec![("app_key", &self.app_key), ("app_secret", &self.app_secret)],
             _ => vec![
                 ("app_key", &self.app_key),
                 ("app_secret", &self.app_secret),

@@ -32,6 +32,10 @@ pub enum Platform {
     BigCommerce,
     /// Magento 2 / Adobe Commerce REST API `V1`.
     Magento,
+    /// Kuaishou shop (快手小店) open platform.
+    Kuaishou,
+    /// WeChat Channels shop (微信小店 / 视频号小店) API.
+    Wechat,
 }
 
 impl Platform {
@@ -49,6 +53,8 @@ impl Platform {
             Self::Xiaohongshu => "xiaohongshu",
             Self::BigCommerce => "bigcommerce",
             Self::Magento => "magento",
+            Self::Kuaishou => "kuaishou",
+            Self::Wechat => "wechat",
         }
     }
 
@@ -66,6 +72,8 @@ impl Platform {
             Self::Xiaohongshu => "xiaohongshu.order",
             Self::BigCommerce => "bigcommerce.order",
             Self::Magento => "magento.order",
+            Self::Kuaishou => "kuaishou.order",
+            Self::Wechat => "wechat.order",
         }
     }
 

@@ -6,8 +6,10 @@ pub(crate) mod bigcommerce;
 pub mod china;
 mod china_spec;
 mod china_stock;
+pub mod kuaishou;
 pub(crate) mod magento;
 pub(crate) mod shopify;
+pub(crate) mod wechat;
 pub(crate) mod woo;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -80,6 +82,8 @@ pub(crate) enum Client {
     Router(china::Router),
     BigCommerce(bigcommerce::BigCommerce),
     Magento(magento::Magento),
+    Kuaishou(kuaishou::Kuaishou),
+    Wechat(wechat::Wechat),
 }
 
 impl Client {
@@ -93,6 +97,8 @@ impl Client {
             }
             Platform::BigCommerce => Self::BigCommerce(bigcommerce::BigCommerce::new(config)),
             Platform::Magento => Self::Magento(magento::Magento::new(config)),
+            Platform::Kuaishou => Self::Kuaishou(kuaishou::Kuaishou::new(config)),
+            Platform::Wechat => Self::Wechat(wechat::Wechat::new(config)),
         }
     }
 
@@ -100,6 +106,8 @@ impl Client {
     pub fn max_window(&self) -> Option<TimeDelta> {
         match self {
             Self::Router(router) => Some(router.max_window()),
+            Self::Kuaishou(kuaishou) => Some(kuaishou.max_window()),
+            Self::Wechat(wechat) => Some(wechat.max_window()),
             _ => None,
         }
     }
@@ -114,6 +122,8 @@ impl Client {
             Self::Router(router) => router.poll(ctx, window).await.map(|()| Some(window.to)),
             Self::BigCommerce(bigcommerce) => bigcommerce.poll(ctx, window).await,
             Self::Magento(magento) => magento.poll(ctx, window).await,
+            Self::Kuaishou(kuaishou) => kuaishou.poll(ctx, window).await.map(|()| Some(window.to)),
+            Self::Wechat(wechat) => wechat.poll(ctx, window).await.map(|()| Some(window.to)),
         }
     }
 
@@ -126,6 +136,8 @@ impl Client {
             Self::BigCommerce(bigcommerce) => bigcommerce.fetch_order(ctx, external_id).await?,
             Self::Magento(magento) => magento.fetch_order(ctx, external_id).await?,
             Self::Router(router) => router.fetch_order(ctx, external_id).await?,
+            Self::Kuaishou(kuaishou) => kuaishou.fetch_order(ctx, external_id).await?,
+            Self::Wechat(wechat) => wechat.fetch_order(ctx, external_id).await?,
         };
         ctx.ingest(order).await
     }
@@ -139,6 +151,8 @@ impl Client {
             Self::Router(router) => router.push(ctx, message).await,
             Self::BigCommerce(bigcommerce) => bigcommerce.push(ctx, message).await,
             Self::Magento(magento) => magento.push(ctx, message).await,
+            Self::Kuaishou(kuaishou) => kuaishou.push(ctx, message).await,
+            Self::Wechat(wechat) => wechat.push(ctx, message).await,
         }
     }
 }

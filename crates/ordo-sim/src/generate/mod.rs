@@ -8,8 +8,10 @@
 pub(crate) mod amazon;
 pub(crate) mod bigcommerce;
 pub(crate) mod china;
+pub(crate) mod kuaishou;
 pub(crate) mod magento;
 pub(crate) mod shopify;
+pub(crate) mod wechat;
 pub(crate) mod woo;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
@@ -162,9 +164,13 @@ pub(crate) fn new_order(input: &GenInput<'_>, rng: &mut StdRng) -> SimOrder {
         now,
         paid,
     } = *input;
-    let chinese = platform.is_router();
+    let chinese = platform.is_chinese();
     let (external_id, num_id) = ids(platform, seq, now, rng);
-    let count = rng.random_range(1..=3usize).min(skus.len());
+    let mut count = rng.random_range(1..=3usize).min(skus.len());
+    // A Kuaishou order is one SKU in some quantity.
+    if platform == Platform::Kuaishou {
+        count = 1;
+    }
     let mut picked: Vec<usize> = Vec::with_capacity(count);
     while picked.len() < count {
         let i = rng.random_range(0..skus.len());
@@ -230,6 +236,9 @@ fn ids(platform: Platform, seq: u64, now: DateTime<Utc>, rng: &mut StdRng) -> (S
         // Magento's increment id (the order number, zero-padded: the zeros are part of it)
         // is the external id; the entity id is `seq`.
         Platform::Magento => (format!("{seq:09}"), seq),
+        Platform::Kuaishou => numeric(2_417_300_000_000_000 + seq),
+        // Beyond 2^53: WeChat sends them as text, and so must everything downstream.
+        Platform::Wechat => numeric(3_724_917_000_000_000_000 + seq),
     }
 }
 

@@ -13,9 +13,11 @@ mod bigcommerce;
 mod china;
 mod china_methods;
 mod china_stock;
+mod kuaishou;
 mod magento;
 mod shopify;
 mod shopify_write;
+mod wechat;
 mod woo;
 mod woo_write;
 
@@ -41,6 +43,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         Platform::Amazon => amazon::routes(),
         Platform::BigCommerce => bigcommerce::routes(),
         Platform::Magento => magento::routes(),
+        Platform::Kuaishou => kuaishou::routes(),
+        Platform::Wechat => wechat::routes(),
         other => china::routes(other),
     };
     let platform = platform.layer(axum::middleware::from_fn_with_state(
@@ -97,6 +101,9 @@ pub(crate) fn failure_response(platform: Platform, status: StatusCode) -> Respon
         }
         Platform::BigCommerce => json!([{"status": status.as_u16(), "message": reason}]),
         Platform::Magento => json!({"message": reason}),
+        Platform::Kuaishou => json!({"result": 0, "error_msg": format!("系统错误: {reason}")}),
+        // -1: WeChat's "system busy".
+        Platform::Wechat => json!({"errcode": -1, "errmsg": reason}),
         other => china::error_body(other, china::Fault::Internal, reason),
     };
     json_response(status, &body)

@@ -11,4 +11,5 @@ mod control;
 mod magento;
 mod router;
 mod shopify;
+mod wechat_kuaishou;
 mod woocommerce;
