@@ -87,6 +87,27 @@ pub(crate) enum Verdict {
 }
 
 /// The verdict by HTTP status alone.
+/// A JSON request with one credential header: what every token-authenticated REST
+/// platform call is, whatever the platform names the header.
+pub(crate) fn json_request(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    query: &(impl serde::Serialize + ?Sized),
+    (header, credential): (&str, &str),
+    body: Option<&Value>,
+) -> reqwest::RequestBuilder {
+    let request = client
+        .request(method, url)
+        .query(query)
+        .header(header, credential)
+        .header("accept", "application/json");
+    match body {
+        Some(body) => request.json(body),
+        None => request,
+    }
+}
+
 pub(crate) fn by_status(reply: &Reply) -> Verdict {
     match reply.status {
         200..=299 => Verdict::Ok,

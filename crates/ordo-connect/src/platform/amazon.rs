@@ -21,7 +21,7 @@ use super::{Ctx, array_at};
 use crate::ConnectError;
 use crate::config::{ChannelConfig, Platform};
 use crate::cursor::{Window, parse_utc, rfc3339};
-use crate::http::{Reply, by_status};
+use crate::http::{Reply, by_status, json_request};
 use crate::writeback::WriteBack;
 
 /// A token is replaced this long before Amazon says it expires, so no call carries one
@@ -134,17 +134,7 @@ impl Amazon {
         ctx.http
             .send(
                 ctx.tally,
-                |client| {
-                    let request = client
-                        .request(method.clone(), url)
-                        .query(query)
-                        .header("x-amz-access-token", token)
-                        .header("accept", "application/json");
-                    match body {
-                        Some(body) => request.json(body),
-                        None => request,
-                    }
-                },
+                |client| json_request(client, method.clone(), url, query, ("x-amz-access-token", token), body),
                 by_status,
             )
             .await

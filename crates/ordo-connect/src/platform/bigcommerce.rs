@@ -27,7 +27,7 @@ use crate::ConnectError;
 use crate::budget::MAX_RETRY_AFTER;
 use crate::config::ChannelConfig;
 use crate::cursor::Window;
-use crate::http::{Reply, Verdict, by_status};
+use crate::http::{Reply, Verdict, by_status, json_request};
 use crate::writeback::WriteBack;
 
 /// Most pages of one order's products or addresses: v2 pages them by up to 250, and no
@@ -75,17 +75,7 @@ impl BigCommerce {
         ctx.http
             .send(
                 ctx.tally,
-                |client| {
-                    let request = client
-                        .request(method.clone(), url)
-                        .query(query)
-                        .header("x-auth-token", &self.token)
-                        .header("accept", "application/json");
-                    match body {
-                        Some(body) => request.json(body),
-                        None => request,
-                    }
-                },
+                |client| json_request(client, method.clone(), url, query, ("x-auth-token", &self.token), body),
                 verdict,
             )
             .await

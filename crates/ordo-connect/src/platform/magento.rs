@@ -21,7 +21,7 @@ use super::{Ctx, array_at, id_text};
 use crate::ConnectError;
 use crate::config::ChannelConfig;
 use crate::cursor::Window;
-use crate::http::{Reply, by_status};
+use crate::http::{Reply, by_status, json_request};
 use crate::writeback::{TrackingLine, WriteBack};
 
 /// The REST prefix of the default store view.
@@ -71,15 +71,14 @@ impl Magento {
             .send(
                 ctx.tally,
                 |client| {
-                    let request = client
-                        .request(method.clone(), url)
-                        .query(query)
-                        .bearer_auth(&self.token)
-                        .header("accept", "application/json");
-                    match body {
-                        Some(body) => request.json(body),
-                        None => request,
-                    }
+                    json_request(
+                        client,
+                        method.clone(),
+                        url,
+                        query,
+                        ("authorization", &format!("Bearer {}", self.token)),
+                        body,
+                    )
                 },
                 by_status,
             )

@@ -18,7 +18,7 @@ use super::{Ctx, array_at, id_text};
 use crate::ConnectError;
 use crate::config::ChannelConfig;
 use crate::cursor::{Window, parse_utc, rfc3339};
-use crate::http::{Reply, by_status};
+use crate::http::{Reply, by_status, json_request};
 use crate::writeback::{TrackingLine, WriteBack};
 
 const API: &str = "/admin/api/2024-10";
@@ -55,15 +55,14 @@ impl Shopify {
             .send(
                 ctx.tally,
                 |client| {
-                    let request = client
-                        .request(method.clone(), url)
-                        .query(query)
-                        .header("x-shopify-access-token", &self.token)
-                        .header("accept", "application/json");
-                    match body {
-                        Some(body) => request.json(body),
-                        None => request,
-                    }
+                    json_request(
+                        client,
+                        method.clone(),
+                        url,
+                        query,
+                        ("x-shopify-access-token", &self.token),
+                        body,
+                    )
                 },
                 by_status,
             )
