@@ -75,7 +75,14 @@ pub struct Connector {
     status: Mutex<ChannelStatus>,
     /// One poll at a time: the timer and a nudge may both ask for one.
     polling: tokio::sync::Mutex<()>,
+    /// Fetches of pushed orders under way, to turn a burst into one poll.
+    pushed_in_flight: std::sync::atomic::AtomicUsize,
 }
+
+/// Most fetches of pushed orders one channel runs at once. Beyond them a burst would only
+/// queue behind the channel's request budget, one order per call, while one poll lists a
+/// page of orders per call.
+const PUSHED_FETCHES: usize = 4;
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -135,6 +142,7 @@ impl Connector {
             rules,
             status: Mutex::new(status),
             polling: tokio::sync::Mutex::new(()),
+            pushed_in_flight: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -318,6 +326,22 @@ impl ChannelHandle {
     /// See [`Connector::fetch_order`].
     pub async fn fetch_order(&self, external_id: &str) -> Result<(), ConnectError> {
         self.connector.fetch_order(external_id).await
+    }
+
+    /// Brings in an order a platform's push named: fetched at once while few fetches are
+    /// under way; in a burst, a poll is asked for instead, which lists the burst's orders a
+    /// page per call rather than queueing a call per order behind the budget.
+    pub async fn fetch_pushed(&self, external_id: &str) -> Result<(), ConnectError> {
+        use std::sync::atomic::Ordering;
+        let counter = &self.connector.pushed_in_flight;
+        if counter.fetch_add(1, Ordering::SeqCst) >= PUSHED_FETCHES {
+            counter.fetch_sub(1, Ordering::SeqCst);
+            self.poll_now();
+            return Ok(());
+        }
+        let result = self.connector.fetch_order(external_id).await;
+        counter.fetch_sub(1, Ordering::SeqCst);
+        result
     }
 
     /// See [`Connector::push`].

@@ -177,7 +177,7 @@ pub async fn platform_hook(
                 // The platform wants its answer at once; each fetch runs on its own.
                 tokio::spawn(async move {
                     if let Some(handle) = channels.get(tenant.as_str(), &code)
-                        && let Err(error) = handle.fetch_order(&order_id).await
+                        && let Err(error) = handle.fetch_pushed(&order_id).await
                     {
                         tracing::warn!(%error, code, order_id, "fetching an order a webhook named failed");
                     }
