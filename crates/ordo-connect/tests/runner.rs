@@ -120,3 +120,46 @@ async fn a_dropped_shutdown_sender_stops_the_task() {
         .await
         .expect("stopped");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_pushed_orders_fetches_a_few_and_polls_for_the_rest() {
+    let server = MockServer::start().await;
+    // The list answers at once; each single order takes a while, as under a busy budget.
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"/orders/\d+\.json$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"order": {"id": 7, "updated_at": "2024-05-01T10:00:00Z"}}))
+                .set_delay(Duration::from_millis(400)),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET")).respond_with(orders()).mount(&server).await;
+    let (_stop, shutdown) = watch::channel(false);
+    let handle = std::sync::Arc::new(spawn("shopify", &server, &shutdown));
+    within(Duration::from_secs(2), || handle.status().last_success.is_some())
+        .await
+        .unwrap();
+    let polled = handle.status().last_success;
+
+    let fetches: Vec<_> = (0..10)
+        .map(|i| {
+            let handle = std::sync::Arc::clone(&handle);
+            tokio::spawn(async move { handle.fetch_pushed(&format!("{}", 100 + i)).await })
+        })
+        .collect();
+    for fetch in fetches {
+        fetch.await.unwrap().unwrap();
+    }
+
+    let singles = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with(".json") && r.url.path().contains("/orders/"))
+        .count();
+    assert_eq!(singles, 4, "four fetches at once, no more");
+    let took = within(Duration::from_secs(2), || handle.status().last_success != polled).await;
+    assert!(took.is_some(), "the rest of the burst asked for a poll");
+}
