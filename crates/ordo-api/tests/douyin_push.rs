@@ -6,62 +6,16 @@
 
 mod common;
 
-use chrono::Utc;
 use common::{Backend, TestApp};
-use ordo_api::{AppState, HttpLimits};
 use ordo_app::channel_hooks::douyin::sign;
-use ordo_app::{FeedHub, IngestService, MappingRegistry, Pipeline, PipelineConfig, TokenService};
-use ordo_core::TenantId;
-use ordo_core::allocation::StockPolicy;
-use ordo_core::auth::Role;
 use serde_json::{Value, json};
 
 const APP_KEY: &str = "7112345678901234567";
 
 /// An app whose node-level Douyin secret (`default` hook path) is [`common::HOOK_SECRET`],
-/// standing for a connection's app secret; built as `common` builds its apps, which give
-/// Shopify and WooCommerce secrets only.
+/// standing for a connection's app secret.
 async fn spawn_douyin() -> TestApp {
-    let store = common::fresh_store(Backend::Sqlite).await;
-    store
-        .ensure_tenant(&TenantId::default_tenant(), "Default", Utc::now())
-        .await
-        .unwrap();
-    let feed = FeedHub::new();
-    let (pipeline, _writers) = Pipeline::start(store.clone(), PipelineConfig::default(), feed.clone());
-    let mappings = MappingRegistry::load(None).expect("built-in mappings");
-    let policies = ordo_app::policies::Policies::built_in();
-    let ingest = IngestService::new(pipeline, store.clone(), StockPolicy::OFF, mappings)
-        .with_hook_secrets([("douyin", common::HOOK_SECRET.to_owned())].into())
-        .with_policies(policies.clone());
-    let secrets = ordo_app::secrets::SecretKeys::new([7; 32], []);
-    let state = AppState {
-        store: store.clone(),
-        ingest,
-        tokens: TokenService::new(store.clone()),
-        metrics: None,
-        limits: HttpLimits::default(),
-        feed,
-        matching: Default::default(),
-        channels: Default::default(),
-        actions: ordo_app::actions::OrderActions::new(store.clone(), policies.clone()),
-        review: Default::default(),
-        warehouses: ordo_app::fulfil::Warehouses::default().with_policies(policies.clone()),
-        secrets: Some(secrets.clone()),
-        cluster: None,
-        policy_book: ordo_app::policies::book::PolicyBook::new(store.clone(), policies, Some(secrets)),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, ordo_api::router(state)).await });
-    let mut app = TestApp {
-        addr,
-        store,
-        client: reqwest::Client::new(),
-        admin: String::new(),
-    };
-    app.admin = app.token("default", Role::Admin).await;
-    app
+    common::spawn(Backend::Sqlite).await
 }
 
 /// Posts a batch signed with `secret`; the status, the answer's text and its inbox entry.

@@ -116,6 +116,8 @@ pub async fn spawn_reviewing(
         [
             ("shopify", HOOK_SECRET.to_owned()),
             ("woocommerce", HOOK_SECRET.to_owned()),
+            // Douyin's node-level secret stands for a connection's app secret.
+            ("douyin", HOOK_SECRET.to_owned()),
         ]
         .into(),
     );
