@@ -8,6 +8,7 @@
 //! numbers. Time and fresh identifiers are passed in, so every decision is a pure function
 //! that tests (and simulations) can replay exactly.
 
+pub mod aftersale;
 pub mod allocation;
 pub mod auth;
 pub mod error;
