@@ -51,17 +51,23 @@ pub enum MovementKind {
     Shipment,
     /// Came back and restocked: on hand up.
     Return,
+    /// Came back damaged and written off: recorded, never on hand.
+    WriteOff,
+    /// Came back and kept apart for a decision: recorded, not on hand until restocked.
+    Quarantine,
 }
 
 impl MovementKind {
     /// All kinds.
-    pub const ALL: [MovementKind; 6] = [
+    pub const ALL: [MovementKind; 8] = [
         Self::Receipt,
         Self::Adjustment,
         Self::Reservation,
         Self::Release,
         Self::Shipment,
         Self::Return,
+        Self::WriteOff,
+        Self::Quarantine,
     ];
 
     /// The stable name.
@@ -73,6 +79,8 @@ impl MovementKind {
             Self::Release => "release",
             Self::Shipment => "shipment",
             Self::Return => "return",
+            Self::WriteOff => "write_off",
+            Self::Quarantine => "quarantine",
         }
     }
 
@@ -88,6 +96,7 @@ impl MovementKind {
             Self::Reservation => (0, quantity),
             Self::Release => (0, -quantity),
             Self::Shipment => (-quantity, -quantity),
+            Self::WriteOff | Self::Quarantine => (0, 0),
         }
     }
 }
