@@ -560,7 +560,6 @@ fn model_apply(
     let key = (change.warehouse.clone(), change.sku.clone());
     let current = model.get(&key).copied().unwrap_or_default();
     let movement = match change.op {
-        StockOp::AfterSale { kind, quantity } => Some(Movement { kind, quantity }),
         StockOp::Receive { quantity } => Some(Movement {
             kind: MovementKind::Receipt,
             quantity,

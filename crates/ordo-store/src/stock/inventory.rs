@@ -106,14 +106,6 @@ pub enum StockOp {
         /// Units.
         quantity: i64,
     },
-    /// Goods an after-sale case counted on receipt: `Return` (restocked: on hand up),
-    /// `WriteOff` or `Quarantine` (recorded, on hand unchanged). Other kinds are refused.
-    AfterSale {
-        /// The movement kind.
-        kind: MovementKind,
-        /// Units.
-        quantity: i64,
-    },
     /// Set the safety stock.
     SetSafetyStock {
         /// Units kept back.
@@ -409,15 +401,6 @@ async fn change_one<T: StockTx>(
             kind: MovementKind::Receipt,
             quantity,
         }),
-        StockOp::AfterSale { kind, quantity } => {
-            if !matches!(kind, MovementKind::Return | MovementKind::WriteOff | MovementKind::Quarantine) {
-                return Ok(Err(StockChangeError::Invalid(format!(
-                    "{} is not an after-sale movement",
-                    kind.as_str()
-                ))));
-            }
-            Some(Movement { kind, quantity })
-        }
         StockOp::SetSafetyStock { safety_stock } => {
             if safety_stock < 0 {
                 return Ok(Err(StockChangeError::Invalid(format!(
