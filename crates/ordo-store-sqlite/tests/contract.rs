@@ -43,3 +43,9 @@ mod kpis {
 
     ordo_store::kpi_contract_tests!(fresh_store);
 }
+
+mod aftersales {
+    use super::fresh_store;
+
+    ordo_store::aftersale_contract_tests!(fresh_store);
+}

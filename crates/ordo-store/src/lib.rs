@@ -38,6 +38,8 @@ pub mod settings;
 
 pub mod cluster;
 
+pub mod aftersales;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -47,6 +49,7 @@ use uuid::Uuid;
 
 pub use columns::{Columns, Decode, Record};
 
+pub use aftersales::AfterSaleStore;
 pub use channels::baselines::DriftBaselineStore;
 pub use channels::records::ChannelStore;
 pub use cluster::gauges::{GaugeStore, HeldFigure, TenantFigure};
@@ -119,6 +122,7 @@ pub trait Store:
     + LeaseStore
     + GaugeStore
     + KpiStore
+    + AfterSaleStore
     + Send
     + Sync
     + 'static

@@ -17,6 +17,7 @@ const DOMAINS: &[&str] = &[
     "workflow",
     "settings",
     "cluster",
+    "aftersales",
 ];
 
 /// Items of the crate root a domain may name directly (`columns` and `sql` read and

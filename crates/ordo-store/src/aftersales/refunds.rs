@@ -1,0 +1,152 @@
+//! Recording a refund, written once for every store: idempotent on the channel's refund
+//! id, never more than what is left of the payment, computed by Ordo when no amount is
+//! given, settling its case. Locks: the case (if any), then the order row, feed last.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use ordo_core::TenantId;
+use ordo_core::aftersale::refund::{self, RefundLine};
+use ordo_core::aftersale::{CaseAction, CaseFlow, CaseKind};
+use ordo_core::ingest::{EventKind, NewEvent};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::StoreResult;
+use crate::aftersales::cases::{order_event, record};
+use crate::aftersales::records::{AfterSaleError, NewRefund, RefundRecord};
+use crate::aftersales::sql;
+use crate::stock::allocate::AllocTx;
+
+/// What recording a refund did: the refund, and whether it is new (false: the channel's
+/// id was seen before and the first refund is returned).
+pub type Recorded = (RefundRecord, bool);
+
+/// Records a refund in an open transaction.
+pub async fn record_refund<T: AllocTx>(
+    tx: &mut T,
+    tenant: &TenantId,
+    new: &NewRefund,
+    flow: &CaseFlow,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Result<Recorded, AfterSaleError>> {
+    if let Some(channel_id) = &new.channel_refund_id
+        && let Some(existing) = sql::refund_by_channel_id(tx, tenant, new.order_id, channel_id).await?
+    {
+        return Ok(Ok((existing, false)));
+    }
+    let mut case = match new.case_id {
+        None => None,
+        Some(id) => match sql::lock_case(tx, tenant, id).await? {
+            Some(case) if case.order_id == new.order_id => Some(case),
+            _ => return Ok(Err(AfterSaleError::CaseNotFound(id))),
+        },
+    };
+    if let Some(case) = &case
+        && let Err(e) = flow.next(case.kind, case.status, CaseAction::Refund, &case.lines)
+    {
+        return Ok(Err(e.into()));
+    }
+    let Some(peek) = tx.peek_order(tenant, new.order_id).await? else {
+        return Ok(Err(AfterSaleError::OrderNotFound(new.order_id)));
+    };
+    let Some(locked) = tx
+        .lock_order(tenant, &peek.order.channel, &peek.order.external_id)
+        .await?
+    else {
+        return Ok(Err(AfterSaleError::OrderNotFound(new.order_id)));
+    };
+    let order = &locked.state.order;
+    let before = sql::order_refunds_tx(tx, tenant, new.order_id).await?;
+    let refunded: i64 = before.iter().map(|r| r.amount).sum();
+    let mut already: BTreeMap<String, i64> = BTreeMap::new();
+    for line in before.iter().flat_map(|r| &r.lines) {
+        *already.entry(line.sku.clone()).or_insert(0) += line.quantity;
+    }
+    let mut units = new.units.clone();
+    if units.is_empty()
+        && let Some(case) = &case
+    {
+        // A case refunds what came back (or, refund-only, what it asked for), less what
+        // its earlier refunds covered.
+        let mut covered: BTreeMap<String, i64> = BTreeMap::new();
+        for line in before
+            .iter()
+            .filter(|r| r.case_id == Some(case.id))
+            .flat_map(|r| &r.lines)
+        {
+            *covered.entry(line.sku.clone()).or_insert(0) += line.quantity;
+        }
+        for line in &case.lines {
+            let due = if case.kind == CaseKind::RefundOnly {
+                line.quantity
+            } else {
+                line.received
+            };
+            let left = due - covered.get(&line.sku).copied().unwrap_or(0);
+            if left > 0 {
+                units.insert(line.sku.clone(), left);
+            }
+        }
+    }
+    let quote = match refund::quote(
+        order,
+        &units,
+        &already,
+        refunded,
+        new.shipping,
+        new.restocking_fee_permille,
+    ) {
+        Ok(quote) => quote,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let amount = new.amount.unwrap_or(quote.amount);
+    if let Err(e) = refund::check_amount(amount, quote.refundable) {
+        return Ok(Err(e.into()));
+    }
+    let refund = RefundRecord {
+        id: Uuid::now_v7(),
+        order_id: new.order_id,
+        case_id: new.case_id,
+        channel_refund_id: new.channel_refund_id.clone(),
+        currency: order.currency.code().to_owned(),
+        amount,
+        shipping: new.shipping,
+        restocking_fee: quote.restocking_fee,
+        lines: quote.lines,
+        source: new.source.clone(),
+        stated_amount: new.stated_amount,
+        note: new.note.clone(),
+        created_by: actor.to_owned(),
+        created_at: now,
+    };
+    sql::insert_refund(tx, tenant, &refund).await?;
+    if let Some(case) = case.as_mut() {
+        case.status = flow
+            .next(case.kind, case.status, CaseAction::Refund, &case.lines)
+            .map_err(|e| crate::StoreError::Other(e.to_string()))?;
+        case.version += 1;
+        case.updated_at = now;
+        sql::update_case(tx, tenant, case).await?;
+        let seq = sql::last_seq(tx, tenant, case.id).await? + 1;
+        let data = json!({ "refund_id": refund.id, "amount": amount, "currency": refund.currency });
+        record(tx, tenant, case, seq, "refunded", data, actor, now).await?;
+    }
+    let paid = refund::paid(order);
+    let event = NewEvent {
+        kind: EventKind::Refunded,
+        data: json!({
+            "refund_id": refund.id, "amount": amount, "currency": refund.currency,
+            "refunded": refunded + amount, "paid": paid, "source": refund.source,
+            "channel_refund_id": refund.channel_refund_id,
+            "lines": refund.lines.iter().map(line_json).collect::<Vec<_>>(),
+        }),
+    };
+    order_event(tx, tenant, &locked, locked.state.status, &event, actor, now).await?;
+    Ok(Ok((refund, true)))
+}
+
+fn line_json(line: &RefundLine) -> serde_json::Value {
+    json!({ "sku": line.sku, "quantity": line.quantity, "amount": line.amount })
+}
