@@ -308,8 +308,16 @@ impl Default for CaseFlow {
             transitions: vec![
                 t(A::Approve, &[S::Requested], None),
                 t(A::Decline, &[S::Requested, S::Inspected], Some(S::Declined)),
-                t(A::Cancel, &[S::Requested, S::Approved, S::AwaitingReturn], Some(S::Cancelled)),
-                t(A::AttachReturn, &[S::Approved, S::AwaitingReturn], Some(S::AwaitingReturn)),
+                t(
+                    A::Cancel,
+                    &[S::Requested, S::Approved, S::AwaitingReturn],
+                    Some(S::Cancelled),
+                ),
+                t(
+                    A::AttachReturn,
+                    &[S::Approved, S::AwaitingReturn],
+                    Some(S::AwaitingReturn),
+                ),
                 t(
                     A::Receive,
                     &[S::Approved, S::AwaitingReturn, S::PartlyReceived, S::Requested],
@@ -363,10 +371,7 @@ impl CaseFlow {
     ) -> Result<CaseStatus, CaseError> {
         let allowed: Vec<&CaseTransition> = self.transitions.iter().filter(|t| t.action == action).collect();
         let Some(transition) = allowed.iter().find(|t| t.from.contains(&status)) else {
-            let mut from: Vec<&'static str> = allowed
-                .iter()
-                .flat_map(|t| t.from.iter().map(|s| s.as_str()))
-                .collect();
+            let mut from: Vec<&'static str> = allowed.iter().flat_map(|t| t.from.iter().map(|s| s.as_str())).collect();
             from.sort_unstable();
             from.dedup();
             return Err(CaseError::IllegalTransition {

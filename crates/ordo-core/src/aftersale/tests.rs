@@ -56,13 +56,23 @@ fn receipt_is_partial_until_every_unit_is_accounted_for() {
     };
     let once = receive(&lines, &[receipt(Disposition::Restock)]).unwrap();
     assert_eq!(
-        flow.next(CaseKind::ReturnRefund, CaseStatus::AwaitingReturn, CaseAction::Receive, &once),
+        flow.next(
+            CaseKind::ReturnRefund,
+            CaseStatus::AwaitingReturn,
+            CaseAction::Receive,
+            &once
+        ),
         Ok(CaseStatus::PartlyReceived)
     );
     let twice = receive(&once, &[receipt(Disposition::Missing)]).unwrap();
     assert_eq!((twice[0].received, twice[0].missing, twice[0].restocked), (1, 1, 1));
     assert_eq!(
-        flow.next(CaseKind::ReturnRefund, CaseStatus::PartlyReceived, CaseAction::Receive, &twice),
+        flow.next(
+            CaseKind::ReturnRefund,
+            CaseStatus::PartlyReceived,
+            CaseAction::Receive,
+            &twice
+        ),
         Ok(CaseStatus::Received)
     );
     let err = receive(&twice, &[receipt(Disposition::WriteOff)]).unwrap_err();
@@ -112,7 +122,15 @@ fn a_refund_cannot_exceed_what_was_paid_or_sold() {
     let order = example();
     let err = quote(&order, &units(&[("MUG-01", 2)]), &BTreeMap::new(), 0, 0, 0).unwrap_err();
     assert_eq!(err.code(), "quantity_exceeded");
-    let capped = quote(&order, &units(&[("MUG-01", 1)]), &BTreeMap::new(), paid(&order) - 100, 0, 0).unwrap();
+    let capped = quote(
+        &order,
+        &units(&[("MUG-01", 1)]),
+        &BTreeMap::new(),
+        paid(&order) - 100,
+        0,
+        0,
+    )
+    .unwrap();
     assert_eq!(capped.amount, 100);
     assert_eq!(
         refund::check_amount(101, capped.refundable).unwrap_err().code(),
