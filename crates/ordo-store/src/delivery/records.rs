@@ -121,6 +121,24 @@ pub fn cancel_message(order: &OrderState, reason: &str) -> NewOutbox {
     }
 }
 
+/// The channel's `channel.status` message for a status a workflow transition reports
+/// back (`write_back`), other than a shipment's tracking and a cancellation, which have
+/// messages of their own.
+pub fn status_message(order: &OrderState, transition: &str) -> NewOutbox {
+    NewOutbox {
+        id: Uuid::now_v7(),
+        topic: "channel.status".into(),
+        destination: order.order.channel.as_str().to_owned(),
+        payload: json!({
+            "type": "status",
+            "order_id": order.id,
+            "external_order_id": order.order.external_id.as_str(),
+            "status": order.status.as_str(),
+            "transition": transition,
+        }),
+    }
+}
+
 /// Reading the outbox, written once for every SQL store (see [`crate::sql`]).
 #[async_trait::async_trait]
 pub trait OutboxQueue: Send + Sync {

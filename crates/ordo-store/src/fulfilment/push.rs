@@ -29,6 +29,15 @@ pub const FULFIL_TOPIC: &str = "wms.fulfil";
 #[derive(Debug, Clone, Default)]
 pub struct PushTargets(Arc<RwLock<BTreeMap<Option<String>, BTreeSet<String>>>>);
 
+/// Two handles are equal when they share one live set.
+impl PartialEq for PushTargets {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for PushTargets {}
+
 impl PushTargets {
     /// These warehouse codes, for every tenant (a single-tenant setup, and tests).
     pub fn everywhere(codes: impl IntoIterator<Item = String>) -> Self {

@@ -1,5 +1,6 @@
 //! The actions a person or a rule takes on one order (hold, approve, review again, a
-//! workflow move, a push, an edit), written once for every store.
+//! workflow move, a push, an edit), written once for every store; a workflow
+//! transition's own actions ([`crate::workflow::effects`]) run in the same transaction.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -12,10 +13,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::fulfilment::push::push;
+use crate::fulfilment::shipments::ShipmentTx;
 use crate::orders::records::OrderRequestError;
 use crate::review::records::{HoldRecord, HoldTx, ReviewDecision, Reviewer};
 use crate::review::verdict::{effect, verdict, write_effect};
 use crate::stock::allocate::{TenantStock, apply_action, order_feed_event, order_stock_step};
+use crate::workflow::effects::{Effect, Effects, announce, run_stock};
 use crate::{StoreError, StoreResult};
 
 /// A request on one order that the review and workflow layer makes.
@@ -51,6 +54,14 @@ pub enum OrderAction {
     },
     /// Sends an allocated order with no open hold to its warehouses (see [`crate::fulfilment::push`]).
     Push(crate::fulfilment::push::PushPolicy),
+    /// A workflow transition: `action` (a hold, an approval or a move) and what the
+    /// transition asks for besides ([`Effects`]), run in the same transaction.
+    Workflow {
+        /// The hold, approval or move.
+        action: Box<OrderAction>,
+        /// What the transition asks for besides.
+        effects: Effects,
+    },
     /// A person corrected fields; the whole corrected order.
     Edit {
         /// The corrected order (same channel and external id).
@@ -70,6 +81,7 @@ impl OrderAction {
             Self::Move { .. } => "move",
             Self::Edit { .. } => "edit",
             Self::Push(_) => "push",
+            Self::Workflow { action, .. } => action.name(),
         }
     }
 }
@@ -86,7 +98,7 @@ pub struct OrderActionOutcome {
 }
 
 /// Applies an action to one order inside an open transaction.
-pub async fn order_action<T: HoldTx>(
+pub async fn order_action<T: ShipmentTx>(
     tx: &mut T,
     tenant: &TenantId,
     id: OrderId,
@@ -95,6 +107,10 @@ pub async fn order_action<T: HoldTx>(
     actor: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<OrderActionOutcome, OrderRequestError>> {
+    let (action, effects) = match action {
+        OrderAction::Workflow { action, effects } => (action.as_ref(), Some(effects)),
+        other => (other, None),
+    };
     let Some(peek) = tx.peek_order(tenant, id).await? else {
         return Ok(Err(OrderRequestError::NotFound));
     };
@@ -249,6 +265,11 @@ pub async fn order_action<T: HoldTx>(
                 .await?,
             );
         }
+        OrderAction::Workflow { .. } => {
+            return Err(StoreError::Other(
+                "a workflow transition wraps one hold, approval or move".into(),
+            ));
+        }
         OrderAction::Edit { order, changes } => {
             if state.status.is_past_shipment() || state.status == OrderStatus::Cancelled {
                 return illegal(vec!["pending_payment", "paid", "on_hold", "allocated"]);
@@ -273,6 +294,21 @@ pub async fn order_action<T: HoldTx>(
             }
         }
     }
+    if let Some(effects) = effects {
+        run_stock(
+            tx,
+            tenant,
+            &mut ctx,
+            &mut state,
+            before.status,
+            effects,
+            policy,
+            actor,
+            now,
+            &mut events,
+        )
+        .await?;
+    }
     if events.is_empty() && state.status == before.status {
         ctx.finish(tx, tenant, now).await?;
         return Ok(Ok(OrderActionOutcome {
@@ -288,6 +324,18 @@ pub async fn order_action<T: HoldTx>(
         .await?;
     for e in &events {
         ctx.feed.push(order_feed_event(&state, e));
+    }
+    if let Some(effects) = effects {
+        let parcels = if effects.has(Effect::Notify) {
+            tx.order_shipments(tenant, id).await?
+        } else {
+            Vec::new()
+        };
+        let (notice, message) = announce(&state, effects, &parcels);
+        ctx.feed.extend(notice);
+        if let Some(message) = message {
+            tx.insert_outbox(tenant, &message, now).await?;
+        }
     }
     ctx.finish(tx, tenant, now).await?;
     Ok(Ok(OrderActionOutcome {

@@ -6,6 +6,7 @@
 //! Depends on every other domain; none depends on it.
 
 pub mod actions;
+pub mod effects;
 pub mod ingest;
 pub mod requests;
 

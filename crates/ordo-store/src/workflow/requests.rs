@@ -17,6 +17,7 @@ use crate::fulfilment::shipments::{Shipment, ShipmentTx, notification, record_pa
 use crate::orders::kpis::{KpiTally, shipped_from, stage_times};
 use crate::orders::records::OrderRequestError;
 use crate::stock::allocate::{StockStep, TenantStock, apply_action, order_feed_event, reserve_action};
+use crate::workflow::effects::{Effect, Effects, announce, run_stock};
 
 /// Something done to an order's stock from outside the channel feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +55,17 @@ pub enum OrderRequest {
     ExpireUnpaid,
     /// Try again to reserve what it is waiting for.
     Retry,
+    /// A workflow transition: `request` (ship, return, cancel, retry) and what the
+    /// transition asks for besides ([`Effects`]), in the same transaction. The notice and
+    /// the write-back a request makes of itself (a shipment's `shipped` notification and
+    /// `channel.tracking`, a cancellation's `channel.cancel`) go only when the transition
+    /// names `notify` and `write_back`.
+    Workflow {
+        /// The ship, return, cancel or retry.
+        request: Box<OrderRequest>,
+        /// What the transition asks for besides.
+        effects: Effects,
+    },
 }
 
 /// What an order request did.
@@ -78,6 +90,12 @@ pub async fn order_request<T: ShipmentTx>(
     actor: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Result<OrderRequestOutcome, OrderRequestError>> {
+    let (request, effects) = match request {
+        OrderRequest::Workflow { request, effects } => (request.as_ref(), Some(effects)),
+        other => (other, None),
+    };
+    // Without a transition a request tells the buyer and the channel what it always did.
+    let asks = |effect: Effect| effects.is_none_or(|e| e.has(effect));
     let Some(peek) = tx.peek_order(tenant, id).await? else {
         return Ok(Err(OrderRequestError::NotFound));
     };
@@ -149,6 +167,11 @@ pub async fn order_request<T: ShipmentTx>(
             state.status,
             None,
         ),
+        OrderRequest::Workflow { .. } => {
+            return Err(crate::StoreError::Other(
+                "a workflow transition wraps one ship, return, cancel or retry".into(),
+            ));
+        }
     };
     let name = request_name(request);
     if !allowed.contains(&state.status) || (matches!(request, OrderRequest::Retry) && current.shortages.is_empty()) {
@@ -239,6 +262,26 @@ pub async fn order_request<T: ShipmentTx>(
     {
         status = OrderStatus::OnHold;
     }
+    if let Some(effects) = effects {
+        let mut working = OrderState {
+            status,
+            ..state.clone()
+        };
+        run_stock(
+            tx,
+            tenant,
+            &mut ctx,
+            &mut working,
+            state.status,
+            effects,
+            policy,
+            actor,
+            now,
+            &mut events,
+        )
+        .await?;
+        status = working.status;
+    }
     if events.is_empty() && status == state.status {
         // A retry that still finds too little changes nothing, not even the version.
         ctx.finish(tx, tenant, now).await?;
@@ -266,11 +309,11 @@ pub async fn order_request<T: ShipmentTx>(
             shipment.warehouse = Some(warehouse.clone());
         }
         let parcels = record_parcels(tx, tenant, id, &shipment, &shipped, now).await?;
-        if !parcels.is_empty() {
+        if !parcels.is_empty() && asks(Effect::Notify) {
             ctx.feed
                 .push(notification(&next, "shipped", &parcels.iter().collect::<Vec<_>>()));
         }
-        if !shipped.is_empty() {
+        if !shipped.is_empty() && asks(Effect::WriteBack) {
             tx.insert_outbox(tenant, &tracking_message(&next, &shipment, &shipped, now), now)
                 .await?;
         }
@@ -287,8 +330,25 @@ pub async fn order_request<T: ShipmentTx>(
             .await?;
         }
     }
-    if let Some(message) = write_back(&next, request) {
+    if let Some(message) = write_back(&next, request)
+        && asks(Effect::WriteBack)
+    {
         tx.insert_outbox(tenant, &message, now).await?;
+    }
+    // A shipment tells of itself above, a cancellation writes back its own message.
+    if let Some(effects) = effects
+        && !matches!(request, OrderRequest::Ship(_) | OrderRequest::ShortShip { .. })
+    {
+        let parcels = if effects.has(Effect::Notify) {
+            tx.order_shipments(tenant, id).await?
+        } else {
+            Vec::new()
+        };
+        let (notice, message) = announce(&next, effects, &parcels);
+        ctx.feed.extend(notice);
+        if let Some(message) = message.filter(|_| !matches!(request, OrderRequest::Cancel { .. })) {
+            tx.insert_outbox(tenant, &message, now).await?;
+        }
     }
     ctx.finish(tx, tenant, now).await?;
     let stock = tx.order_stock(tenant, id).await?;
@@ -521,5 +581,6 @@ fn request_name(request: &OrderRequest) -> &'static str {
         OrderRequest::Cancel { .. } => "cancel",
         OrderRequest::ExpireUnpaid => "expire",
         OrderRequest::Retry => "retry",
+        OrderRequest::Workflow { request, .. } => request_name(request),
     }
 }
