@@ -1,7 +1,8 @@
 //! What people, rules and connectors do to one order after it arrived, checked against
 //! the workflow in force: each request is a move from the order's status to another,
 //! allowed only if the workflow has that transition for this actor and its guards pass.
-//! The store then carries it out in one transaction (stock, status, event, outbox).
+//! The store then carries it out in one transaction (stock, status, event, outbox), with
+//! the actions the transition names (see [`effects_of`]).
 
 use std::sync::Arc;
 
@@ -9,8 +10,10 @@ use chrono::{DateTime, Utc};
 use ordo_core::allocation::{OrderStock, StockPolicy};
 use ordo_core::{OrderId, OrderStatus, TenantId};
 use ordo_store::OrderAction;
+use ordo_store::fulfilment::push::PushTargets;
+use ordo_store::workflow::effects::{Effect, Effects};
 use ordo_store::{OrderRequest, OrderRequestError, Shipment, Store, StoreError};
-use ordo_workflow::{Action, Actor, Guard, GuardContext, TransitionError};
+use ordo_workflow::{Action, Actor, Guard, GuardContext, Transition, TransitionError};
 
 use crate::policies::Policies;
 
@@ -65,12 +68,24 @@ pub struct Done {
 pub struct OrderActions {
     store: Arc<dyn Store>,
     policies: Policies,
+    push: PushTargets,
 }
 
 impl OrderActions {
-    /// Actions over a store.
+    /// Actions over a store; `push_to_warehouse` sends nothing until [`Self::with_push`].
     pub fn new(store: Arc<dyn Store>, policies: Policies) -> Self {
-        Self { store, policies }
+        Self {
+            store,
+            policies,
+            push: PushTargets::default(),
+        }
+    }
+
+    /// The warehouses that take fulfilment requests (live), for transitions that name
+    /// `push_to_warehouse`.
+    pub fn with_push(mut self, push: PushTargets) -> Self {
+        self.push = push;
+        self
     }
 
     /// The policies in force.
@@ -134,6 +149,7 @@ impl OrderActions {
         let workflow = self.policies.for_tenant(tenant).workflow.clone();
         let transition = workflow.check(from, to, &ctx).map_err(workflow_error)?;
         let name = transition.name.clone();
+        let effects = effects_of(transition, self.push.clone());
         let request = match to {
             OrderStatus::Shipped => Some(OrderRequest::Ship(shipment.unwrap_or_default())),
             OrderStatus::Cancelled => Some(OrderRequest::Cancel {
@@ -146,6 +162,10 @@ impl OrderActions {
             _ => None,
         };
         if let Some(request) = request {
+            let request = OrderRequest::Workflow {
+                request: Box::new(request),
+                effects,
+            };
             return self.request(tenant, id, &request, actor_id, name, now).await;
         }
         let action = match (from, to) {
@@ -163,6 +183,10 @@ impl OrderActions {
                 reason,
                 require_no_holds: transition.guards.contains(&Guard::Reviewed),
             },
+        };
+        let action = OrderAction::Workflow {
+            action: Box::new(action),
+            effects,
         };
         self.act(tenant, id, &action, actor_id, name, now).await
     }
@@ -281,6 +305,36 @@ impl OrderActions {
             }),
             Err(e) => Err(refused(id, e)),
         }
+    }
+}
+
+/// What the store runs of a transition's actions, in their order. `ship` and `restock`
+/// are the moves to `shipped` and `returned` themselves (the request that records the
+/// shipment or the returned goods), and a cancellation always releases what the order
+/// holds; `route` reserves as `reserve` does (sourcing chooses the warehouses). `refund`
+/// runs nothing here: refunds are after-sale records of their own.
+pub fn effects_of(transition: &Transition, push: PushTargets) -> Effects {
+    let run = transition
+        .actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Reserve | Action::Route => Some(Effect::Reserve),
+            Action::Release => Some(Effect::Release),
+            Action::PushToWarehouse => Some(Effect::PushToWarehouse),
+            Action::Notify => Some(Effect::Notify),
+            Action::WriteBack => Some(Effect::WriteBack),
+            Action::Ship | Action::Restock | Action::Refund => None,
+        })
+        .fold(Vec::new(), |mut run, effect| {
+            if !run.contains(&effect) {
+                run.push(effect);
+            }
+            run
+        });
+    Effects {
+        transition: transition.name.clone(),
+        run,
+        push,
     }
 }
 

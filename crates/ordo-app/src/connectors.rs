@@ -203,8 +203,10 @@ impl Channels {
     }
 }
 
-/// The outbox topics connectors deliver.
-pub const WRITE_BACK_TOPICS: [&str; 3] = ["channel.tracking", "channel.cancel", "channel.stock"];
+/// The outbox topics connectors deliver (`channel.status`, a workflow transition's
+/// `write_back` of a new status, is read and dropped with its reason: no connector
+/// reports a bare status to its platform yet).
+pub const WRITE_BACK_TOPICS: [&str; 4] = ["channel.tracking", "channel.cancel", "channel.stock", "channel.status"];
 
 /// Reads an outbox message as the write-back a connector sends; `Err` says why it cannot
 /// be sent at all (e.g. a shipment without a tracking number).
@@ -249,6 +251,10 @@ pub fn write_back_of(message: &OutboxMessage) -> Result<WriteBack, String> {
             sku: text("sku").ok_or("the message names no sku")?,
             quantity: p["quantity"].as_i64().ok_or("the message has no quantity")?,
         }),
+        "channel.status" => Err(format!(
+            "no channel connector reports a status ({}) to its platform yet",
+            text("status").unwrap_or_default()
+        )),
         other => Err(format!("topic {other} is not a channel write-back")),
     }
 }

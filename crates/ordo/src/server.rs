@@ -228,7 +228,9 @@ pub async fn start_on(
         Duration::from_secs(1),
         jobs_stopped.clone(),
     ));
-    let actions = OrderActions::new(store.clone(), policies);
+    // Transitions that name `push_to_warehouse` send to the same connected warehouses.
+    let actions = OrderActions::new(store.clone(), policies)
+        .with_push(warehouses.push_policy(&TenantId::default_tenant()).warehouses);
     jobs.push(spawn_due_reviews(
         actions.clone(),
         cluster.clone(),

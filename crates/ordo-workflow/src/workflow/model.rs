@@ -40,26 +40,38 @@ wire_enum!(
 );
 
 wire_enum!(
-    /// A side effect a move asks for. The workflow only names them; the caller runs them
-    /// after recording the move (through an outbox, so each runs at least once).
+    /// What a move does besides changing the status. The workflow only names them; the
+    /// store runs them in the transaction that records the move (`ordo-app` `actions`),
+    /// so each happens exactly when the move does, and what goes out (feed, outbox) goes
+    /// at least once.
     Action {
-        /// Reserve stock for the order's lines.
+        /// Reserve stock for what the order does not hold yet.
         Reserve = "reserve",
-        /// Release reserved stock.
+        /// Release every unit the order holds or waits for.
         Release = "release",
-        /// Choose the warehouse that fulfils the order.
+        /// Reserve as `reserve` does; sourcing chooses the warehouses.
         Route = "route",
-        /// Send the order to the warehouse.
+        /// Send the allocated order (with no open hold) to its warehouses: one `wms.fulfil`
+        /// request to each that takes requests from Ordo; a warehouse served outside Ordo
+        /// is sent nothing.
         PushToWarehouse = "push_to_warehouse",
-        /// Record the shipment and deduct shipped stock.
+        /// Record the shipment and deduct shipped stock. A move to `shipped` does this
+        /// whether it names it or not.
         Ship = "ship",
-        /// Put returned goods back into stock.
+        /// Put returned goods back into stock; a move to `returned` restocks only when
+        /// it names this.
         Restock = "restock",
-        /// Return the buyer's money where Ordo holds the payment.
+        /// Return the buyer's money where Ordo holds the payment. Accepted, but a move
+        /// runs nothing for it: refunds are after-sale records of their own.
         Refund = "refund",
-        /// Tell the buyer (and subscribers) what happened.
+        /// Tell the buyer: a `customer.notification` feed event (and so to webhook
+        /// subscribers) with the new status as `template`, the transition and the
+        /// parcels; a shipment's is the `shipped` notice. A move to `delivered` whose
+        /// every parcel the carrier already reported delivered adds none.
         Notify = "notify",
-        /// Report the new status (and tracking) back to the sales channel.
+        /// Report the new status back to the sales channel through the outbox: a
+        /// shipment's tracking (`channel.tracking`), a cancellation (`channel.cancel`),
+        /// any other status (`channel.status`).
         WriteBack = "write_back",
     }
 );
@@ -161,7 +173,7 @@ pub struct Transition {
     pub by: Vec<Actor>,
     /// Checked in order before the move.
     pub guards: Vec<Guard>,
-    /// Asked for after the move, in order.
+    /// Run with the move, in order.
     pub actions: Vec<Action>,
     /// Whether a reason must be given.
     pub reason: ReasonPolicy,

@@ -197,7 +197,7 @@ fn people_must_say_why_they_cancel() {
     let mut with_reason = ctx(Actor::User);
     with_reason.reason = Some("buyer asked by phone");
     let cancel = flow.check(Paid, Cancelled, &with_reason).unwrap();
-    assert_eq!(cancel.actions, vec![Action::Release, Action::Notify]);
+    assert_eq!(cancel.actions, vec![Action::Release, Action::Notify, Action::WriteBack]);
     assert!(
         flow.check(Paid, Cancelled, &ctx(Actor::Connector)).is_ok(),
         "the channel's event is the reason"
