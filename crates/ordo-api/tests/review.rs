@@ -45,6 +45,7 @@ reviewed_on_both_stores!(
     a_rules_file_error_names_its_line_and_the_old_rules_stay,
     a_dry_run_shows_what_new_rules_would_hold_and_changes_nothing,
     what_an_order_lacks_holds_it_instead_of_refusing_it,
+    a_transitions_actions_are_those_of_the_workflow_in_force,
 );
 
 /// An app over a fresh store, stock reserved when paid, reviewing under `dir/rules.toml`
@@ -453,4 +454,146 @@ async fn what_an_order_lacks_holds_it_instead_of_refusing_it(app: TestApp, _: &P
         .find(|i| i["order"]["id"] == json!(id))
         .unwrap();
     assert_eq!(item["holds"][0]["reasons"][0]["code"], "total_mismatch", "{item}");
+}
+
+/// Every feed event of the tenant so far.
+async fn feed(app: &TestApp) -> Vec<Value> {
+    let mut events = Vec::new();
+    loop {
+        let after = events.last().map_or(0, |e: &Value| e["seq"].as_i64().unwrap());
+        let (_, page) = app
+            .get_json(&app.admin, &format!("/api/v1/feed?after={after}&limit=500"))
+            .await;
+        let page = page.as_array().cloned().unwrap_or_default();
+        if page.is_empty() {
+            return events;
+        }
+        events.extend(page);
+    }
+}
+
+/// The `customer.notification` feed events about an order.
+async fn notices(app: &TestApp, id: &str) -> Vec<Value> {
+    feed(app)
+        .await
+        .into_iter()
+        .filter(|e| e["kind"] == "customer.notification" && e["data"]["order_id"] == id)
+        .map(|e| e["data"].clone())
+        .collect()
+}
+
+/// The outbox messages of a topic about the order with this external id.
+async fn outbox(app: &TestApp, topic: &str, external_id: &str) -> Vec<Value> {
+    let (_, messages) = app
+        .get_json(&app.admin, &format!("/api/v1/outbox?topic={topic}&limit=500"))
+        .await;
+    messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["payload"]["external_order_id"] == external_id)
+        .map(|m| m["payload"].clone())
+        .collect()
+}
+
+/// Units an order has reserved, over every SKU and warehouse.
+async fn reserved(app: &TestApp, id: &str) -> i64 {
+    let (_, stock) = app.get_json(&app.admin, &format!("/api/v1/orders/{id}/stock")).await;
+    stock["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["reserved"].as_i64().unwrap())
+        .sum()
+}
+
+/// An order without a remark (so the built-in rules let it through), allocated.
+async fn allocated(app: &TestApp, external_id: &str) -> String {
+    let (id, status) = order(app, |v| {
+        v["external_id"] = json!(external_id);
+        v["remark"] = Value::Null;
+    })
+    .await;
+    assert_eq!(status, "allocated", "{external_id}");
+    id
+}
+
+async fn a_transitions_actions_are_those_of_the_workflow_in_force(app: TestApp, _: &Path) {
+    let reason = json!({"reason": "buyer asked"});
+    // The built-in cancel releases, tells the buyer and tells the channel.
+    let a = allocated(&app, "ACT-1").await;
+    let (code, body) = move_to(&app, &a, "cancelled", reason.clone()).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(reserved(&app, &a).await, 0);
+    assert_eq!(outbox(&app, "channel.cancel", "ACT-1").await.len(), 1);
+    let told = notices(&app, &a).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(
+        (told[0]["template"].as_str(), told[0]["transition"].as_str()),
+        (Some("cancelled"), Some("cancel"))
+    );
+    // The built-in hold keeps the order's stock.
+    let held = allocated(&app, "ACT-2").await;
+    assert_eq!(move_to(&app, &held, "on_hold", reason.clone()).await.0, 200);
+    assert!(reserved(&app, &held).await > 0);
+
+    // The tenant's own workflow: cancelling tells nobody, holding releases the stock, a
+    // shipment's tracking stays in Ordo, and a delivery is written back instead of told.
+    let workflow = ordo_workflow::workflow::DEFAULT_WORKFLOW_TOML
+        .replace(
+            "actions = [\"release\", \"notify\", \"write_back\"]",
+            "actions = [\"release\"]",
+        )
+        .replace(
+            "actions = [\"ship\", \"notify\", \"write_back\"]",
+            "actions = [\"ship\", \"notify\"]",
+        )
+        .replace(
+            "reason = \"required_for_users\"\ndescription = \"Stop the order",
+            "actions = [\"release\"]\nreason = \"required_for_users\"\ndescription = \"Stop the order",
+        )
+        .replace(
+            "actions = [\"notify\"]\ndescription = \"The parcel was delivered.\"",
+            "actions = [\"write_back\"]\ndescription = \"The parcel was delivered.\"",
+        );
+    assert_eq!(workflow.matches("actions = [\"release\"]").count(), 2, "{workflow}");
+    let (code, saved) = send(&app, reqwest::Method::PUT, "/api/v1/policies/workflow", workflow).await;
+    assert_eq!(code, 200, "{saved}");
+
+    let b = allocated(&app, "ACT-3").await;
+    assert_eq!(move_to(&app, &b, "cancelled", reason.clone()).await.0, 200);
+    assert_eq!(reserved(&app, &b).await, 0, "release still runs");
+    assert_eq!(outbox(&app, "channel.cancel", "ACT-3").await, Vec::<Value>::new());
+    assert_eq!(notices(&app, &b).await, Vec::<Value>::new());
+
+    let c = allocated(&app, "ACT-4").await;
+    let (code, body) = move_to(&app, &c, "on_hold", reason.clone()).await;
+    assert_eq!((code, body["status"].as_str()), (200, Some("on_hold")), "{body}");
+    assert_eq!(reserved(&app, &c).await, 0, "the hold released the stock");
+    let (_, record) = app.get_json(&app.admin, &format!("/api/v1/orders/{c}")).await;
+    assert!(record.to_string().contains("order.stock_released"), "{record}");
+    // Released from the hold, it reserves again.
+    let (code, body) = move_to(&app, &c, "paid", json!({"reason": "checked"})).await;
+    assert_eq!((code, body["status"].as_str()), (200, Some("allocated")), "{body}");
+    assert!(reserved(&app, &c).await > 0);
+
+    let d = allocated(&app, "ACT-5").await;
+    for (to, extra) in [
+        ("sent_to_warehouse", json!({})),
+        ("shipped", json!({"carrier": "SF", "tracking_number": "SF-ACT-5"})),
+        ("in_transit", json!({})),
+        ("delivered", json!({})),
+    ] {
+        let (code, body) = move_to(&app, &d, to, extra).await;
+        assert_eq!(code, 200, "to {to}: {body}");
+    }
+    assert_eq!(outbox(&app, "channel.tracking", "ACT-5").await, Vec::<Value>::new());
+    let told: Vec<Value> = notices(&app, &d).await.iter().map(|n| n["template"].clone()).collect();
+    assert_eq!(told, [json!("shipped")], "shipped is told, delivered no longer");
+    let status = outbox(&app, "channel.status", "ACT-5").await;
+    assert_eq!(status.len(), 1, "{status:?}");
+    assert_eq!(
+        (status[0]["status"].as_str(), status[0]["transition"].as_str()),
+        (Some("delivered"), Some("deliver"))
+    );
 }
