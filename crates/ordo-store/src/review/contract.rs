@@ -23,6 +23,7 @@ macro_rules! review_contract_tests {
             stock_arriving_does_not_release_a_held_order,
             likely_duplicates_are_found_in_the_transaction,
             workflow_moves_check_the_status_and_open_holds,
+            a_workflow_move_runs_the_actions_it_names,
             an_edit_is_recorded_and_rebalances_stock,
             repairs_are_recorded_as_an_event,
             reservations_prefer_one_package_then_the_nearest_warehouse
@@ -338,6 +339,106 @@ pub async fn workflow_moves_check_the_status_and_open_holds<T: Store>(store: Arc
     let (held, _) = ingest(&store, reviewed("W-2", &[("A", 1)], "hold")).await;
     let err = act(&store, held, push(vec![OrderStatus::OnHold])).await.unwrap_err();
     assert!(err.to_string().contains("no open hold"), "{err}");
+}
+
+pub async fn a_workflow_move_runs_the_actions_it_names<T: Store>(store: Arc<T>) {
+    use crate::fulfilment::push::{FULFIL_TOPIC, PushTargets};
+    use crate::workflow::effects::{Effect, Effects};
+    setup(&store).await;
+    // Different goods each, so that none is held as a likely duplicate of another.
+    receive(&store, "HZ-01", "A", 10).await;
+    let push = |targets: PushTargets, run: Vec<Effect>| OrderAction::Workflow {
+        action: Box::new(OrderAction::Move {
+            transition: "push".into(),
+            to: OrderStatus::SentToWarehouse,
+            from: vec![OrderStatus::Allocated],
+            reason: None,
+            require_no_holds: true,
+        }),
+        effects: Effects {
+            transition: "push".into(),
+            run,
+            push: targets,
+        },
+    };
+    let every = vec![
+        Effect::Reserve,
+        Effect::PushToWarehouse,
+        Effect::Notify,
+        Effect::WriteBack,
+    ];
+    // HZ-01 takes requests: the move sends it the order, tells the buyer and the channel.
+    let (sent, _) = ingest(&store, reviewed("WA-1", &[("A", 1)], "")).await;
+    let done = act(
+        &store,
+        sent,
+        push(PushTargets::everywhere(["HZ-01".into()]), every.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.status, OrderStatus::SentToWarehouse);
+    let requests = store.list_outbox(&acme(), Some(FULFIL_TOPIC), None, 10).await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].destination, "HZ-01");
+    assert_eq!(requests[0].payload["order_id"], sent.to_string());
+    let record = store.get_order(&acme(), sent).await.unwrap().unwrap();
+    let moved = record.events.last().unwrap();
+    assert_eq!(
+        (moved.kind.as_str(), &moved.data["transition"]),
+        ("order.transitioned", &json!("push"))
+    );
+    assert_eq!(moved.data["requests"][0]["request_id"], json!(requests[0].id));
+    assert_eq!(
+        record.events.iter().filter(|e| e.kind == "order.transitioned").count(),
+        1,
+        "the push is the transition's move, not one more"
+    );
+    let status = store
+        .list_outbox(&acme(), Some("channel.status"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(status.len(), 1);
+    assert_eq!(status[0].payload["status"], "sent_to_warehouse");
+    let feed = store.read_feed(&acme(), 0, 500).await.unwrap();
+    let told: Vec<_> = feed
+        .iter()
+        .filter(|e| e.kind == "customer.notification" && e.data["order_id"] == sent.to_string())
+        .collect();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].data["transition"], "push");
+    assert_eq!(done.holds, Vec::new());
+
+    // Its warehouse served outside Ordo, or the actions left out: the move alone.
+    let (by_hand, _) = ingest(&store, reviewed("WA-2", &[("A", 2)], "")).await;
+    let done = act(&store, by_hand, push(PushTargets::default(), every)).await.unwrap();
+    assert_eq!(done.status, OrderStatus::SentToWarehouse);
+    let (bare, _) = ingest(&store, reviewed("WA-3", &[("A", 3)], "")).await;
+    let targets = PushTargets::everywhere(["HZ-01".into()]);
+    let done = act(&store, bare, push(targets, Vec::new())).await.unwrap();
+    assert_eq!(done.status, OrderStatus::SentToWarehouse);
+    assert_eq!(
+        store
+            .list_outbox(&acme(), Some(FULFIL_TOPIC), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list_outbox(&acme(), Some("channel.status"), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "WA-2 names write_back, WA-3 nothing"
+    );
+    let feed = store.read_feed(&acme(), 0, 500).await.unwrap();
+    assert!(
+        !feed
+            .iter()
+            .any(|e| e.kind == "customer.notification" && e.data["order_id"] == bare.to_string())
+    );
 }
 
 pub async fn an_edit_is_recorded_and_rebalances_stock<T: Store>(store: Arc<T>) {
