@@ -128,7 +128,7 @@ pub struct ChannelReturn {
     pub kind: CaseKind,
     /// Lines asked back (absent from some events: an empty list says nothing).
     pub lines: Vec<ChannelReturnLine>,
-    /// Why the merchant declined, and the note to the buyer.
+    /// Why the merchant declined: the channel's reason verbatim.
     pub decline_reason: Option<String>,
     /// The note sent with a decline.
     pub decline_note: Option<String>,

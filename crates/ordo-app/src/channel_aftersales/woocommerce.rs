@@ -80,7 +80,9 @@ fn refund(at: &At<'_>, order_id: Option<&str>, currency_code: Option<&str>) -> R
             message: e,
         })?,
         None => currency(&at.get("currency")).map_err(|mut e| {
-            e.message = "a WooCommerce refund does not carry its order's currency; pass it".to_owned();
+            if e.code == "currency_missing" {
+                e.message = "a WooCommerce refund does not carry its order's currency; pass it".to_owned();
+            }
             e
         })?,
     };
