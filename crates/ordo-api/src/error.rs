@@ -76,6 +76,14 @@ pub enum ApiError {
         /// Names the order and why.
         message: String,
     },
+    /// 422 with a code of its own (`quantity_exceeded`, `refund_exceeds_paid`,
+    /// `unknown_sku`, …): the request breaks a rule of what it asks for.
+    Rejected {
+        /// The code.
+        code: &'static str,
+        /// Names the field and why.
+        message: String,
+    },
     /// 422 `invalid_config`: a workflow or rules file with errors, each with its location.
     InvalidConfig(Vec<String>),
     /// 422 `stock_refused`: the stock does not allow it (e.g. returning more than shipped).
@@ -134,7 +142,8 @@ impl ApiError {
             | Self::IllegalTransition(m)
             | Self::StockRefused(m)
             | Self::Workflow { message: m, .. }
-            | Self::Refused { message: m, .. } => m.clone(),
+            | Self::Refused { message: m, .. }
+            | Self::Rejected { message: m, .. } => m.clone(),
             Self::InvalidPayload { message, .. } => message.clone(),
             Self::InvalidParameter { parameter, message } => format!("{parameter}: {message}"),
             Self::InvalidHeader(m) => m.clone(),
@@ -160,6 +169,7 @@ impl ApiError {
             Self::Conflict(_) => ("conflict", StatusCode::CONFLICT),
             Self::IllegalTransition(_) => ("illegal_transition", StatusCode::CONFLICT),
             Self::Workflow { code, .. } | Self::Refused { code, .. } => (code, StatusCode::CONFLICT),
+            Self::Rejected { code, .. } => (code, StatusCode::UNPROCESSABLE_ENTITY),
             Self::InvalidConfig(_) => ("invalid_config", StatusCode::UNPROCESSABLE_ENTITY),
             Self::StockRefused(_) => ("stock_refused", StatusCode::UNPROCESSABLE_ENTITY),
             Self::PayloadTooLarge(_) => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
@@ -192,7 +202,8 @@ impl IntoResponse for ApiError {
             | Self::IllegalTransition(m)
             | Self::StockRefused(m)
             | Self::Workflow { message: m, .. }
-            | Self::Refused { message: m, .. } => m,
+            | Self::Refused { message: m, .. }
+            | Self::Rejected { message: m, .. } => m,
             Self::InvalidConfig(errors) => {
                 detail.details = errors
                     .iter()

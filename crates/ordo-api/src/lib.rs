@@ -62,6 +62,13 @@ use crate::error::ApiError;
         routes::stock::levels::check,
         routes::stock::routing::routing,
         routes::stock::routing::what_if,
+        routes::aftersales::cases::open_case,
+        routes::aftersales::cases::list_cases,
+        routes::aftersales::cases::get_case,
+        routes::aftersales::cases::move_case,
+        routes::aftersales::cases::receive,
+        routes::aftersales::cases::refund_case,
+        routes::aftersales::cases::refund_order,
         routes::fulfilment::requests::ship,
         routes::fulfilment::requests::return_goods,
         routes::fulfilment::requests::cancel,
@@ -132,6 +139,7 @@ use crate::error::ApiError;
         (name = "orders", description = "Canonical orders in and out"),
         (name = "inbox", description = "Every inbound payload, and replay of failed ones"),
         (name = "inventory", description = "Warehouses, catalogue, stock, movements, availability"),
+        (name = "aftersales", description = "Returns, refunds, exchanges and reships: goods and money kept apart"),
         (name = "fulfilment", description = "Ship, return, cancel, retry: an order's stock after it arrives"),
         (name = "channels", description = "Connectors, mappings and payload drift"),
         (name = "review", description = "Workflow, review rules, the exception queue and order corrections"),
@@ -253,6 +261,27 @@ pub fn router_with(state: AppState, beside: Router) -> Router {
         .route(
             "/api/v1/channels/{channel}/poll",
             post(routes::channels::connectors::poll_channel),
+        )
+        .route(
+            "/api/v1/aftersales",
+            post(routes::aftersales::cases::open_case).get(routes::aftersales::cases::list_cases),
+        )
+        .route("/api/v1/aftersales/{id}", get(routes::aftersales::cases::get_case))
+        .route(
+            "/api/v1/aftersales/{id}/receive",
+            post(routes::aftersales::cases::receive),
+        )
+        .route(
+            "/api/v1/aftersales/{id}/refund",
+            post(routes::aftersales::cases::refund_case),
+        )
+        .route(
+            "/api/v1/aftersales/{id}/{action}",
+            post(routes::aftersales::cases::move_case),
+        )
+        .route(
+            "/api/v1/orders/{id}/refunds",
+            post(routes::aftersales::cases::refund_order),
         )
         .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::requests::ship))
         .route(

@@ -135,6 +135,20 @@ pub struct OrderView {
     pub merge_candidates: Vec<OrderSummaryView>,
     /// The merge it ships in.
     pub merge_id: Option<Uuid>,
+    /// What the buyer paid, minor units (the computed total once paid).
+    pub paid: i64,
+    /// What went back in refunds.
+    pub refunded: i64,
+    /// What the merchant keeps.
+    pub net: i64,
+    /// `none`, `partly_refunded` or `refunded`: the money's state, beside the goods'.
+    pub refund_state: String,
+    /// Its after-sale cases.
+    #[schema(value_type = Vec<Object>)]
+    pub cases: Vec<serde_json::Value>,
+    /// Its refunds.
+    #[schema(value_type = Vec<Object>)]
+    pub refunds: Vec<serde_json::Value>,
 }
 
 /// A note on an order.
@@ -185,6 +199,12 @@ impl From<OrderRecord> for OrderView {
             possible_duplicates: Vec::new(),
             merge_candidates: Vec::new(),
             merge_id: None,
+            paid: 0,
+            refunded: 0,
+            net: 0,
+            refund_state: "none".into(),
+            cases: Vec::new(),
+            refunds: Vec::new(),
         }
     }
 }

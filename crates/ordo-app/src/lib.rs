@@ -17,6 +17,7 @@
 //! speaks no SQL (that is the adapters); it orders IO and time around them.
 
 pub mod actions;
+pub mod aftersales;
 pub mod channel_aftersales;
 pub mod channel_hooks;
 pub mod cluster;

@@ -1,6 +1,7 @@
 //! Route handlers, one folder per domain (the same names as `ordo_store`'s), one module
 //! per resource.
 
+pub mod aftersales;
 pub mod channels;
 pub mod delivery;
 pub mod fulfilment;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::StoreResult;
 use crate::aftersales::cases::{order_event, record};
-use crate::aftersales::records::{AfterSaleError, NewRefund, RefundRecord};
+use crate::aftersales::records::{AfterSaleError, CaseRecord, NewRefund, RefundRecord};
 use crate::aftersales::sql;
 use crate::stock::allocate::AllocTx;
 
@@ -68,27 +68,7 @@ pub async fn record_refund<T: AllocTx>(
     if units.is_empty()
         && let Some(case) = &case
     {
-        // A case refunds what came back (or, refund-only, what it asked for), less what
-        // its earlier refunds covered.
-        let mut covered: BTreeMap<String, i64> = BTreeMap::new();
-        for line in before
-            .iter()
-            .filter(|r| r.case_id == Some(case.id))
-            .flat_map(|r| &r.lines)
-        {
-            *covered.entry(line.sku.clone()).or_insert(0) += line.quantity;
-        }
-        for line in &case.lines {
-            let due = if case.kind == CaseKind::RefundOnly {
-                line.quantity
-            } else {
-                line.received
-            };
-            let left = due - covered.get(&line.sku).copied().unwrap_or(0);
-            if left > 0 {
-                units.insert(line.sku.clone(), left);
-            }
-        }
+        units = units_due(case, &before);
     }
     let quote = match refund::quote(
         order,
@@ -145,6 +125,32 @@ pub async fn record_refund<T: AllocTx>(
     };
     order_event(tx, tenant, &locked, locked.state.status, &event, actor, now).await?;
     Ok(Ok((refund, true)))
+}
+
+/// What a case refunds when no units are named: what came back (or, refund-only, what it
+/// asked for), less what its earlier refunds covered.
+pub fn units_due(case: &CaseRecord, before: &[RefundRecord]) -> BTreeMap<String, i64> {
+    let mut covered: BTreeMap<String, i64> = BTreeMap::new();
+    for line in before
+        .iter()
+        .filter(|r| r.case_id == Some(case.id))
+        .flat_map(|r| &r.lines)
+    {
+        *covered.entry(line.sku.clone()).or_insert(0) += line.quantity;
+    }
+    let mut units = BTreeMap::new();
+    for line in &case.lines {
+        let due = if case.kind == CaseKind::RefundOnly {
+            line.quantity
+        } else {
+            line.received
+        };
+        let left = due - covered.get(&line.sku).copied().unwrap_or(0);
+        if left > 0 {
+            units.insert(line.sku.clone(), left);
+        }
+    }
+    units
 }
 
 fn line_json(line: &RefundLine) -> serde_json::Value {

@@ -276,7 +276,24 @@ pub async fn get_order(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
     let placed_at = record.state.order.placed_at;
+    let refunds = state.store.order_refunds(&principal.tenant, id).await?;
+    let payment = ordo_app::aftersales::payment(&record.state.order, &refunds);
     let mut view = OrderView::from(record);
+    (view.paid, view.refunded, view.net) = (payment.paid, payment.refunded, payment.net);
+    view.refund_state = payment.refund_state.into();
+    view.refunds = refunds.iter().map(|r| serde_json::json!(r)).collect();
+    let query = ordo_store::aftersales::records::CaseQuery {
+        order_id: Some(id),
+        limit: 100,
+        ..Default::default()
+    };
+    view.cases = state
+        .store
+        .list_cases(&principal.tenant, &query)
+        .await?
+        .iter()
+        .map(|c| serde_json::json!(c))
+        .collect();
     let flags = state.store.order_flags(&principal.tenant, id).await?;
     view.flags = flags
         .into_iter()

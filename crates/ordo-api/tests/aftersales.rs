@@ -1,0 +1,193 @@
+//! After-sales over HTTP, on both stores: a return received and refunded with the amount
+//! Ordo computes, the order's paid / refunded / net, a refund past what was paid
+//! refused, an exchange sending its own order, roles and tenants.
+
+mod common;
+
+use common::TestApp;
+use ordo_core::auth::Role;
+use serde_json::{Value, json};
+
+on_both_stores_with_stock!(
+    a_return_is_received_restocked_and_refunded_with_the_computed_amount,
+    an_exchange_sends_its_own_reserved_order,
+    viewers_and_other_tenants_cannot_touch_a_case,
+);
+
+async fn send(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    send(app, &app.admin, reqwest::Method::POST, path, Some(body)).await
+}
+
+/// One warehouse with stock of the example's SKUs, the example order (2 × TEE-RED-M at
+/// 79.00, 1 × MUG-01 at 35.50 less 5.50, 10.00 shipping: 198.00 paid), shipped.
+async fn shipped_example(app: &TestApp) -> String {
+    let (status, _) = send(
+        app,
+        &app.admin,
+        reqwest::Method::PUT,
+        "/api/v1/warehouses/HZ-01",
+        Some(json!({"name": "Hangzhou", "region": "CN"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for sku in ["TEE-RED-M", "MUG-01"] {
+        let path = format!("/api/v1/skus/{sku}");
+        let (status, _) = send(app, &app.admin, reqwest::Method::PUT, &path, Some(json!({"name": sku}))).await;
+        assert_eq!(status, 200);
+        let change = json!({"warehouse": "HZ-01", "sku": sku, "op": "receive", "quantity": 10, "reason": "opening"});
+        assert_eq!(post(app, "/api/v1/stock/changes", json!([change])).await.0, 200);
+    }
+    let response = app.post_order(&app.admin, common::example_with(|_| {})).await;
+    assert_eq!(response.status().as_u16(), 201);
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, body) = post(app, &format!("/api/v1/orders/{id}/ship"), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    id
+}
+
+/// Available at HZ-01 (on hand, once the order shipped and nothing is reserved).
+async fn on_hand(app: &TestApp, sku: &str) -> i64 {
+    let (_, body) = app.get_json(&app.admin, &format!("/api/v1/availability/{sku}")).await;
+    body["warehouses"]["HZ-01"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no level of {sku}: {body}"))
+}
+
+async fn a_return_is_received_restocked_and_refunded_with_the_computed_amount(app: TestApp) {
+    let order = shipped_example(&app).await;
+    let (status, case) = post(
+        &app,
+        "/api/v1/aftersales",
+        json!({"order_id": order, "kind": "return_refund", "reason": "too small", "lines": [{"sku": "TEE-RED-M", "quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    assert_eq!(case["status"], "requested");
+    let id = case["id"].as_str().unwrap().to_owned();
+    let (status, case) = post(&app, &format!("/api/v1/aftersales/{id}/approve"), json!({})).await;
+    assert_eq!((status, case["status"].as_str()), (200, Some("awaiting_return")));
+    let before = on_hand(&app, "TEE-RED-M").await;
+    let (status, case) = post(
+        &app,
+        &format!("/api/v1/aftersales/{id}/receive"),
+        json!({"lines": [{"sku": "TEE-RED-M", "quantity": 1, "disposition": "restock"}]}),
+    )
+    .await;
+    assert_eq!((status, case["status"].as_str()), (200, Some("received")), "{case}");
+    assert_eq!(case["refund_due"]["amount"], 7900);
+    assert_eq!(on_hand(&app, "TEE-RED-M").await, before + 1);
+    let (status, cancel) = post(&app, &format!("/api/v1/aftersales/{id}/cancel"), json!({})).await;
+    assert_eq!(
+        (status, cancel["error"]["code"].as_str()),
+        (409, Some("illegal_case_transition"))
+    );
+    let (status, refund) = post(&app, &format!("/api/v1/aftersales/{id}/refund"), json!({})).await;
+    assert_eq!((status, refund["amount"].as_i64()), (201, Some(7900)), "{refund}");
+    let (_, view) = app.get_json(&app.admin, &format!("/api/v1/orders/{order}")).await;
+    assert_eq!(
+        (view["paid"].as_i64(), view["refunded"].as_i64(), view["net"].as_i64()),
+        (Some(19800), Some(7900), Some(11900))
+    );
+    assert_eq!(view["refund_state"], "partly_refunded");
+    assert_eq!(view["cases"][0]["status"], "refunded");
+    let (status, refused) = post(
+        &app,
+        &format!("/api/v1/orders/{order}/refunds"),
+        json!({"amount": 11901}),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (422, Some("refund_exceeds_paid"))
+    );
+    assert!(refused["error"]["message"].as_str().unwrap().contains("11900"));
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/orders/{order}/refunds"),
+        json!({"amount": 11900, "note": "goodwill"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, view) = app.get_json(&app.admin, &format!("/api/v1/orders/{order}")).await;
+    assert_eq!(
+        (view["refund_state"].as_str(), view["net"].as_i64()),
+        (Some("refunded"), Some(0))
+    );
+    let (_, list) = app.get_json(&app.admin, "/api/v1/aftersales?status=refunded").await;
+    assert_eq!(list["cases"].as_array().unwrap().len(), 1);
+    assert_eq!(list["counts"]["refunded"], 1);
+}
+
+async fn an_exchange_sends_its_own_reserved_order(app: TestApp) {
+    let order = shipped_example(&app).await;
+    let (status, case) = post(
+        &app,
+        "/api/v1/aftersales",
+        json!({"order_id": order, "kind": "exchange", "lines": [{"sku": "MUG-01", "quantity": 1}],
+               "exchange_lines": [{"sku": "TEE-RED-M", "quantity": 1}]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    let id = case["id"].as_str().unwrap();
+    // The TEE is worth 79.00, the mug came to 30.00: the buyer owes 49.00.
+    assert_eq!(case["price_difference"]["amount"], 4900);
+    let (status, case) = post(&app, &format!("/api/v1/aftersales/{id}/approve"), json!({})).await;
+    assert_eq!(status, 200, "{case}");
+    let sent = case["exchange_order_id"]
+        .as_str()
+        .expect("an exchange order")
+        .to_owned();
+    let (_, new_order) = app.get_json(&app.admin, &format!("/api/v1/orders/{sent}")).await;
+    assert_eq!(new_order["status"], "allocated", "{new_order}");
+    assert_eq!(new_order["order"]["lines"][0]["sku"], "TEE-RED-M");
+    assert_eq!(new_order["paid"], 0, "the exchange is paid with the original order");
+    // Approving again neither moves the case nor sends a second order.
+    let (status, again) = post(&app, &format!("/api/v1/aftersales/{id}/approve"), json!({})).await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("illegal_case_transition"))
+    );
+}
+
+async fn viewers_and_other_tenants_cannot_touch_a_case(app: TestApp) {
+    let order = shipped_example(&app).await;
+    let viewer = app.token("default", Role::Viewer).await;
+    let body = json!({"order_id": order, "kind": "refund_only", "lines": [{"sku": "MUG-01", "quantity": 1}]});
+    let (status, _) = send(
+        &app,
+        &viewer,
+        reqwest::Method::POST,
+        "/api/v1/aftersales",
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, case) = post(&app, "/api/v1/aftersales", body).await;
+    assert_eq!(status, 201);
+    let id = case["id"].as_str().unwrap();
+    let (status, _) = app.get_json(&viewer, &format!("/api/v1/aftersales/{id}")).await;
+    assert_eq!(status, 200, "a viewer reads");
+    let other = app.token("other", Role::Admin).await;
+    let (status, _) = app.get_json(&other, &format!("/api/v1/aftersales/{id}")).await;
+    assert_eq!(status, 404);
+    let (_, list) = app.get_json(&other, "/api/v1/aftersales").await;
+    assert!(list["cases"].as_array().unwrap().is_empty());
+    let (status, bad) = post(
+        &app,
+        "/api/v1/aftersales",
+        json!({"order_id": order, "kind": "swap", "lines": []}),
+    )
+    .await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (422, Some("invalid_kind")));
+}
