@@ -85,12 +85,18 @@ pub async fn open_case<T: AllocTx>(
         .iter()
         .filter_map(|l| Some((l.sku.as_str().to_owned(), l.line_id.clone()?)))
         .collect();
+    // A channel may open a case before saying which lines it covers (Shopify's return
+    // webhooks often carry none): kept as the channel gave it.
+    let from_channel = new.channel_case_id.is_some();
     let lines = match aftersale::new_lines(new.kind, &new.lines, &available, &line_ids) {
         Ok(lines) => lines,
+        Err(CaseError::NoLines(_)) if from_channel => Vec::new(),
         Err(e) => return Ok(Err(e.into())),
     };
     let exchange_lines = match new.kind {
-        CaseKind::Exchange if new.exchange_lines.is_empty() => return Ok(Err(CaseError::NoExchangeLines.into())),
+        CaseKind::Exchange if new.exchange_lines.is_empty() && !from_channel => {
+            return Ok(Err(CaseError::NoExchangeLines.into()));
+        }
         CaseKind::Reship if new.exchange_lines.is_empty() => new.lines.clone(),
         _ => new.exchange_lines.clone(),
     };

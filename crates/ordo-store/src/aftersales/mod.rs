@@ -63,6 +63,14 @@ pub trait AfterSaleStore: Send + Sync {
     /// Cases, most recently changed first.
     async fn list_cases(&self, tenant: &TenantId, query: &CaseQuery) -> StoreResult<Vec<CaseRecord>>;
 
+    /// The case a channel knows by its own id.
+    async fn channel_case(
+        &self,
+        tenant: &TenantId,
+        channel: &str,
+        channel_case_id: &str,
+    ) -> StoreResult<Option<CaseRecord>>;
+
     /// Cases per state, for the queue's tabs.
     async fn case_counts(&self, tenant: &TenantId) -> StoreResult<Vec<(String, i64)>>;
 
@@ -135,6 +143,15 @@ where
 
     async fn list_cases(&self, tenant: &TenantId, query: &CaseQuery) -> StoreResult<Vec<CaseRecord>> {
         sql::cases(self, tenant, query).await
+    }
+
+    async fn channel_case(
+        &self,
+        tenant: &TenantId,
+        channel: &str,
+        channel_case_id: &str,
+    ) -> StoreResult<Option<CaseRecord>> {
+        sql::channel_case(self, tenant, channel, channel_case_id).await
     }
 
     async fn case_counts(&self, tenant: &TenantId) -> StoreResult<Vec<(String, i64)>> {

@@ -62,6 +62,23 @@ pub(crate) async fn cases<S: SqlRun + ?Sized>(
     db.rows(&sql, &params, CaseRecord::read).await
 }
 
+pub(crate) async fn channel_case<S: SqlRun + ?Sized>(
+    db: &S,
+    tenant: &TenantId,
+    channel: &str,
+    channel_case_id: &str,
+) -> StoreResult<Option<CaseRecord>> {
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM aftersale_cases WHERE tenant_id = $1 AND channel = $2 AND channel_case_id = $3"
+    );
+    db.row(
+        &sql,
+        &[tenant.into(), channel.into(), channel_case_id.into()],
+        CaseRecord::read,
+    )
+    .await
+}
+
 fn count(row: &dyn Columns) -> StoreResult<(String, i64)> {
     Ok((row.text("status")?, row.int("n")?))
 }

@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 
 use crate::routes::{parse_limit, parse_time, parse_uuid};
 use ordo_app::HookOutcome;
+use ordo_app::channel_aftersales::{self, ChannelAfterSale, apply::ApplyError};
 use ordo_app::channel_hooks::{HookPlatform, douyin};
 
 use crate::auth::Auth;
@@ -152,6 +153,7 @@ pub async fn platform_hook(
         .order_id(&body)
         .filter(|_| matches!(route, ordo_app::channel_hooks::HookRoute::Deleted(_)));
     let app_id = header(douyin::APP_ID_HEADER).filter(|_| hook == HookPlatform::Douyin);
+    let aftersale = aftersale_event(hook, topic.as_deref(), &body);
     let outcome = state
         .ingest
         .ingest_hook(
@@ -169,6 +171,10 @@ pub async fn platform_hook(
         HookOutcome::Ingested(ingested) => respond(ingested),
         HookOutcome::Rejected { inbox_id, reason } => Err(ApiError::BadSignature { reason, inbox_id }),
         HookOutcome::Ignored { inbox_id } => {
+            let applied = match aftersale {
+                Some(event) => Some(apply_aftersale(&state, &tenant, &code, &event, inbox_id).await?),
+                None => None,
+            };
             let handle = state.channels.get(tenant.as_str(), &code);
             let refetching = if handle.is_some() { refetches } else { Vec::new() };
             for order_id in &refetching {
@@ -202,6 +208,7 @@ pub async fn platform_hook(
                     "ignored": "this topic carries no order",
                     "refetching": refetching.first(),
                     "deleted": deleted,
+                    "aftersale": applied,
                 })),
             )
                 .into_response())
@@ -327,6 +334,43 @@ pub async fn get_order(
         .collect();
     view.merge_id = matches.merge_group.map(|g| g.id);
     Ok(Json(view))
+}
+
+/// The after-sale event a verified body carries (a refund, a return, a label), if its
+/// topic is one; a body that does not read is left to the inbox like any other topic.
+fn aftersale_event(hook: HookPlatform, topic: Option<&str>, body: &[u8]) -> Option<ChannelAfterSale> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    match channel_aftersales::parse(hook.channel(), topic?, &json) {
+        Ok(event) => event,
+        Err(error) => {
+            tracing::warn!(%error, "an after-sale webhook did not read");
+            None
+        }
+    }
+}
+
+/// Applies a channel's after-sale event: 202 with what it did; 409 `order_unknown` while
+/// its order is not stored (the platform sends it again later), 422 when a rule refuses
+/// it. The payload is in the inbox either way.
+async fn apply_aftersale(
+    state: &AppState,
+    tenant: &ordo_core::TenantId,
+    channel: &str,
+    event: &ChannelAfterSale,
+    inbox_id: uuid::Uuid,
+) -> ApiResult<serde_json::Value> {
+    match channel_aftersales::apply::apply(state.store.as_ref(), tenant, channel, event, chrono::Utc::now()).await {
+        Ok(applied) => {
+            state.feed.bump();
+            Ok(serde_json::json!(applied))
+        }
+        Err(ApplyError::OrderUnknown { channel, external_id }) => Err(ApiError::Refused {
+            code: "order_unknown",
+            message: format!("no {channel} order {external_id} is stored yet (kept as inbox entry {inbox_id})"),
+        }),
+        Err(ApplyError::Refused(e)) => Err(e.into()),
+        Err(ApplyError::Store(e)) => Err(e.into()),
+    }
 }
 
 /// Order search parameters.
