@@ -12,6 +12,7 @@ on_both_stores_with_stock!(
     a_return_is_received_restocked_and_refunded_with_the_computed_amount,
     an_exchange_sends_its_own_reserved_order,
     viewers_and_other_tenants_cannot_touch_a_case,
+    the_workflows_refund_action_refunds_what_is_left_until_the_file_drops_it,
 );
 
 async fn send(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -190,4 +191,67 @@ async fn viewers_and_other_tenants_cannot_touch_a_case(app: TestApp) {
     )
     .await;
     assert_eq!((status, bad["error"]["code"].as_str()), (422, Some("invalid_kind")));
+}
+
+/// Walks a shipped order back through the workflow: return requested, returned, refunded.
+async fn walk_to_refunded(app: &TestApp, order: &str) {
+    for (to, extra) in [
+        ("return_requested", json!({"reason": "buyer asked"})),
+        ("returned", json!({})),
+        ("refunded", json!({})),
+    ] {
+        let mut body = extra;
+        body["to"] = json!(to);
+        let (status, moved) = post(app, &format!("/api/v1/orders/{order}/transitions"), body).await;
+        assert_eq!(status, 200, "{to}: {moved}");
+    }
+}
+
+async fn the_workflows_refund_action_refunds_what_is_left_until_the_file_drops_it(app: TestApp) {
+    let order = shipped_example(&app).await;
+    let (status, _) = post(
+        &app,
+        &format!("/api/v1/orders/{order}/refunds"),
+        json!({"amount": 1000}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    walk_to_refunded(&app, &order).await;
+    let (_, view) = app.get_json(&app.admin, &format!("/api/v1/orders/{order}")).await;
+    assert_eq!(
+        (view["refunded"].as_i64(), view["refund_state"].as_str()),
+        (Some(19800), Some("refunded"))
+    );
+    assert_eq!(view["refunds"][1]["amount"], 18800, "what was left");
+
+    // The tenant's workflow without the action: the move records no money.
+    let workflow = ordo_workflow::workflow::DEFAULT_WORKFLOW_TOML.replace(
+        "actions = [\"refund\", \"notify\", \"write_back\"]",
+        "actions = [\"notify\"]",
+    );
+    assert!(!workflow.contains("\"refund\","));
+    let response = app
+        .client
+        .put(app.url("/api/v1/policies/workflow"))
+        .bearer_auth(&app.admin)
+        .body(workflow)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let second = app
+        .post_order(&app.admin, common::example_with(|v| v["external_id"] = json!("W-2002")))
+        .await;
+    let second: Value = second.json().await.unwrap();
+    let second = second["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        post(&app, &format!("/api/v1/orders/{second}/ship"), json!({})).await.0,
+        200
+    );
+    walk_to_refunded(&app, &second).await;
+    let (_, view) = app.get_json(&app.admin, &format!("/api/v1/orders/{second}")).await;
+    assert_eq!(
+        (view["status"].as_str(), view["refunded"].as_i64()),
+        (Some("refunded"), Some(0))
+    );
 }

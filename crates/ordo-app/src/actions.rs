@@ -161,12 +161,17 @@ impl OrderActions {
             }
             _ => None,
         };
+        let refunds = transition.actions.contains(&Action::Refund);
         if let Some(request) = request {
             let request = OrderRequest::Workflow {
                 request: Box::new(request),
                 effects,
             };
-            return self.request(tenant, id, &request, actor_id, name, now).await;
+            let done = self.request(tenant, id, &request, actor_id, name, now).await?;
+            if refunds {
+                self.refund_rest(tenant, id, actor, actor_id, now).await?;
+            }
+            return Ok(done);
         }
         let action = match (from, to) {
             (_, OrderStatus::OnHold) => OrderAction::Hold {
@@ -188,7 +193,57 @@ impl OrderActions {
             action: Box::new(action),
             effects,
         };
-        self.act(tenant, id, &action, actor_id, name, now).await
+        let done = self.act(tenant, id, &action, actor_id, name, now).await?;
+        if refunds {
+            self.refund_rest(tenant, id, actor, actor_id, now).await?;
+        }
+        Ok(done)
+    }
+
+    /// The `refund` action: records a refund of what is left of the payment, after the
+    /// move (a refund is an after-sale record of its own, idempotent in effect: nothing
+    /// is left to refund the second time). A connector's move reports money the channel
+    /// already gave back; a person's or Ordo's is Ordo's own refund.
+    async fn refund_rest(
+        &self,
+        tenant: &TenantId,
+        id: OrderId,
+        actor: Actor,
+        actor_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ActionError> {
+        let record = self
+            .store
+            .get_order(tenant, id)
+            .await?
+            .ok_or(ActionError::NotFound(id))?;
+        let refunds = self.store.order_refunds(tenant, id).await?;
+        let left = crate::aftersales::payment(&record.state.order, &refunds).net;
+        if left <= 0 {
+            return Ok(());
+        }
+        let new = ordo_store::aftersales::records::NewRefund {
+            order_id: id,
+            case_id: None,
+            channel_refund_id: None,
+            units: Default::default(),
+            shipping: 0,
+            amount: Some(left),
+            restocking_fee_permille: 0,
+            source: if actor == Actor::Connector { "channel" } else { "ordo" }.into(),
+            stated_amount: None,
+            note: Some("the workflow's refund action".into()),
+        };
+        let flow = ordo_core::aftersale::CaseFlow::default();
+        self.store
+            .record_refund(tenant, &new, &flow, actor_id, now)
+            .await?
+            .map(|_| ())
+            .map_err(|e| ActionError::Invalid {
+                code: e.code(),
+                message: e.to_string(),
+                details: Vec::new(),
+            })
     }
 
     /// Runs the review rules in force on a held (or paid, or allocated) order again.
@@ -312,7 +367,8 @@ impl OrderActions {
 /// are the moves to `shipped` and `returned` themselves (the request that records the
 /// shipment or the returned goods), and a cancellation always releases what the order
 /// holds; `route` reserves as `reserve` does (sourcing chooses the warehouses). `refund`
-/// runs nothing here: refunds are after-sale records of their own.
+/// is no store effect: it records a refund of what is left after the move
+/// (`OrderActions::transition`).
 pub fn effects_of(transition: &Transition, push: PushTargets) -> Effects {
     let run = transition
         .actions
