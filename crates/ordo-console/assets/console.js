@@ -34,7 +34,7 @@
     var help = document.getElementById("help");
     if (pendingG) {
       pendingG = false;
-      var to = { o: "/orders", e: "/exceptions", d: "/dashboard", i: "/inventory", c: "/channels", s: "/config", b: "/inbox", u: "/users" }[e.key];
+      var to = { o: "/orders", e: "/exceptions", a: "/aftersales", d: "/dashboard", i: "/inventory", c: "/channels", s: "/config", b: "/inbox", u: "/users" }[e.key];
       if (to) { e.preventDefault(); window.location.href = to; }
       return;
     }

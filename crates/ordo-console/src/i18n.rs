@@ -58,6 +58,7 @@ pub const TABLES: &[Words] = &[
     crate::screens::inbox::WORDS,
     crate::screens::exceptions::WORDS,
     crate::screens::inventory::WORDS,
+    crate::screens::aftersales::WORDS,
 ];
 
 /// `(key, English, Chinese)`, sorted by key (a test checks).

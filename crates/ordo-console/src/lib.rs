@@ -129,6 +129,11 @@ impl Chrome {
         i18n::status_word(self.lang, status)
     }
 
+    /// An after-sale name (case state, kind, action, disposition) in the user's language.
+    pub fn aftersale<'a>(&self, name: &'a str) -> &'a str {
+        screens::aftersales::word(self.lang, name)
+    }
+
     /// A time in the tenant's zone.
     pub fn time(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
         format::time(*at, self.tz)

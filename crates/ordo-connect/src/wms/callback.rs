@@ -71,6 +71,67 @@ pub enum WmsEventKind {
         /// Why, if the warehouse said.
         reason: Option<String>,
     },
+    /// Goods came back to the warehouse and were counted, each unit with what was done
+    /// with it. Unlike the other events it is about the order after it shipped.
+    Returned {
+        /// The warehouse's own id of this report (generic `event_id`; ShipBob: the return
+        /// order's id): the same report delivered twice is received once.
+        event_id: String,
+        /// The Ordo warehouse code the goods are counted into, when the warehouse says
+        /// (generic `warehouse`); else the connector's own code.
+        warehouse: Option<String>,
+        /// Ordo's case id (the RMA Ordo gave), when the return was announced with one
+        /// (generic `case_id`; ShipBob: the return's `reference_id`).
+        case_ref: Option<String>,
+        /// What came back.
+        lines: Vec<ReturnLine>,
+    },
+}
+
+/// Units of one SKU that came back, and what the warehouse did with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnLine {
+    /// The SKU as Ordo sent it.
+    pub sku: String,
+    /// Units.
+    pub quantity: u32,
+    /// Restocked, quarantined, written off, or expected and missing.
+    pub disposition: ReturnDisposition,
+}
+
+/// What a warehouse did with a unit that came back (Ordo's dispositions, by the same
+/// names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnDisposition {
+    /// Back on the shelf, sellable.
+    Restock,
+    /// Kept apart, not sellable until someone decides.
+    Quarantine,
+    /// Damaged or unsellable: disposed of.
+    WriteOff,
+    /// Expected and not in the parcel.
+    Missing,
+}
+
+impl ReturnDisposition {
+    /// Every value.
+    pub const ALL: [Self; 4] = [Self::Restock, Self::Quarantine, Self::WriteOff, Self::Missing];
+
+    /// The wire name: `restock`, `quarantine`, `write_off`, `missing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Restock => "restock",
+            Self::Quarantine => "quarantine",
+            Self::WriteOff => "write_off",
+            Self::Missing => "missing",
+        }
+    }
+
+    /// Reads a wire name.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == text)
+    }
 }
 
 /// One parcel handed to a carrier.
@@ -151,8 +212,8 @@ pub enum CallbackError {
         /// What is wrong with it.
         message: String,
     },
-    /// A genuine callback that changes nothing about a fulfilment (a ShipBob return, a
-    /// billing event, a shipment on hold); acknowledge it and move on.
+    /// A genuine callback that changes nothing about a fulfilment (a ShipBob return not
+    /// completed yet, a billing event, a shipment on hold); acknowledge it and move on.
     #[error("nothing to record: {0}")]
     Ignored(String),
 }

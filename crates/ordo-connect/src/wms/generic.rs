@@ -19,12 +19,23 @@
 //! "lines": [{"sku", "quantity"}], "shipped_at"}], "short": [{"sku", "quantity"}], "reason",
 //! "at"}`. At least one of the three ids is required; `shipped` needs a shipment,
 //! `short_shipped` a short line; times are RFC 3339.
+//!
+//! Returns: goods that came back are reported with `{"event": "returned", "event_id",
+//! "warehouse", "order_id", "case_id", "lines": [{"sku", "quantity", "disposition"}],
+//! "reason", "at"}`, signed the same way. `event_id` is the warehouse's own id of the
+//! report (the same report sent again is received once); `warehouse` is the Ordo
+//! warehouse code the goods were counted into; `order_id` is the one the fulfilment
+//! request carried; `case_id` is Ordo's case id (the RMA) when the return was announced,
+//! else absent; `disposition` is one of `restock` (the default), `quarantine`,
+//! `write_off` or `missing` (expected and not in the parcel). `request_id` and
+//! `fulfilment_id` may be given as well. Every field but `case_id`, `reason` and `at` is
+//! required, and `lines` must not be empty.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::callback::{CallbackError, ShipmentInfo, WmsEvent, WmsEventKind};
+use super::callback::{CallbackError, ReturnDisposition, ReturnLine, ShipmentInfo, WmsEvent, WmsEventKind};
 use super::fields::{FieldError, items, join, object, optional_text, optional_time, quantity, required_text, text};
 use super::transport::{Reply, send};
 use super::{FulfilmentRequest, Submitted, WmsConfig, WmsError};
@@ -108,10 +119,31 @@ pub(super) fn parse_event(body: &Value) -> Result<WmsEvent, CallbackError> {
                 reason,
             }
         }
+        "returned" => {
+            if order_ref.is_none() {
+                return Err(FieldError::new(
+                    "order_id",
+                    "a returned event needs the order_id its fulfilment request carried",
+                )
+                .into());
+            }
+            let lines = returned_lines(map.get("lines"))?;
+            if lines.is_empty() {
+                return Err(FieldError::new("lines", "a returned event needs at least one line").into());
+            }
+            WmsEventKind::Returned {
+                event_id: required_text(map, "event_id", "")?,
+                warehouse: Some(required_text(map, "warehouse", "")?),
+                case_ref: optional_text(map, "case_id", "")?,
+                lines,
+            }
+        }
         other => {
             return Err(FieldError::new(
                 "event",
-                format!("{other:?} is not one of accepted, picked, packed, shipped, cancelled, short_shipped"),
+                format!(
+                    "{other:?} is not one of accepted, picked, packed, shipped, cancelled, short_shipped, returned"
+                ),
             )
             .into());
         }
@@ -151,6 +183,32 @@ fn lines(value: Option<&Value>, path: &str) -> Result<Vec<(String, u32)>, FieldE
             let at = format!("{path}[{i}]");
             let line = object(item, &at)?;
             Ok((required_text(line, "sku", &at)?, quantity(line, "quantity", &at)?))
+        })
+        .collect()
+}
+
+/// The lines of a `returned` event; a line without a disposition was restocked.
+fn returned_lines(value: Option<&Value>) -> Result<Vec<ReturnLine>, FieldError> {
+    items(value, "lines")?
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let at = format!("lines[{i}]");
+            let line = object(item, &at)?;
+            let disposition = match optional_text(line, "disposition", &at)? {
+                None => ReturnDisposition::Restock,
+                Some(text) => ReturnDisposition::parse(&text).ok_or_else(|| {
+                    FieldError::new(
+                        join(&at, "disposition"),
+                        format!("{text:?} is not one of restock, quarantine, write_off, missing"),
+                    )
+                })?,
+            };
+            Ok(ReturnLine {
+                sku: required_text(line, "sku", &at)?,
+                quantity: quantity(line, "quantity", &at)?,
+                disposition,
+            })
         })
         .collect()
 }

@@ -24,8 +24,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use callback::{
-    CallbackError, CallbackHeaders, GENERIC_SIGNATURE_HEADER, MAX_CALLBACK_AGE_S, ShipmentInfo, WmsEvent, WmsEventKind,
-    parse_callback, sign_generic, sign_standard_webhook,
+    CallbackError, CallbackHeaders, GENERIC_SIGNATURE_HEADER, MAX_CALLBACK_AGE_S, ReturnDisposition, ReturnLine,
+    ShipmentInfo, WmsEvent, WmsEventKind, parse_callback, sign_generic, sign_standard_webhook,
 };
 pub(crate) use fields::{FieldError, array, join, object, optional_text, optional_time, text};
 

@@ -1,6 +1,9 @@
 //! The screens, one module each; every one reads through the store's queries and writes
 //! through the application services, as the API does.
 
+pub mod aftersale_case;
+pub mod aftersale_forms;
+pub mod aftersales;
 pub mod bulk;
 pub mod channels;
 pub mod channels_edit;
@@ -34,6 +37,12 @@ pub fn routes() -> Router<Console> {
         .route("/orders.csv", get(orders::export))
         .route("/orders/bulk", post(bulk::run))
         .route("/orders/{id}", get(order::show))
+        .route("/orders/{id}/aftersales", post(aftersale_forms::open))
+        .route("/aftersales", get(aftersales::list))
+        .route("/aftersales/{id}", get(aftersale_case::show))
+        .route("/aftersales/{id}/move", post(aftersale_forms::move_case))
+        .route("/aftersales/{id}/receive", post(aftersale_forms::receive))
+        .route("/aftersales/{id}/refund", post(aftersale_forms::refund))
         .route("/exceptions", get(exceptions::list))
         .route("/exceptions/bulk", post(exceptions::run))
         .route(

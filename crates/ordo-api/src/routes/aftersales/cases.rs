@@ -288,7 +288,8 @@ pub async fn move_case(
     Ok(Json(detail(state.store.as_ref(), &principal.tenant, id).await?))
 }
 
-async fn command_case(
+/// Applies a command to a case under the case flow in force, and tells the live feed.
+pub async fn command_case(
     state: &AppState,
     principal: &ordo_app::service::Principal,
     id: Uuid,
@@ -311,7 +312,11 @@ async fn command_case(
 
 /// Creates the order an approved exchange or reship sends, once (the case id is its
 /// idempotency key), and links it.
-async fn send_exchange(state: &AppState, principal: &ordo_app::service::Principal, case: &CaseRecord) -> ApiResult<()> {
+pub async fn send_exchange(
+    state: &AppState,
+    principal: &ordo_app::service::Principal,
+    case: &CaseRecord,
+) -> ApiResult<()> {
     if case.exchange_order_id.is_some() || case.exchange_lines.is_empty() {
         return Ok(());
     }
@@ -476,7 +481,9 @@ pub async fn refund_order(
     refund(&state, &principal, new_refund(id, None, body)).await
 }
 
-async fn refund(
+/// Records a refund under the case flow in force, tells the live feed, and answers it
+/// (201 when new).
+pub async fn refund(
     state: &AppState,
     principal: &ordo_app::service::Principal,
     new: NewRefund,

@@ -21,18 +21,42 @@
 //! else `sku`; the quantity is the sum of `inventory_items[].quantity`, and products with
 //! none are left out. `shipped_at` is `actual_fulfillment_date`, else
 //! `tracking.shipping_date`.
+//!
+//! Returns (`return.completed`, legacy `return_completed`) carry ShipBob's return order
+//! ([`event_from_return`]) and become `Returned`; a return not completed yet
+//! (`return.created`, `return.updated` before completion) is acknowledged and ignored,
+//! since goods are counted only once ShipBob has processed them. A webhook body wrapped
+//! as `{"topic", "data"}` is read as its `data` under that topic.
 
 use serde_json::{Map, Value};
 
-use super::super::callback::{CallbackError, ShipmentInfo, WmsEvent, WmsEventKind};
+use super::super::callback::{CallbackError, ReturnDisposition, ReturnLine, ShipmentInfo, WmsEvent, WmsEventKind};
 use super::super::fields::{FieldError, array, join, object, optional_text, optional_time, required_text, text};
 use super::ORDER_ID_TAG;
 
 /// A ShipBob webhook body as an event. `topic` (`x-webhook-topic` or `shipbob-topic`)
 /// says which model the body is; without one the body's shape decides.
 pub fn event_from_callback(topic: Option<&str>, body: &Value) -> Result<WmsEvent, CallbackError> {
+    // `{"topic", "data"}`: the model is `data`, the topic the envelope's unless a header
+    // named one.
+    let (topic, body) = match (body.get("topic").and_then(Value::as_str), body.get("data")) {
+        (Some(inner), Some(data)) if data.is_object() => (topic.or(Some(inner)), data),
+        _ => (topic, body),
+    };
     let topic = topic.map(str::trim).unwrap_or_default();
-    if ["return", "billing", "wro", "receiving", "product", "inventory"]
+    if topic.starts_with("return") {
+        // The completion topic says the return is done even if its body says no status.
+        let completed = matches!(topic, "return.completed" | "return_completed");
+        let status = body.get("status").and_then(Value::as_str);
+        if completed && status.is_none() || status == Some("Completed") {
+            return event_from_return(body, true);
+        }
+        return Err(CallbackError::Ignored(format!(
+            "topic {topic}: the return is {}; goods are counted once it is completed",
+            status.unwrap_or("not completed")
+        )));
+    }
+    if ["billing", "wro", "receiving", "product", "inventory"]
         .iter()
         .any(|prefix| topic.starts_with(prefix))
     {
@@ -41,7 +65,9 @@ pub fn event_from_callback(topic: Option<&str>, body: &Value) -> Result<WmsEvent
         )));
     }
     let map = object(body, "").map_err(|e| FieldError::new("body", e.message))?;
-    if map.contains_key("shipments") {
+    if map.contains_key("inventory") && map.contains_key("original_shipment_id") {
+        event_from_return(body, false)
+    } else if map.contains_key("shipments") {
         event_from_order(body)
     } else if map.contains_key("order_id") || map.contains_key("tracking") {
         event_from_shipment(body)
@@ -168,6 +194,114 @@ pub fn events_from_timeline(remote_id: Option<&str>, timeline: &Value) -> Result
     }
     events.sort_by(|a, b| a.at.cmp(&b.at));
     Ok(events)
+}
+
+/// A ShipBob return order (`GET /2026-01/return/{id}`, the `return.*` webhooks) as the
+/// goods that came back. The payload is written from ShipBob's documentation of the
+/// return order model (`id`, `reference_id`, `status`, `store_order_id`,
+/// `original_shipment_id`, `completed_date`, `inventory[]` with `id`, `name`, `quantity`,
+/// `action_requested` and `action_taken[]` of `action`, `action_reason`,
+/// `quantity_processed`); no delivery of it has been seen.
+///
+/// | ShipBob | event |
+/// |---|---|
+/// | `status` `Completed` | `Returned`, `event_id` `return:<id>` |
+/// | any other `status` | ignored (nothing counted yet) |
+/// | `action_taken[].action` `Restock` / `Default` | `restock` |
+/// | `Quarantine` | `quarantine` |
+/// | `Dispose` | `write_off` |
+/// | units expected (`quantity`) beyond those processed | `missing` |
+/// | `reference_id` | the case reference (Ordo's case id when Ordo gave the RMA) |
+/// | `store_order_id` | the order reference (Ordo's order id, or the channel's order id ShipBob knows as `order_number`) |
+///
+/// The SKU is the item's `sku` when given, else its `name` (the inventory name, which for
+/// products Ordo created is the SKU). Where the goods are counted is the connector's
+/// warehouse: ShipBob's fulfillment centre is not an Ordo code.
+/// `completed`: the webhook's topic said the return is completed, so a body without a
+/// `status` is taken as completed.
+pub fn event_from_return(ret: &Value, completed: bool) -> Result<WmsEvent, CallbackError> {
+    let map = object(ret, "").map_err(|e| FieldError::new("body", e.message))?;
+    let id = required_text(map, "id", "")?;
+    let status = match optional_text(map, "status", "")? {
+        Some(status) => status,
+        None if completed => "Completed".to_owned(),
+        None => return Err(FieldError::new("status", "missing or empty").into()),
+    };
+    if status != "Completed" {
+        return Err(CallbackError::Ignored(format!(
+            "return {id} is {status}; goods are counted once it is completed"
+        )));
+    }
+    let mut lines = Vec::new();
+    for (i, item) in array(map, "inventory", "")?.iter().enumerate() {
+        let path = format!("inventory[{i}]");
+        let item = object(item, &path)?;
+        let sku = match optional_text(item, "sku", &path)? {
+            Some(sku) => sku,
+            None => required_text(item, "name", &path)?,
+        };
+        let expected = item.get("quantity").and_then(Value::as_u64).unwrap_or(0);
+        let mut processed: u64 = 0;
+        for (j, taken) in array(item, "action_taken", &path)?.iter().enumerate() {
+            let taken_path = format!("{}[{j}]", join(&path, "action_taken"));
+            let taken = object(taken, &taken_path)?;
+            let units = taken.get("quantity_processed").and_then(Value::as_u64).unwrap_or(0);
+            if units == 0 {
+                continue;
+            }
+            let action = required_text(taken, "action", &taken_path)?;
+            let disposition = shipbob_disposition(&action).ok_or_else(|| {
+                FieldError::new(
+                    join(&taken_path, "action"),
+                    format!("{action:?} is not one of Default, Restock, Quarantine, Dispose"),
+                )
+            })?;
+            processed += units;
+            lines.push(ReturnLine {
+                sku: sku.clone(),
+                quantity: u32::try_from(units).unwrap_or(u32::MAX),
+                disposition,
+            });
+        }
+        if expected > processed {
+            lines.push(ReturnLine {
+                sku,
+                quantity: u32::try_from(expected - processed).unwrap_or(u32::MAX),
+                disposition: ReturnDisposition::Missing,
+            });
+        }
+    }
+    if lines.is_empty() {
+        return Err(FieldError::new("inventory", "a completed return needs at least one unit").into());
+    }
+    let at = match optional_time(map, "completed_date", "")? {
+        Some(at) => Some(at),
+        None => optional_time(map, "insert_date", "")?,
+    };
+    Ok(WmsEvent {
+        request_id: None,
+        remote_id: None,
+        order_ref: optional_text(map, "store_order_id", "")?,
+        kind: WmsEventKind::Returned {
+            event_id: format!("return:{id}"),
+            warehouse: None,
+            case_ref: optional_text(map, "reference_id", "")?,
+            lines,
+        },
+        at,
+    })
+}
+
+/// ShipBob's return action as Ordo's disposition.
+fn shipbob_disposition(action: &str) -> Option<ReturnDisposition> {
+    match action.trim().to_ascii_lowercase().as_str() {
+        // `Default` is the merchant's standing instruction, which ShipBob applies as a
+        // restock unless told otherwise.
+        "restock" | "default" => Some(ReturnDisposition::Restock),
+        "quarantine" => Some(ReturnDisposition::Quarantine),
+        "dispose" => Some(ReturnDisposition::WriteOff),
+        _ => None,
+    }
 }
 
 /// The parcel of a shipment, if it has a tracking number yet.

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-pub use events::{event_from_callback, event_from_order, event_from_shipment, events_from_timeline};
+pub use events::{event_from_callback, event_from_order, event_from_return, event_from_shipment, events_from_timeline};
 
 use super::transport::{Reply, send};
 use super::{FulfilmentRequest, Submitted, WmsConfig, WmsError, text};
