@@ -255,63 +255,66 @@ async fn receive<T: AllocTx>(
             Disposition::WriteOff => MovementKind::WriteOff,
             Disposition::Missing => continue,
         };
-        let stocked = ctx.catalogue.get(&r.sku).is_some_and(|c| c.components.is_empty());
-        if !stocked {
-            return Ok(Err(AfterSaleError::Stock {
-                index,
-                message: format!("{:?} is not a stocked SKU of the catalogue", r.sku),
-            }));
-        }
-        // Where it left from, unless the receipt names where it went.
-        let warehouse = r.warehouse.clone().or_else(|| {
-            stock
-                .allocations
+        // A bundle comes back as its components.
+        let parts: Vec<(String, i64)> = match ctx.catalogue.get(&r.sku) {
+            Some(row) if row.components.is_empty() => vec![(r.sku.clone(), r.quantity)],
+            Some(row) => row
+                .components
                 .iter()
-                .find(|a| a.sku == r.sku && a.shipped > 0)
-                .map(|a| a.warehouse.clone())
-        });
-        let Some(warehouse) = warehouse.filter(|w| ctx.warehouses.iter().any(|x| &x.code == w)) else {
-            return Ok(Err(AfterSaleError::Stock {
-                index,
-                message: format!(
-                    "{} is not a warehouse of the tenant",
-                    r.warehouse
-                        .as_deref()
-                        .unwrap_or("(none: the SKU did not ship from one)")
-                ),
-            }));
+                .map(|c| (c.sku.clone(), c.quantity * r.quantity))
+                .collect(),
+            None => {
+                return Ok(Err(AfterSaleError::Stock {
+                    index,
+                    message: format!("{:?} is not a SKU of the catalogue", r.sku),
+                }));
+            }
         };
-        let after = ctx
-            .book
-            .apply(
-                &r.sku,
-                &warehouse,
-                Movement {
+        for (sku, quantity) in parts {
+            // Where it left from, unless the receipt names where it went.
+            let warehouse = r.warehouse.clone().or_else(|| {
+                stock
+                    .allocations
+                    .iter()
+                    .find(|a| a.sku == sku && a.shipped > 0)
+                    .map(|a| a.warehouse.clone())
+            });
+            let Some(warehouse) = warehouse.filter(|w| ctx.warehouses.iter().any(|x| &x.code == w)) else {
+                return Ok(Err(AfterSaleError::Stock {
+                    index,
+                    message: format!(
+                        "{} is not a warehouse of the tenant",
+                        r.warehouse
+                            .as_deref()
+                            .unwrap_or("(none: the SKU did not ship from one)")
+                    ),
+                }));
+            };
+            let after = ctx
+                .book
+                .apply(&sku, &warehouse, Movement { kind, quantity })
+                .map_err(|e| crate::StoreError::Other(format!("after-sale movement refused: {e}")))?;
+            tx.insert_movement(
+                tenant,
+                &MovementRecord {
+                    id: Uuid::now_v7(),
+                    warehouse: warehouse.clone(),
+                    sku: sku.clone(),
                     kind,
-                    quantity: r.quantity,
+                    quantity,
+                    on_hand_after: after.on_hand,
+                    reserved_after: after.reserved,
+                    reason: format!("returned: {}", r.disposition),
+                    reference: Some(reference.clone()),
+                    actor: actor.to_owned(),
+                    at: now,
                 },
             )
-            .map_err(|e| crate::StoreError::Other(format!("after-sale movement refused: {e}")))?;
-        tx.insert_movement(
-            tenant,
-            &MovementRecord {
-                id: Uuid::now_v7(),
-                warehouse: warehouse.clone(),
-                sku: r.sku.clone(),
-                kind,
-                quantity: r.quantity,
-                on_hand_after: after.on_hand,
-                reserved_after: after.reserved,
-                reason: format!("returned: {}", r.disposition),
-                reference: Some(reference.clone()),
-                actor: actor.to_owned(),
-                at: now,
-            },
-        )
-        .await?;
-        moved.push(
-            json!({ "sku": r.sku, "quantity": r.quantity, "disposition": r.disposition, "warehouse": warehouse }),
-        );
+            .await?;
+            moved.push(
+                json!({ "sku": sku, "quantity": quantity, "disposition": r.disposition, "warehouse": warehouse }),
+            );
+        }
     }
     for r in receipts.iter().filter(|r| r.disposition == Disposition::Missing) {
         moved.push(json!({ "sku": r.sku, "quantity": r.quantity, "disposition": r.disposition }));

@@ -1,9 +1,12 @@
 //! A seeded, reproducible simulation of orders and stock: long random sequences of new
 //! orders (paid and unpaid, plain and bundles, hold and backorder), channel updates and
-//! cancellations, unpaid timeouts, shipments, returns, retries, adjustments and receipts.
+//! cancellations, unpaid timeouts, shipments, returns, retries, adjustments and receipts,
+//! and after-sale cases whose goods come back restocked, quarantined, written off or
+//! missing.
 //!
 //! The test keeps its own tally of what every call reported and checks, along the way and
-//! at the end: on hand = receipts + adjustments − shipments + returns per (warehouse, SKU);
+//! at the end: on hand = receipts + adjustments − shipments + returns + restocked units
+//! per (warehouse, SKU);
 //! reserved = the sum of the orders' open reservations; nothing negative; balances agree
 //! with movements. `ORDO_SIM_SEED` replays a failing history.
 
@@ -12,9 +15,11 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use ordo_core::OrderId;
+use ordo_core::aftersale::{CaseFlow, CaseKind, Disposition, Receipt};
 use ordo_core::allocation::{OrderStock, ReserveWhen, ShortStock, StockPolicy};
 use serde_json::json;
 
+use crate::aftersales::records::{CaseCommand, NewCase};
 use crate::stock::contract::{HOLD, acme, level, now, order, receive, setup, with_policy};
 use crate::stock::contract_inventory::SplitMix;
 use crate::stock::inventory::{StockChange, StockOp};
@@ -125,6 +130,10 @@ pub(crate) async fn run<T: Store>(store: Arc<T>) {
                     Err(other) => panic!("{context}: {other}"),
                 }
             }
+            9 if !orders.is_empty() => {
+                let i = rng.below(orders.len() as u64) as usize;
+                after_sale(&store, orders[i].id, &mut rng, &mut on_hand, &context).await;
+            }
             7 => {
                 for id in store.waiting_orders(&acme(), 5).await.unwrap() {
                     let outcome = store
@@ -165,6 +174,106 @@ pub(crate) async fn run<T: Store>(store: Arc<T>) {
         }
     }
     check(&store, &orders, &on_hand, &format!("seed {seed} at the end")).await;
+    let cases: i64 = store.case_counts(&acme()).await.unwrap().iter().map(|(_, n)| n).sum();
+    assert!(cases > 0, "seed {seed}: the history took goods back through cases");
+}
+
+/// Goods of a shipped order come back through a case: some units each restocked (in a
+/// warehouse chosen at random), quarantined, written off or missing. Only restocked
+/// units count on hand.
+async fn after_sale<T: Store>(
+    store: &Arc<T>,
+    id: OrderId,
+    rng: &mut SplitMix,
+    on_hand: &mut BTreeMap<(String, String), i64>,
+    context: &str,
+) {
+    let mut stock = store.get_order_stock(&acme(), id).await.unwrap();
+    if !stock.allocations.iter().any(|a| a.shipped > a.returned) {
+        // Ship it first when it can, so goods have something to come back from.
+        let ship = OrderRequest::Ship(Default::default());
+        match store
+            .order_request(&acme(), id, &ship, HOLD, "sim", now())
+            .await
+            .unwrap()
+        {
+            Ok(outcome) => {
+                tally_shipping(on_hand, &stock, &outcome.stock);
+                stock = outcome.stock;
+            }
+            Err(_) => return,
+        }
+    }
+    if !stock.allocations.iter().any(|a| a.shipped > a.returned) {
+        return;
+    }
+    // A line of the order as it is now (a bundle comes back as its components).
+    let order = store.get_order(&acme(), id).await.unwrap().unwrap().state.order;
+    let line = &order.lines[rng.below(order.lines.len() as u64) as usize];
+    let sku = line.sku.as_str().to_owned();
+    let units = 1 + rng.below(u64::from(line.quantity.get()));
+    let kind = if rng.below(3) == 0 {
+        CaseKind::Exchange
+    } else {
+        CaseKind::ReturnRefund
+    };
+    let new = NewCase {
+        order_id: id,
+        kind,
+        reason: None,
+        lines: vec![(sku.clone(), units)],
+        exchange_lines: vec![("A".into(), 1)],
+        channel_case_id: None,
+        channel_status: None,
+    };
+    let flow = CaseFlow::default();
+    let case = match store.open_case(&acme(), &new, "sim", now()).await.unwrap() {
+        Ok(case) => case,
+        // Its units did not all ship, or are in another case already.
+        Err(e) if e.code() == "quantity_exceeded" => return,
+        Err(e) => panic!("{context}: {e}"),
+    };
+    store
+        .case_command(&acme(), case.id, &CaseCommand::Approve, &flow, "sim", now())
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{context}: {e}"));
+    let mut receipts = Vec::new();
+    for _ in 0..units {
+        let disposition = Disposition::ALL[rng.below(4) as usize];
+        let warehouse = WAREHOUSES[rng.below(2) as usize];
+        receipts.push(Receipt {
+            sku: sku.clone(),
+            quantity: 1,
+            disposition,
+            warehouse: Some(warehouse.into()),
+        });
+    }
+    store
+        .case_command(
+            &acme(),
+            case.id,
+            &CaseCommand::Receive(receipts.clone()),
+            &flow,
+            "sim",
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{context}: {e}"));
+    // KIT = 2 A + 1 B (see `setup`).
+    let parts: Vec<(&str, i64)> = if sku == "KIT" {
+        vec![("A", 2), ("B", 1)]
+    } else {
+        vec![(sku.as_str(), 1)]
+    };
+    for r in receipts.iter().filter(|r| r.disposition == Disposition::Restock) {
+        for (part, per) in &parts {
+            *on_hand
+                .entry((r.warehouse.clone().unwrap_or_default(), (*part).to_owned()))
+                .or_insert(0) += r.quantity * per;
+        }
+    }
 }
 
 async fn ingest<T: Store>(store: &Arc<T>, item: IngestItem, context: &str) -> OrderId {
