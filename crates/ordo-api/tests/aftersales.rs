@@ -13,6 +13,7 @@ on_both_stores_with_stock!(
     an_exchange_sends_its_own_reserved_order,
     viewers_and_other_tenants_cannot_touch_a_case,
     the_workflows_refund_action_refunds_what_is_left_until_the_file_drops_it,
+    a_tenants_case_flow_and_restocking_fee_are_its_own,
 );
 
 async fn send(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -253,5 +254,62 @@ async fn the_workflows_refund_action_refunds_what_is_left_until_the_file_drops_i
     assert_eq!(
         (view["status"].as_str(), view["refunded"].as_i64()),
         (Some("refunded"), Some(0))
+    );
+}
+
+async fn put_policy(app: &TestApp, body: String) -> (u16, Value) {
+    let response = app
+        .client
+        .put(app.url("/api/v1/policies/aftersales"))
+        .bearer_auth(&app.admin)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+async fn a_tenants_case_flow_and_restocking_fee_are_its_own(app: TestApp) {
+    let (status, bad) = put_policy(
+        &app,
+        "[[transition]]\naction = \"approve\"\nfrom = [\"shipped\"]\n".into(),
+    )
+    .await;
+    assert_eq!(status, 422, "{bad}");
+    assert!(
+        bad.to_string().contains("aftersales:3:"),
+        "the problem says where: {bad}"
+    );
+    // Cancelling stays possible after a first receipt, and Ordo keeps back 10 %.
+    let mut flow = String::from("restocking_fee_permille = 100\n");
+    for (action, from) in [
+        ("approve", "[\"requested\"]"),
+        ("receive", "[\"awaiting_return\", \"partly_received\"]"),
+        ("cancel", "[\"requested\", \"awaiting_return\", \"partly_received\"]"),
+        ("refund", "[\"partly_received\", \"received\"]"),
+    ] {
+        flow.push_str(&format!("[[transition]]\naction = \"{action}\"\nfrom = {from}\n"));
+    }
+    let (status, saved) = put_policy(&app, flow).await;
+    assert_eq!(status, 200, "{saved}");
+    let order = shipped_example(&app).await;
+    let open = json!({"order_id": order, "kind": "return_refund", "lines": [{"sku": "TEE-RED-M", "quantity": 2}]});
+    let (_, case) = post(&app, "/api/v1/aftersales", open).await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    post(&app, &format!("/api/v1/aftersales/{id}/approve"), json!({})).await;
+    let receipt = json!({"lines": [{"sku": "TEE-RED-M", "quantity": 1, "disposition": "restock"}]});
+    let (_, case) = post(&app, &format!("/api/v1/aftersales/{id}/receive"), receipt).await;
+    assert_eq!(case["status"], "partly_received");
+    let (status, refund) = post(&app, &format!("/api/v1/aftersales/{id}/refund"), json!({})).await;
+    assert_eq!(
+        (status, refund["amount"].as_i64(), refund["restocking_fee"].as_i64()),
+        (201, Some(7110), Some(790))
+    );
+    let (status, case) = post(&app, &format!("/api/v1/aftersales/{id}/cancel"), json!({})).await;
+    assert_eq!(
+        (status, case["error"]["code"].as_str()),
+        (409, Some("illegal_case_transition")),
+        "refunded is not in the file's cancel"
     );
 }

@@ -105,6 +105,11 @@ impl OrderActions {
         workflow.path(from, to).map(|path| path.iter().map(|t| t.to).collect())
     }
 
+    /// How `tenant`'s after-sale cases move, and its restocking fee.
+    pub fn aftersales(&self, tenant: &TenantId) -> crate::policies::kinds::AfterSalePolicy {
+        self.policies.for_tenant(tenant).aftersales.clone()
+    }
+
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -234,7 +239,7 @@ impl OrderActions {
             stated_amount: None,
             note: Some("the workflow's refund action".into()),
         };
-        let flow = ordo_core::aftersale::CaseFlow::default();
+        let flow = self.aftersales(tenant).flow();
         self.store
             .record_refund(tenant, &new, &flow, actor_id, now)
             .await?

@@ -275,8 +275,9 @@ impl CaseError {
     }
 }
 
-/// One allowed move: an action, the states it is taken from, and where it leads. `to` is
-/// `None` where the case decides (approval, receipt).
+/// One allowed move: an action, the states it is taken from, and where it leads. Without
+/// `to`, the action's own state: approval waits for goods or not, a receipt is partial or
+/// whole, the others lead where their names say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseTransition {
     /// The action.
@@ -386,8 +387,15 @@ impl CaseFlow {
         Ok(match action {
             CaseAction::Approve if kind.takes_goods_back() => CaseStatus::AwaitingReturn,
             CaseAction::Approve => CaseStatus::Approved,
-            _ if lines.iter().all(|l| l.outstanding() <= 0) => CaseStatus::Received,
-            _ => CaseStatus::PartlyReceived,
+            CaseAction::Receive if lines.iter().all(|l| l.outstanding() <= 0) => CaseStatus::Received,
+            CaseAction::Receive => CaseStatus::PartlyReceived,
+            CaseAction::Decline => CaseStatus::Declined,
+            CaseAction::Cancel => CaseStatus::Cancelled,
+            CaseAction::AttachReturn => CaseStatus::AwaitingReturn,
+            CaseAction::Inspect => CaseStatus::Inspected,
+            CaseAction::Refund => CaseStatus::Refunded,
+            CaseAction::Close => CaseStatus::Closed,
+            CaseAction::Reopen => CaseStatus::Requested,
         })
     }
 

@@ -58,17 +58,20 @@ pub async fn apply(
     tenant: &TenantId,
     channel: &str,
     event: &ChannelAfterSale,
+    flow: &CaseFlow,
     now: DateTime<Utc>,
 ) -> Result<Applied, ApplyError> {
     let mut applied = Applied::default();
     match event {
-        ChannelAfterSale::Refund(refund) => apply_refund(store, tenant, channel, refund, &mut applied, now).await?,
+        ChannelAfterSale::Refund(refund) => {
+            apply_refund(store, tenant, channel, refund, flow, &mut applied, now).await?
+        }
         ChannelAfterSale::Refunds(refunds) => {
             for refund in refunds {
-                apply_refund(store, tenant, channel, refund, &mut applied, now).await?;
+                apply_refund(store, tenant, channel, refund, flow, &mut applied, now).await?;
             }
         }
-        ChannelAfterSale::Return(ret) => apply_return(store, tenant, channel, ret, &mut applied, now).await?,
+        ChannelAfterSale::Return(ret) => apply_return(store, tenant, channel, ret, flow, &mut applied, now).await?,
         ChannelAfterSale::ReturnShipment(shipment) => {
             match store.channel_case(tenant, channel, &shipment.channel_case_id).await? {
                 Some(case) => {
@@ -78,7 +81,7 @@ pub async fn apply(
                         "channel_delivery_id": shipment.channel_delivery_id,
                     });
                     let command = CaseCommand::AttachReturn(tracking);
-                    move_case(store, tenant, &case, &command, &mut applied, now).await?;
+                    move_case(store, tenant, &case, &command, flow, &mut applied, now).await?;
                 }
                 None => applied
                     .notes
@@ -133,6 +136,7 @@ async fn apply_refund(
     tenant: &TenantId,
     channel: &str,
     refund: &ChannelRefund,
+    flow: &CaseFlow,
     applied: &mut Applied,
     now: DateTime<Utc>,
 ) -> Result<(), ApplyError> {
@@ -163,8 +167,7 @@ async fn apply_refund(
         stated_amount: refund.mismatch().map(|m| m.itemised),
         note: refund.note.clone(),
     };
-    let flow = CaseFlow::default();
-    let mut result = store.record_refund(tenant, &new, &flow, "channel", now).await?;
+    let mut result = store.record_refund(tenant, &new, flow, "channel", now).await?;
     // The channel decided the money; lines Ordo cannot place (units already refunded
     // here, a line it does not know) do not stop it being recorded.
     if let Err(AfterSaleError::Case(CaseError::TooMany { .. } | CaseError::UnknownSku { .. })) = result {
@@ -173,7 +176,7 @@ async fn apply_refund(
             "refund {}: lines kept as the channel gave them only",
             refund.channel_refund_id
         ));
-        result = store.record_refund(tenant, &new, &flow, "channel", now).await?;
+        result = store.record_refund(tenant, &new, flow, "channel", now).await?;
     }
     let (record, created) = result?;
     if created {
@@ -189,6 +192,7 @@ async fn apply_return(
     tenant: &TenantId,
     channel: &str,
     ret: &ChannelReturn,
+    flow: &CaseFlow,
     applied: &mut Applied,
     now: DateTime<Utc>,
 ) -> Result<(), ApplyError> {
@@ -226,7 +230,7 @@ async fn apply_return(
     let case = if case.channel_status.as_deref() != Some(ret.channel_status.as_str()) {
         let command = CaseCommand::ChannelStatus(ret.channel_status.clone());
         store
-            .case_command(tenant, case.id, &command, &CaseFlow::default(), "channel", now)
+            .case_command(tenant, case.id, &command, flow, "channel", now)
             .await??
     } else {
         case
@@ -245,7 +249,7 @@ async fn apply_return(
     if let Some(command) = command
         && case.status != ret.status
     {
-        move_case(store, tenant, &case, &command, applied, now).await?;
+        move_case(store, tenant, &case, &command, flow, applied, now).await?;
     }
     Ok(())
 }
@@ -257,11 +261,12 @@ async fn move_case(
     tenant: &TenantId,
     case: &CaseRecord,
     command: &CaseCommand,
+    flow: &CaseFlow,
     applied: &mut Applied,
     now: DateTime<Utc>,
 ) -> Result<(), ApplyError> {
     match store
-        .case_command(tenant, case.id, command, &CaseFlow::default(), "channel", now)
+        .case_command(tenant, case.id, command, flow, "channel", now)
         .await?
     {
         Ok(_) => Ok(()),

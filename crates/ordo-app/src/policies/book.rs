@@ -98,6 +98,7 @@ impl PolicyBook {
             PolicyKind::Inventory => toml_text(&current.inventory),
             // The node's receiver is the default tenant's; nobody else starts from it.
             PolicyKind::Alerts => toml_text(&AlertPolicy::default()),
+            PolicyKind::AfterSales => toml_text(&current.aftersales),
             PolicyKind::Mapping(_) => return None,
         })
     }
@@ -315,6 +316,7 @@ fn kind_label(kind: &PolicyKind) -> &'static str {
         PolicyKind::Consolidation => "consolidation",
         PolicyKind::Inventory => "inventory",
         PolicyKind::Alerts => "alerts",
+        PolicyKind::AfterSales => "aftersales",
         PolicyKind::Mapping(_) => "mapping",
     }
 }

@@ -27,19 +27,22 @@ pub enum PolicyKind {
     Inventory,
     /// Where alerts go.
     Alerts,
+    /// How after-sale cases move, and the restocking fee.
+    AfterSales,
     /// A platform payload mapping, by name (`mapping:shopify.order`).
     Mapping(String),
 }
 
 impl PolicyKind {
     /// The kinds every tenant has (mappings are named, so not listed).
-    pub const FIXED: [PolicyKind; 6] = [
+    pub const FIXED: [PolicyKind; 7] = [
         Self::Workflow,
         Self::Rules,
         Self::Routing,
         Self::Consolidation,
         Self::Inventory,
         Self::Alerts,
+        Self::AfterSales,
     ];
 
     /// From its name; `None` for an unknown one.
@@ -51,6 +54,7 @@ impl PolicyKind {
             "consolidation" => Self::Consolidation,
             "inventory" => Self::Inventory,
             "alerts" => Self::Alerts,
+            "aftersales" => Self::AfterSales,
             _ => {
                 let mapping = name.strip_prefix("mapping:")?;
                 let valid = !mapping.is_empty()
@@ -71,6 +75,7 @@ impl PolicyKind {
             Self::Consolidation => "consolidation".into(),
             Self::Inventory => "inventory".into(),
             Self::Alerts => "alerts".into(),
+            Self::AfterSales => "aftersales".into(),
             Self::Mapping(name) => format!("mapping:{name}"),
         }
     }
@@ -149,6 +154,37 @@ impl fmt::Debug for AlertPolicy {
     }
 }
 
+/// `aftersales` as a tenant keeps it: which case action is allowed from which state
+/// (`[[transition]]`, `to` left out where the case decides: approval waits for goods or
+/// not, a receipt is partial or whole), and the restocking fee Ordo keeps back when it
+/// computes a refund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AfterSalePolicy {
+    /// Per mille of the goods refunded (0 to 1000).
+    pub restocking_fee_permille: i64,
+    /// The allowed moves.
+    pub transition: Vec<ordo_core::aftersale::CaseTransition>,
+}
+
+impl Default for AfterSalePolicy {
+    fn default() -> Self {
+        Self {
+            restocking_fee_permille: 0,
+            transition: ordo_core::aftersale::CaseFlow::default().transitions,
+        }
+    }
+}
+
+impl AfterSalePolicy {
+    /// The case flow in force.
+    pub fn flow(&self) -> ordo_core::aftersale::CaseFlow {
+        ordo_core::aftersale::CaseFlow {
+            transitions: self.transition.clone(),
+        }
+    }
+}
+
 /// A checked policy body: what the node runs with.
 #[derive(Debug)]
 pub enum Checked {
@@ -164,6 +200,8 @@ pub enum Checked {
     Inventory(InventoryPolicy),
     /// See [`PolicyKind::Alerts`].
     Alerts(AlertPolicy),
+    /// See [`PolicyKind::AfterSales`].
+    AfterSales(AfterSalePolicy),
     /// See [`PolicyKind::Mapping`].
     Mapping(Box<Mapping>),
 }
@@ -198,6 +236,33 @@ pub fn check(kind: &PolicyKind, text: &str) -> Result<Checked, Vec<String>> {
                 )]);
             }
             Ok(Checked::Alerts(alerts))
+        }
+        PolicyKind::AfterSales => {
+            let policy: AfterSalePolicy = plain(text, &source)?;
+            if !(0..=1000).contains(&policy.restocking_fee_permille) {
+                let offset = text.find("restocking_fee_permille");
+                return Err(vec![at(
+                    text,
+                    &source,
+                    offset,
+                    "restocking_fee_permille",
+                    "must be 0 to 1000",
+                )]);
+            }
+            if !policy
+                .transition
+                .iter()
+                .any(|t| t.action == ordo_core::aftersale::CaseAction::Approve)
+            {
+                return Err(vec![at(
+                    text,
+                    &source,
+                    None,
+                    "transition",
+                    "no transition approves a case",
+                )]);
+            }
+            Ok(Checked::AfterSales(policy))
         }
         PolicyKind::Mapping(name) => {
             let mapping = Mapping::load(&source, text).map_err(|e| vec![e.to_string()])?;
@@ -250,6 +315,12 @@ mod tests {
         assert!(errors[0].starts_with("rules:3:"), "{errors:?}");
         let errors = check(&PolicyKind::Alerts, "url = \"ftp://x\"\n").unwrap_err();
         assert_eq!(errors, ["alerts:1:8: url: is not an http(s) URL"]);
+        let errors = check(
+            &PolicyKind::AfterSales,
+            "[[transition]]\naction = \"approve\"\nfrom = [\"requested\", \"shipped\"]\n",
+        )
+        .unwrap_err();
+        assert!(errors[0].starts_with("aftersales:3:"), "{errors:?}");
         let errors = check(&PolicyKind::Consolidation, "window_minutes = 5\nchanels = []\n").unwrap_err();
         assert!(errors[0].starts_with("consolidation:2:1: unknown field"), "{errors:?}");
     }

@@ -26,7 +26,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::consolidation::ConsolidationConfig;
-use kinds::{AlertPolicy, Checked, InventoryPolicy, PolicyKind};
+use kinds::{AfterSalePolicy, AlertPolicy, Checked, InventoryPolicy, PolicyKind};
 
 /// The merchant's rule set as the store's [`Reviewer`].
 #[derive(Debug)]
@@ -95,6 +95,8 @@ pub struct Active {
     pub inventory: InventoryPolicy,
     /// Where alerts go (the secret in clear, opened from its seal).
     pub alerts: AlertPolicy,
+    /// How after-sale cases move, and the restocking fee.
+    pub aftersales: AfterSalePolicy,
     /// The tenant's own mappings, which win over the node's by name.
     pub mappings: BTreeMap<String, Arc<Mapping>>,
     /// The version in force of each kind the tenant keeps its own of.
@@ -295,6 +297,7 @@ impl Policies {
                 (PolicyKind::Consolidation, Some(Checked::Consolidation(c))) => active.consolidation = c.clone(),
                 (PolicyKind::Inventory, Some(Checked::Inventory(i))) => active.inventory = *i,
                 (PolicyKind::Alerts, Some(Checked::Alerts(a))) => active.alerts = a.clone(),
+                (PolicyKind::AfterSales, Some(Checked::AfterSales(a))) => active.aftersales = a.clone(),
                 (PolicyKind::Mapping(name), Some(Checked::Mapping(m))) => {
                     active.mappings.insert(name.clone(), Arc::new((**m).clone()));
                 }
@@ -397,6 +400,7 @@ fn read(
         consolidation: defaults.consolidation.clone(),
         inventory: defaults.inventory,
         alerts: defaults.alerts.clone(),
+        aftersales: AfterSalePolicy::default(),
         mappings: BTreeMap::new(),
         versions: BTreeMap::new(),
         loaded_at: Utc::now(),
@@ -413,6 +417,7 @@ fn clone_active(active: &Active) -> Active {
         consolidation: active.consolidation.clone(),
         inventory: active.inventory,
         alerts: active.alerts.clone(),
+        aftersales: active.aftersales.clone(),
         mappings: active.mappings.clone(),
         versions: active.versions.clone(),
         loaded_at: active.loaded_at,

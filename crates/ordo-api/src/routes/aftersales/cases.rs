@@ -11,7 +11,7 @@ use chrono::Utc;
 use ordo_app::aftersales::{exchange_order, price_difference};
 use ordo_core::OrderId;
 use ordo_core::aftersale::refund::quote;
-use ordo_core::aftersale::{CaseFlow, CaseKind, CaseStatus, Receipt};
+use ordo_core::aftersale::{CaseKind, CaseStatus, Receipt};
 use ordo_core::auth::Permission;
 use ordo_store::aftersales::records::{CaseCommand, CaseDetail, CaseQuery, CaseRecord, NewCase, NewRefund};
 use ordo_store::aftersales::refunds::units_due;
@@ -301,7 +301,7 @@ pub async fn command_case(
             &principal.tenant,
             id,
             command,
-            &CaseFlow::default(),
+            &state.actions.aftersales(&principal.tenant).flow(),
             &principal.actor,
             Utc::now(),
         )
@@ -410,7 +410,7 @@ pub struct RefundBody {
     pub note: Option<String>,
 }
 
-fn new_refund(order_id: OrderId, case_id: Option<Uuid>, body: RefundBody) -> NewRefund {
+fn new_refund(order_id: OrderId, case_id: Option<Uuid>, body: RefundBody, fee: i64) -> NewRefund {
     NewRefund {
         order_id,
         case_id,
@@ -418,7 +418,7 @@ fn new_refund(order_id: OrderId, case_id: Option<Uuid>, body: RefundBody) -> New
         units: body.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect(),
         shipping: body.shipping.unwrap_or(0),
         amount: body.amount,
-        restocking_fee_permille: body.restocking_fee_permille.unwrap_or(0),
+        restocking_fee_permille: body.restocking_fee_permille.unwrap_or(fee),
         source: "ordo".into(),
         stated_amount: None,
         note: body.note,
@@ -455,7 +455,12 @@ pub async fn refund_case(
     } else {
         parse_body(&body)?
     };
-    refund(&state, &principal, new_refund(case.case.order_id, Some(id), body)).await
+    refund(
+        &state,
+        &principal,
+        new_refund(case.case.order_id, Some(id), body, fee(&state, &principal)),
+    )
+    .await
 }
 
 /// Refunds an order without a case (a goodwill or shipping refund).
@@ -478,7 +483,12 @@ pub async fn refund_order(
     let principal = auth.require(Permission::Operate)?;
     let id = OrderId(parse_uuid("id", &id)?);
     let body: RefundBody = parse_body(&body)?;
-    refund(&state, &principal, new_refund(id, None, body)).await
+    refund(&state, &principal, new_refund(id, None, body, fee(&state, &principal))).await
+}
+
+/// The tenant's restocking fee, per mille, for refunds that do not name one.
+fn fee(state: &AppState, principal: &ordo_app::service::Principal) -> i64 {
+    state.actions.aftersales(&principal.tenant).restocking_fee_permille
 }
 
 /// Records a refund under the case flow in force, tells the live feed, and answers it
@@ -493,7 +503,7 @@ pub async fn refund(
         .record_refund(
             &principal.tenant,
             &new,
-            &CaseFlow::default(),
+            &state.actions.aftersales(&principal.tenant).flow(),
             &principal.actor,
             Utc::now(),
         )

@@ -359,7 +359,10 @@ async fn apply_aftersale(
     event: &ChannelAfterSale,
     inbox_id: uuid::Uuid,
 ) -> ApiResult<serde_json::Value> {
-    match channel_aftersales::apply::apply(state.store.as_ref(), tenant, channel, event, chrono::Utc::now()).await {
+    let flow = state.actions.aftersales(tenant).flow();
+    let applied =
+        channel_aftersales::apply::apply(state.store.as_ref(), tenant, channel, event, &flow, chrono::Utc::now());
+    match applied.await {
         Ok(applied) => {
             state.feed.bump();
             Ok(serde_json::json!(applied))
