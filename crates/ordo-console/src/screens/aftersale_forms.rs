@@ -164,7 +164,8 @@ pub async fn refund(
         stated_amount: None,
         note: field(&fields, "note"),
     };
-    cases::refund(&console.app, principal, new).await?;
+    // The refund itself shows when the page reloads.
+    let _recorded = cases::refund(&console.app, principal, new).await?;
     Ok(refresh())
 }
 

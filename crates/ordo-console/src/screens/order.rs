@@ -1,14 +1,19 @@
 //! One order: header, buyer, address, lines with what each reserved where, parcels, and
 //! one timeline of everything that happened to it (events, repairs with before → after,
-//! holds, merges, status moves).
+//! holds, merges, status moves), and its after-sales: paid / refunded / net, its cases,
+//! and for operators the form that opens one (posting to
+//! [`super::aftersale_forms::open`]).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
+use ordo_app::aftersales::Payment;
+use ordo_core::aftersale::CaseKind;
 use ordo_core::allocation::OrderStock;
 use ordo_core::auth::Permission;
 use ordo_core::{OrderId, OrderStatus};
 use ordo_store::OrderRecord;
+use ordo_store::aftersales::records::{CaseQuery, CaseRecord};
 use ordo_store::fulfilment::shipments::{ShipmentQuery, ShipmentRecord};
 
 use crate::session::Signed;
@@ -82,6 +87,23 @@ pub struct OrderPage {
     payloads: Vec<Payload>,
     timeline: Vec<Moment>,
     actions: Vec<&'static str>,
+    payment: Payment,
+    cases: Vec<CaseRecord>,
+    /// The open-a-case form's lines; empty for a role that may not open one.
+    open_lines: Vec<OpenLine>,
+    kinds: Vec<&'static str>,
+}
+
+/// One order line in the form that opens a case.
+pub struct OpenLine {
+    /// Its index in the form (`l{index}.…`).
+    pub index: usize,
+    /// The SKU.
+    pub sku: String,
+    /// Units sold.
+    pub sold: u32,
+    /// Units that left a warehouse (what a return can take back).
+    pub shipped: i64,
 }
 
 /// One row of the order's money: what it is, a detail (a coupon code, a tax rate), the
@@ -164,11 +186,18 @@ pub async fn show(State(console): State<Console>, signed: Signed, Path(id): Path
         limit: 50,
         ..ShipmentQuery::default()
     };
-    let (record, stock, parcels, payloads) = tokio::try_join!(
+    let cases = CaseQuery {
+        order_id: Some(id),
+        limit: 100,
+        ..CaseQuery::default()
+    };
+    let (record, stock, parcels, payloads, refunds, cases) = tokio::try_join!(
         store.get_order(&principal.tenant, id),
         store.get_order_stock(&principal.tenant, id),
         store.list_shipments(&principal.tenant, &shipments),
         store.order_payloads(&principal.tenant, id, PAYLOADS),
+        store.order_refunds(&principal.tenant, id),
+        store.list_cases(&principal.tenant, &cases),
     )?;
     let Some(o) = record else {
         return Err(ordo_api::error::ApiError::NotFound(format!("order {id} not found")).into());
@@ -220,9 +249,36 @@ pub async fn show(State(console): State<Console>, signed: Signed, Path(id): Path
     } else {
         Vec::new()
     };
+    // The money after refunds is the API's own (`GET /api/v1/orders/{id}`).
+    let payment = ordo_app::aftersales::payment(&o.state.order, &refunds);
+    let open_lines = if signed.may(Permission::Operate) {
+        o.state
+            .order
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(index, l)| OpenLine {
+                index,
+                sku: l.sku.as_str().to_owned(),
+                sold: l.quantity.get(),
+                shipped: stock
+                    .allocations
+                    .iter()
+                    .filter(|a| a.sku == l.sku.as_str())
+                    .map(|a| a.shipped)
+                    .sum(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let page = OrderPage {
         c: Chrome::new(&console, &signed, "orders"),
         money: money_rows(&o.state.order),
+        payment,
+        cases,
+        open_lines,
+        kinds: CaseKind::ALL.iter().map(|k| k.as_str()).collect(),
         o,
         stock,
         parcels,
