@@ -5,7 +5,8 @@
 //! breaker, so one warehouse's outage never delays another's orders, and nothing is lost:
 //! a failed request is retried with capped exponential backoff, then dead-lettered.
 //! Callbacks (accepted, picked, packed, shipped with tracking, cancelled, short-shipped)
-//! move the order along the workflow.
+//! move the order along the workflow; `returned` callbacks receive goods into the order's
+//! return case.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,7 @@ use crate::feed::FeedHub;
 use crate::webhooks::backoff;
 
 mod callback;
+mod returns;
 pub use callback::{Applied, CallbackProblem, apply_event};
 
 /// Attempts before a request is dead-lettered (about 17 minutes of backoff in all).

@@ -1,6 +1,7 @@
 //! What warehouses answer: accepted, picked, packed, shipped (one package or all of
 //! them, with tracking), cancelled and shipped short, applied to the order along the
-//! workflow. A repeated callback changes nothing.
+//! workflow; and goods that came back (`returned`), received into the order's return
+//! case ([`super::returns`]). A repeated callback changes nothing.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,12 @@ pub struct Applied {
     pub order_id: String,
     /// Its status afterwards.
     pub status: OrderStatus,
+    /// The after-sale case a `returned` event was received into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<String>,
+    /// Why nothing changed, when a `returned` event had been received before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Why a warehouse callback was not applied.
@@ -39,6 +46,11 @@ pub async fn apply_event(
     warehouse: &str,
     event: ordo_connect::wms::WmsEvent,
 ) -> Result<Applied, CallbackProblem> {
+    if matches!(event.kind, ordo_connect::wms::WmsEventKind::Returned { .. }) {
+        // About the order after it left, consolidated or not, and it may name the order
+        // by the channel's id or only by its case.
+        return super::returns::apply_returned(actions, tenant, warehouse, event).await;
+    }
     let named = event.order_ref.as_deref().and_then(|r| uuid::Uuid::parse_str(r).ok());
     let named = named.map(ordo_core::OrderId).ok_or(CallbackProblem::NoOrder)?;
     let members = crate::consolidation::members_of(actions.store(), tenant, named)
@@ -109,6 +121,8 @@ async fn hold_members(
         applied.get_or_insert(Applied {
             order_id: member.to_string(),
             status: done.status,
+            case_id: None,
+            note: None,
         });
     }
     applied.ok_or(CallbackProblem::NoOrder)
@@ -174,8 +188,11 @@ async fn apply_to_order(
             return Ok(Applied {
                 order_id: id.to_string(),
                 status: done.status,
+                case_id: None,
+                note: None,
             });
         }
+        K::Returned { .. } => return super::returns::apply_returned(actions, tenant, warehouse, event).await,
         K::ShortShipped { shipped, short, reason } => {
             let shipment = shipment_of(warehouse, &shipped);
             if !shipped.is_empty() && already_recorded(actions, tenant, id, &shipment).await? {
@@ -193,6 +210,8 @@ async fn apply_to_order(
             return Ok(Applied {
                 order_id: id.to_string(),
                 status: done.status,
+                case_id: None,
+                note: None,
             });
         }
     };
@@ -249,6 +268,8 @@ async fn apply_to_order(
     Ok(Applied {
         order_id: id.to_string(),
         status,
+        case_id: None,
+        note: None,
     })
 }
 
@@ -311,7 +332,7 @@ async fn already_recorded(
         .all(|n| known.iter().any(|k| k.tracking_number.as_deref() == Some(n.as_str()))))
 }
 
-async fn current(
+pub(super) async fn current(
     actions: &crate::actions::OrderActions,
     tenant: &TenantId,
     id: ordo_core::OrderId,
@@ -325,5 +346,7 @@ async fn current(
     Ok(Applied {
         order_id: id.to_string(),
         status: record.state.status,
+        case_id: None,
+        note: None,
     })
 }
