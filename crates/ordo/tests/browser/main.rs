@@ -9,6 +9,7 @@ mod server;
 #[allow(dead_code)] // The browser signs in through the form, not with a bare session.
 mod console;
 
+mod aftersales;
 mod flows;
 mod screenshots;
 

@@ -8,6 +8,7 @@ mod server;
 #[path = "../common/console.rs"]
 mod console;
 
+mod aftersales;
 mod auth;
 mod channels;
 mod config;
