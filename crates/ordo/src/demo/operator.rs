@@ -3,9 +3,12 @@
 //! their callbacks; each tick here the carrier sends tracking updates for the parcels
 //! (shipped → in transit → delivered, about one in ten through a delivery exception
 //! first), which move the orders; buyers confirm delivered orders (completed); and the
-//! operator approves held orders once they have waited a few seconds. Every demo order
-//! thus runs the built-in workflow end to end, and the exception queue and the delivery
-//! problems are seen filling and emptying.
+//! operator approves held orders once they have waited a few seconds. About one delivered
+//! order in twenty comes back: the buyer asks to return a unit, the operator approves, the
+//! warehouse receives it (restocked, or written off when damaged) and the money goes back
+//! as Ordo computes it. Every demo order thus runs the built-in workflow end to end, and
+//! the exception queue, the returns queue and the delivery problems are seen filling and
+//! emptying.
 
 use std::time::Duration;
 
@@ -31,6 +34,9 @@ pub async fn run(http: reqwest::Client, base: String, token: String, tick: Durat
         if let Ok(page) = get(&http, &url, &token).await {
             for order in page["items"].as_array().into_iter().flatten() {
                 let Some(id) = order["id"].as_str() else { continue };
+                if comes_back(id) {
+                    give_back(&http, &base, &token, id).await;
+                }
                 let _ = http
                     .post(format!("{base}/api/v1/orders/{id}/transitions"))
                     .bearer_auth(&token)
@@ -77,6 +83,52 @@ async fn carry(http: &reqwest::Client, base: &str, token: &str) {
             .json(&checkpoints)
             .send()
             .await;
+    }
+}
+
+/// About one order in twenty, always the same ones.
+fn comes_back(id: &str) -> bool {
+    id.bytes().map(u32::from).sum::<u32>() % 20 == 0
+}
+
+/// A buyer returns one unit of the order's first line; the operator approves, the
+/// warehouse receives it (one return in four damaged and written off) and Ordo refunds
+/// what it computes. Each step goes through the public API, so it is seen in the console.
+async fn give_back(http: &reqwest::Client, base: &str, token: &str, id: &str) {
+    let Ok(order) = get(http, &format!("{base}/api/v1/orders/{id}"), token).await else {
+        return;
+    };
+    let Some(sku) = order["order"]["lines"][0]["sku"].as_str() else {
+        return;
+    };
+    let open = json!({
+        "order_id": id, "kind": "return_refund", "reason": "demo buyer: not as expected",
+        "lines": [{ "sku": sku, "quantity": 1 }],
+    });
+    let post = |path: String, body: Value| http.post(format!("{base}{path}")).bearer_auth(token).json(&body).send();
+    let Ok(response) = post("/api/v1/aftersales".into(), open).await else {
+        return;
+    };
+    let Ok(case) = response.json::<Value>().await else {
+        return;
+    };
+    let Some(case) = case["id"].as_str() else {
+        return;
+    };
+    let disposition = if case.ends_with(['0', '4', '8', 'c']) {
+        "write_off"
+    } else {
+        "restock"
+    };
+    let receipt = json!({ "lines": [{ "sku": sku, "quantity": 1, "disposition": disposition }] });
+    for (path, body) in [
+        (format!("/api/v1/aftersales/{case}/approve"), json!({})),
+        (format!("/api/v1/aftersales/{case}/receive"), receipt),
+        (format!("/api/v1/aftersales/{case}/refund"), json!({})),
+    ] {
+        if !post(path, body).await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
     }
 }
 
