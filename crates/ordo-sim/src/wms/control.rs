@@ -16,8 +16,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::WmsSimError;
 use super::book::parse_id;
 use super::faults::Outage;
+use super::returns::DISPOSITIONS;
 use super::shared::Shared;
 use crate::serve::json_response;
 
@@ -36,6 +38,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/fulfilments", get(fulfilments))
         .route("/_sim/fulfilments/{id}", get(fulfilment))
         .route("/_sim/fulfilments/{id}/ship", post(ship))
+        .route("/_sim/fulfilments/{id}/return", post(send_return))
+        .route("/_sim/return-rate", post(return_rate))
         .route("/_sim/callbacks", get(callbacks))
 }
 
@@ -67,6 +71,7 @@ async fn info(State(shared): State<Arc<Shared>>) -> Response {
         "outage": shared.faults.outage(),
         "fail_rate": shared.faults.fail_rate(),
         "short_ship_rate": shared.faults.short_ship_rate(),
+        "return_rate": shared.returns.rate(),
         "latency_ms": millis(shared.faults.latency()),
     }))
 }
@@ -158,6 +163,62 @@ async fn ship(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Resp
         Some(Some(view)) => ok(json!(view)),
         Some(None) => json_response(StatusCode::CONFLICT, &json!({"error": "the fulfilment is cancelled"})),
         None => unknown(&id),
+    }
+}
+
+async fn return_rate(State(shared): State<Arc<Shared>>, Json(request): Json<RateRequest>) -> Response {
+    shared.returns.set_rate(request.rate);
+    ok(json!({"rate": shared.returns.rate()}))
+}
+
+#[derive(Deserialize)]
+struct ReturnRequest {
+    #[serde(default)]
+    case_id: Option<String>,
+    #[serde(default)]
+    lines: Vec<ReturnLineRequest>,
+}
+
+#[derive(Deserialize)]
+struct ReturnLineRequest {
+    sku: String,
+    quantity: u32,
+    #[serde(default = "restock")]
+    disposition: String,
+}
+
+fn restock() -> String {
+    "restock".into()
+}
+
+async fn send_return(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Json(request): Json<ReturnRequest>,
+) -> Response {
+    let Some(seq) = parse_id(shared.kind(), &id) else {
+        return unknown(&id);
+    };
+    if let Some(bad) = request
+        .lines
+        .iter()
+        .position(|l| !DISPOSITIONS.contains(&l.disposition.as_str()))
+    {
+        return json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!({"error": format!("disposition is one of {}", DISPOSITIONS.join(", ")),
+                    "field": format!("lines[{bad}].disposition")}),
+        );
+    }
+    let lines: Vec<(String, u32, String)> = request
+        .lines
+        .into_iter()
+        .map(|l| (l.sku, l.quantity, l.disposition))
+        .collect();
+    match shared.send_return(seq, &lines, request.case_id.as_deref()) {
+        Ok(report_id) => ok(json!({"fulfilment_id": id, "report_id": report_id})),
+        Err(WmsSimError::UnknownFulfilment(_)) => unknown(&id),
+        Err(error) => json_response(StatusCode::CONFLICT, &json!({"error": error.to_string()})),
     }
 }
 

@@ -217,6 +217,27 @@ impl WmsSim {
         }
     }
 
+    /// Share of fulfilments, 0 to 1, that come back (every unit restocked) right after
+    /// they ship in full, from now on; decided per fulfilment from the seed.
+    pub fn set_return_rate(&self, rate: f64) {
+        self.shared.returns.set_rate(rate);
+    }
+
+    /// Reports goods of a shipped fulfilment back to Ordo, signed like every callback:
+    /// `lines` as (SKU, units, disposition: `restock`, `quarantine`, `write_off` or
+    /// `missing`), or every unit that shipped, restocked, when empty; `case_id` is Ordo's
+    /// case id when the return was announced with one. Answers the report's id (generic
+    /// `event_id`, or `return:<ShipBob return id>`); each call is a new report.
+    pub fn send_return(
+        &self,
+        id: &str,
+        lines: &[(String, u32, String)],
+        case_id: Option<&str>,
+    ) -> Result<String, WmsSimError> {
+        let seq = parse_id(self.shared.kind(), id).ok_or_else(|| WmsSimError::UnknownFulfilment(id.to_owned()))?;
+        self.shared.send_return(seq, lines, case_id)
+    }
+
     /// Stops serving and waits for the server, the ticker and the dispatcher to finish.
     pub async fn stop(&self) {
         let _ = self.guard.stop.send(true);

@@ -41,6 +41,9 @@
 //!   `order.shipped` when anything ships, `order.shipment.exception` when a short
 //!   shipment leaves nothing to ship, `order.shipment.cancelled` on cancel.
 //!
+//! Goods come back on request or at a return rate (`returns`): a generic `returned`
+//! callback, or ShipBob's `return.completed` with its return order, for units that shipped.
+//!
 //! Every callback carries `X-Ordo-Signature: sha256=<hex HMAC-SHA256 of the body>` keyed
 //! with the configured secret ([`wms_callback_signature`]), and is retried on a non-2xx or
 //! a failed connection, four attempts in all over about 2 s; each outcome is recorded.
@@ -57,6 +60,8 @@
 //! `POST /_sim/down {"down", "refuse", "for_ms"}`, `POST /_sim/fail-rate {"rate"}`,
 //! `POST /_sim/short-ship-rate {"rate"}`, `POST /_sim/latency {"ms"}`, `GET /_sim/stats`,
 //! `GET /_sim/fulfilments[/{id}]`, `POST /_sim/fulfilments/{id}/ship`,
+//! `POST /_sim/return-rate {"rate"}`, `POST /_sim/fulfilments/{id}/return {"case_id",
+//! "lines": [{"sku", "quantity", "disposition"}]}` (lines absent: every unit restocked),
 //! `GET /_sim/callbacks`.
 //!
 //! Layout: `config`, `input` (parsed requests and field readers), `book` and
@@ -76,6 +81,7 @@ mod fulfilment;
 mod generic;
 mod handle;
 mod input;
+mod returns;
 mod shared;
 mod shipbob;
 mod shipbob_render;
@@ -248,6 +254,8 @@ pub struct WmsStats {
     pub callbacks_sent: u64,
     /// Callbacks given up on after every attempt, or dropped on a full queue.
     pub callbacks_failed: u64,
+    /// Returns reported (`returned` / `return.completed` callbacks queued).
+    pub returned: u64,
 }
 
 /// Why a warehouse simulator operation failed.
@@ -265,4 +273,7 @@ pub enum WmsSimError {
     /// The fulfilment was cancelled, so it cannot ship.
     #[error("fulfilment {0:?} is cancelled")]
     Cancelled(String),
+    /// Nothing of the fulfilment has shipped, so nothing can come back.
+    #[error("fulfilment {0:?} has shipped nothing to return")]
+    NotShipped(String),
 }

@@ -13,13 +13,14 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::book::{Book, Cancelled, Submitted};
+use super::book::{Book, Cancelled, Submitted, public_id};
 use super::callback::{self, Batch};
 use super::config::{WmsKind, WmsSimConfig};
 use super::faults::{Arrival, Faults};
 use super::fulfilment::{Fulfilment, Timing};
 use super::input::NewFulfilment;
-use super::{FulfilmentState, WmsArrival, WmsCallback, WmsStats, shipbob};
+use super::returns::{self, ReturnedLine, Returns};
+use super::{FulfilmentState, WmsArrival, WmsCallback, WmsSimError, WmsStats, shipbob};
 use crate::serve::json_response;
 
 /// At most this many arrivals are kept; older ones are dropped first.
@@ -39,6 +40,7 @@ pub(crate) struct Counters {
     pub short_shipped: AtomicU64,
     pub callbacks_sent: AtomicU64,
     pub callbacks_failed: AtomicU64,
+    pub returned: AtomicU64,
 }
 
 impl Counters {
@@ -60,6 +62,7 @@ impl Counters {
             short_shipped: read(&self.short_shipped),
             callbacks_sent: read(&self.callbacks_sent),
             callbacks_failed: read(&self.callbacks_failed),
+            returned: read(&self.returned),
         }
     }
 }
@@ -76,6 +79,8 @@ pub(crate) struct Shared {
     pub stats: Counters,
     pub callbacks: Mutex<VecDeque<WmsCallback>>,
     pub arrivals: Mutex<VecDeque<WmsArrival>>,
+    /// The return rate and the reports sent.
+    pub returns: Returns,
     outbox: mpsc::Sender<Batch>,
 }
 
@@ -94,6 +99,7 @@ impl Shared {
             stats: Counters::default(),
             callbacks: Mutex::new(VecDeque::new()),
             arrivals: Mutex::new(VecDeque::new()),
+            returns: Returns::new(),
             outbox,
             base_url,
             config,
@@ -221,7 +227,44 @@ impl Shared {
                 _ => {}
             }
         }
-        callback::batch(self, fulfilment, steps, at)
+        let mut batch = callback::batch(self, fulfilment, steps, at);
+        // A seeded share of what ships in full comes back, reported right after shipping.
+        if steps.contains(&FulfilmentState::Shipped) && self.returns.comes_back(self.config.seed, fulfilment.seq) {
+            let lines = returns::all_restocked(fulfilment);
+            if let (Some(batch), Some((_, item, _))) =
+                (batch.as_mut(), returns::report(self, fulfilment, &lines, None, at))
+            {
+                Counters::count(&self.stats.returned);
+                batch.items.push(item);
+            }
+        }
+        batch
+    }
+
+    /// Reports units of a shipped fulfilment back (every unit that shipped, restocked,
+    /// when `lines` is empty) and queues the callback; answers the report's id.
+    pub fn send_return(&self, seq: u64, lines: &[ReturnedLine], case_id: Option<&str>) -> Result<String, WmsSimError> {
+        let kind = self.kind();
+        let id = public_id(kind, seq);
+        let at = Utc::now();
+        let (batch, report_id) = {
+            let book = self.book.lock().expect("book lock");
+            let fulfilment = book
+                .get(seq)
+                .ok_or_else(|| WmsSimError::UnknownFulfilment(id.clone()))?;
+            if !fulfilment.state.has_shipped() || fulfilment.shipped.is_empty() {
+                return Err(WmsSimError::NotShipped(id));
+            }
+            let lines = if lines.is_empty() {
+                returns::all_restocked(fulfilment)
+            } else {
+                lines.to_vec()
+            };
+            returns::batch(self, fulfilment, &lines, case_id, at)
+                .ok_or_else(|| WmsSimError::InvalidConfig("no callback URL to send the return to".into()))?
+        };
+        self.send(Some(batch));
+        Ok(report_id)
     }
 
     /// Queues callbacks without waiting; a full queue drops them, recorded as failed, so a
