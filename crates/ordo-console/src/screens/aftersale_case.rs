@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use ordo_core::aftersale::refund::RefundQuote;
-use ordo_core::aftersale::{CaseAction, CaseFlow, Disposition};
+use ordo_core::aftersale::{CaseAction, Disposition};
 use ordo_core::auth::Permission;
 use ordo_core::money::{Currency, Money};
 use ordo_store::aftersales::records::{CaseDetail, CaseEvent, CaseRecord, RefundRecord};
@@ -167,7 +167,7 @@ pub async fn show(State(console): State<Console>, signed: Signed, Path(id): Path
             .collect();
         (amount, unpriced.join(", "))
     });
-    let flow = CaseFlow::default();
+    let flow = console.app.actions.aftersales(tenant).flow();
     let operator = signed.may(Permission::Operate);
     // Only what the case's state allows, and only for a role that may act at all: the
     // form handlers check both again.

@@ -159,7 +159,13 @@ pub async fn refund(
         units: Default::default(),
         shipping: decimal(&fields, "shipping", currency)?.unwrap_or(0),
         amount,
-        restocking_fee_permille: permille.unwrap_or(0),
+        restocking_fee_permille: permille.unwrap_or_else(|| {
+            console
+                .app
+                .actions
+                .aftersales(&principal.tenant)
+                .restocking_fee_permille
+        }),
         source: "ordo".into(),
         stated_amount: None,
         note: field(&fields, "note"),

@@ -328,6 +328,7 @@ async fn receive<T: AllocTx>(
     let event = case_event(&case, seq, "received", json!({ "moved": moved }), actor, now);
     sql::insert_event(tx, tenant, case.id, &event).await?;
     ctx.feed.push(feed_event(&case, &event));
+    ctx.feed.extend(notice(tx, tenant, &case, "received").await?);
     mark_returned(tx, tenant, case.order_id, actor, now).await?;
     ctx.finish(tx, tenant, now).await?;
     Ok(Ok(case))
@@ -465,5 +466,31 @@ pub(crate) async fn record<T: AllocTx>(
 ) -> StoreResult<()> {
     let event = case_event(case, seq, kind, data, actor, now);
     sql::insert_event(tx, tenant, case.id, &event).await?;
-    tx.append_feed(tenant, &[feed_event(case, &event)], now).await
+    let mut feed = vec![feed_event(case, &event)];
+    feed.extend(notice(tx, tenant, case, kind).await?);
+    tx.append_feed(tenant, &feed, now).await
+}
+
+/// Steps the buyer hears about.
+const TOLD: &[&str] = &["approved", "declined", "received", "refunded", "cancelled"];
+
+/// The buyer's notification of a case step (`customer.notification`, template
+/// `aftersale.<step>`), as shipments have theirs.
+pub(crate) async fn notice<T: AllocTx>(
+    tx: &mut T,
+    tenant: &TenantId,
+    case: &CaseRecord,
+    kind: &str,
+) -> StoreResult<Option<NewFeedEvent>> {
+    if !TOLD.contains(&kind) {
+        return Ok(None);
+    }
+    let Some(order) = tx.peek_order(tenant, case.order_id).await? else {
+        return Ok(None);
+    };
+    let mut event = crate::fulfilment::shipments::notification(&order, &format!("aftersale.{kind}"), &[]);
+    event.data["case_id"] = json!(case.id);
+    event.data["case_kind"] = json!(case.kind);
+    event.data["lines"] = json!(case.lines);
+    Ok(Some(event))
 }

@@ -281,9 +281,9 @@ pub async fn move_case(
         })),
         other => return Err(ApiError::NotFound(format!("no case action {other:?}"))),
     };
-    let case = command_case(&state, &principal, id, &command).await?;
+    let case = command_case(&state, principal, id, &command).await?;
     if command == CaseCommand::Approve && matches!(case.kind, CaseKind::Exchange | CaseKind::Reship) {
-        send_exchange(&state, &principal, &case).await?;
+        send_exchange(&state, principal, &case).await?;
     }
     Ok(Json(detail(state.store.as_ref(), &principal.tenant, id).await?))
 }
@@ -379,7 +379,7 @@ pub async fn receive(
     let principal = auth.require(Permission::Operate)?;
     let id = parse_uuid("id", &id)?;
     let body: ReceiveBody = parse_body(&body)?;
-    command_case(&state, &principal, id, &CaseCommand::Receive(body.lines)).await?;
+    command_case(&state, principal, id, &CaseCommand::Receive(body.lines)).await?;
     Ok(Json(detail(state.store.as_ref(), &principal.tenant, id).await?))
 }
 
@@ -457,8 +457,8 @@ pub async fn refund_case(
     };
     refund(
         &state,
-        &principal,
-        new_refund(case.case.order_id, Some(id), body, fee(&state, &principal)),
+        principal,
+        new_refund(case.case.order_id, Some(id), body, fee(&state, principal)),
     )
     .await
 }
@@ -483,7 +483,7 @@ pub async fn refund_order(
     let principal = auth.require(Permission::Operate)?;
     let id = OrderId(parse_uuid("id", &id)?);
     let body: RefundBody = parse_body(&body)?;
-    refund(&state, &principal, new_refund(id, None, body, fee(&state, &principal))).await
+    refund(&state, principal, new_refund(id, None, body, fee(&state, principal))).await
 }
 
 /// The tenant's restocking fee, per mille, for refunds that do not name one.
