@@ -61,8 +61,9 @@ wire_enum!(
         /// Put returned goods back into stock; a move to `returned` restocks only when
         /// it names this.
         Restock = "restock",
-        /// Return the buyer's money where Ordo holds the payment. Accepted, but a move
-        /// runs nothing for it: refunds are after-sale records of their own.
+        /// Give the buyer's money back: after the move, a refund of what is left of the
+        /// payment is recorded (an after-sale record of its own; the channel's when a
+        /// connector took the move).
         Refund = "refund",
         /// Tell the buyer: a `customer.notification` feed event (and so to webhook
         /// subscribers) with the new status as `template`, the transition and the
