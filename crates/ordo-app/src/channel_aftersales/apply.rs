@@ -63,6 +63,23 @@ pub async fn apply(
 ) -> Result<Applied, ApplyError> {
     let mut applied = Applied::default();
     match event {
+        ChannelAfterSale::Several(events) => {
+            for event in events {
+                let one = Box::pin(apply(store, tenant, channel, event, flow, now)).await?;
+                applied.order_id = one.order_id.or(applied.order_id);
+                applied.case_id = one.case_id.or(applied.case_id);
+                applied.refunds.extend(one.refunds);
+                applied.known_refunds.extend(one.known_refunds);
+                applied.notes.extend(one.notes);
+            }
+        }
+        // The case first, so that it exists whatever the refund meets; then the money.
+        ChannelAfterSale::Case { case, refund } => {
+            apply_return(store, tenant, channel, case, flow, &mut applied, now).await?;
+            if let Some(refund) = refund {
+                apply_refund(store, tenant, channel, refund, flow, &mut applied, now).await?;
+            }
+        }
         ChannelAfterSale::Refund(refund) => {
             apply_refund(store, tenant, channel, refund, flow, &mut applied, now).await?
         }

@@ -14,8 +14,11 @@
 //! here. What the channel says about restocking is advice: stock moves on receipt only.
 
 pub mod apply;
+pub mod douyin;
+pub mod pinduoduo;
 pub mod shopify;
 mod shopify_returns;
+pub mod taobao;
 pub mod woocommerce;
 
 mod read;
@@ -34,7 +37,7 @@ pub struct AfterSaleParseError {
     /// Stable code: `missing_field`, `invalid_id`, `money_not_text`, `invalid_money`,
     /// `invalid_quantity`, `invalid_time`, `invalid_shape`, `currency_missing`,
     /// `invalid_currency`, `currency_mismatch`, `unknown_status`, `unknown_restock_type`,
-    /// `unknown_disposition`, `refund_calculation`, `order_id_missing`,
+    /// `unknown_disposition`, `unknown_type`, `refund_calculation`, `order_id_missing`,
     /// `unsupported_platform`.
     pub code: &'static str,
     /// Where, e.g. `refund_line_items[0].subtotal_set.shop_money.amount`.
@@ -217,11 +220,23 @@ pub enum ChannelAfterSale {
     ReturnShipment(ChannelReturnShipment),
     /// Returned goods disposed of.
     Disposed(ChannelDisposal),
+    /// A Chinese platform's after-sale record: its case as the platform states it, and
+    /// the refund when money went back.
+    Case {
+        /// The case, with the platform's status verbatim.
+        case: ChannelReturn,
+        /// The money that went back, when it did.
+        refund: Option<ChannelRefund>,
+    },
+    /// Several events (a fetched list of after-sale records).
+    Several(Vec<ChannelAfterSale>),
 }
 
-/// Reads `payload` of `topic` from `platform` (`shopify`, `woocommerce`); `Ok(None)` for
-/// topics that are not after-sale. Besides the webhook topics, `refund` and `refunds` name
-/// a refund and a list of refunds fetched over REST. WooCommerce refunds carry neither
+/// Reads `payload` of `topic` from `platform` (`shopify`, `woocommerce`, `taobao`,
+/// `douyin`, `pinduoduo`); `Ok(None)` for topics that are not after-sale. Besides the
+/// webhook topics, `refund` and `refunds` name a refund and a list of refunds fetched over
+/// REST; for the Chinese platforms `aftersale` names one polled after-sale record and
+/// `aftersales` a list call's answer (see each platform's module). WooCommerce refunds carry neither
 /// their order's currency nor always its id: see [`woocommerce::parse_with_order`].
 pub fn parse(
     platform: &str,
@@ -231,6 +246,9 @@ pub fn parse(
     match platform {
         "shopify" => shopify::parse(topic, payload),
         "woocommerce" => woocommerce::parse_with_order(topic, payload, None, None),
+        "taobao" => taobao::parse(topic, payload),
+        "douyin" => douyin::parse(topic, payload),
+        "pinduoduo" => pinduoduo::parse(topic, payload),
         other => Err(AfterSaleParseError {
             code: "unsupported_platform",
             path: String::new(),

@@ -178,3 +178,62 @@ pub(crate) fn currency(at: &At<'_>) -> Result<Currency, Error> {
         .ok_or_else(|| at.error("currency_missing", "no currency code"))?;
     Currency::parse(&code).map_err(|e| at.error("invalid_currency", e))
 }
+
+impl At<'_> {
+    /// Money the platform gives in integer fen (Douyin, Pinduoduo): a JSON integer or
+    /// integer text, never a fraction (a fraction of a fen has been through a float).
+    pub fn fen(&self) -> Result<i64, Error> {
+        let parsed = match self.value {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            Value::Null => return Err(self.error("missing_field", "required and absent")),
+            _ => None,
+        };
+        match parsed {
+            Some(n) if n >= 0 => Ok(n),
+            _ => Err(self.error(
+                "invalid_money",
+                format!("{} is not a whole, non-negative number of fen", self.value),
+            )),
+        }
+    }
+
+    /// A time the platform writes in Beijing time (`yyyy-MM-dd HH:mm:ss`, +08:00), or as
+    /// epoch seconds; absent or blank is `None`.
+    pub fn beijing_time(&self) -> Result<Option<DateTime<Utc>>, Error> {
+        if let Value::Number(n) = self.value {
+            return n
+                .as_i64()
+                .and_then(|s| DateTime::from_timestamp(s, 0))
+                .map(Some)
+                .ok_or_else(|| self.error("invalid_time", format!("{n} is not epoch seconds")));
+        }
+        let Some(text) = self.text() else {
+            return Ok(None);
+        };
+        let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
+        NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S")
+            .ok()
+            .and_then(|t| t.and_local_timezone(beijing).single())
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .ok_or_else(|| self.error("invalid_time", format!("{text:?} is not yyyy-MM-dd HH:mm:ss")))
+    }
+
+    /// A status code: a JSON integer or integer text, kept as the platform's word.
+    pub fn code(&self) -> Result<(i64, String), Error> {
+        let parsed = match self.value {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            Value::Null => return Err(self.error("missing_field", "required and absent")),
+            _ => None,
+        };
+        parsed
+            .map(|n| (n, n.to_string()))
+            .ok_or_else(|| self.error("unknown_status", format!("{} is not a status code", self.value)))
+    }
+}
+
+/// Renminbi, the currency of every Chinese platform's amounts.
+pub(crate) fn cny() -> Currency {
+    Currency::parse("CNY").expect("CNY is a currency")
+}

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::*;
 
 mod beyond_samples;
+mod china;
 
 macro_rules! fixture {
     ($platform:literal, $file:literal) => {
