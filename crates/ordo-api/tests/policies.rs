@@ -134,7 +134,15 @@ async fn a_policy_is_checked_versioned_and_restored(app: TestApp) {
         .collect();
     assert_eq!(
         kinds,
-        ["workflow", "rules", "routing", "consolidation", "inventory", "alerts", "aftersales"]
+        [
+            "workflow",
+            "rules",
+            "routing",
+            "consolidation",
+            "inventory",
+            "alerts",
+            "aftersales"
+        ]
     );
     assert!(
         list.as_array()
