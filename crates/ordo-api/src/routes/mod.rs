@@ -36,6 +36,16 @@ pub(crate) fn parse_limit(value: Option<u32>) -> Result<u32, ApiError> {
 }
 
 /// Parses a UUID path or query parameter.
+/// A JSON body read as `T`, or `T::default()` when the body is empty (the optional bodies
+/// of actions such as ship, cancel, approve).
+pub(crate) fn body_or_default<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        stock::catalogue::parse_body(body)
+    }
+}
+
 pub(crate) fn parse_uuid(parameter: &str, value: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(value).map_err(|_| ApiError::InvalidParameter {
         parameter: parameter.into(),

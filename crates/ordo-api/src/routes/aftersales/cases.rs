@@ -24,8 +24,8 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::RawBody;
-use crate::routes::parse_uuid;
 use crate::routes::stock::catalogue::parse_body;
+use crate::routes::{body_or_default, parse_uuid};
 use crate::state::AppState;
 
 /// Units of a SKU.
@@ -264,11 +264,7 @@ pub async fn move_case(
 ) -> ApiResult<Json<Value>> {
     let principal = auth.require(Permission::Operate)?;
     let id = parse_uuid("id", &id)?;
-    let body: MoveBody = if body.iter().all(u8::is_ascii_whitespace) {
-        MoveBody::default()
-    } else {
-        parse_body(&body)?
-    };
+    let body: MoveBody = body_or_default(&body)?;
     let command = match action.as_str() {
         "approve" => CaseCommand::Approve,
         "decline" => CaseCommand::Decline(body.reason),
@@ -450,11 +446,7 @@ pub async fn refund_case(
         .get_case(&principal.tenant, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("case {id} not found")))?;
-    let body: RefundBody = if body.iter().all(u8::is_ascii_whitespace) {
-        RefundBody::default()
-    } else {
-        parse_body(&body)?
-    };
+    let body: RefundBody = body_or_default(&body)?;
     refund(
         &state,
         principal,

@@ -17,8 +17,7 @@ use utoipa::ToSchema;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::RawBody;
-use crate::routes::parse_uuid;
-use crate::routes::stock::catalogue::parse_body;
+use crate::routes::{body_or_default, parse_uuid};
 use crate::state::AppState;
 
 /// An order's status and stock after a request.
@@ -72,14 +71,6 @@ async fn run(state: &AppState, auth: &Auth, id: &str, request: OrderRequest) -> 
         Err(OrderRequestError::NotFound) => Err(ApiError::NotFound(format!("order {id} not found"))),
         Err(e @ OrderRequestError::IllegalState { .. }) => Err(ApiError::IllegalTransition(e.to_string())),
         Err(OrderRequestError::Plan(e)) => Err(ApiError::StockRefused(e.to_string())),
-    }
-}
-
-fn body_or_default<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        parse_body(body)
     }
 }
 

@@ -247,11 +247,7 @@ async fn one(
 ) -> ApiResult<Json<ActionView>> {
     let principal = auth.require(Permission::Operate)?;
     let id = OrderId(parse_uuid("id", &id)?);
-    let body: NoteBody = if body.iter().all(u8::is_ascii_whitespace) {
-        NoteBody::default()
-    } else {
-        parse_body(&body)?
-    };
+    let body: NoteBody = crate::routes::body_or_default(&body)?;
     let done = perform(&state, principal, id, action, body.reason)
         .await
         .map_err(action_error)?;
