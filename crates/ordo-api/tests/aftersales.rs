@@ -154,6 +154,23 @@ async fn an_exchange_sends_its_own_reserved_order(app: TestApp) {
     assert_eq!(new_order["status"], "allocated", "{new_order}");
     assert_eq!(new_order["order"]["lines"][0]["sku"], "TEE-RED-M");
     assert_eq!(new_order["paid"], 0, "the exchange is paid with the original order");
+    let before = on_hand(&app, "TEE-RED-M").await;
+    let (status, shipped) = post(
+        &app,
+        &format!("/api/v1/orders/{sent}/ship"),
+        json!({"tracking_number": "SF-EX-1"}),
+    )
+    .await;
+    assert_eq!(
+        (status, shipped["status"].as_str()),
+        (200, Some("shipped")),
+        "{shipped}"
+    );
+    assert_eq!(
+        on_hand(&app, "TEE-RED-M").await,
+        before,
+        "reserved units left: available stays"
+    );
     // Approving again neither moves the case nor sends a second order.
     let (status, again) = post(&app, &format!("/api/v1/aftersales/{id}/approve"), json!({})).await;
     assert_eq!(
