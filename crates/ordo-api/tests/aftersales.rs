@@ -129,6 +129,17 @@ async fn a_return_is_received_restocked_and_refunded_with_the_computed_amount(ap
     let (_, list) = app.get_json(&app.admin, "/api/v1/aftersales?status=refunded").await;
     assert_eq!(list["cases"].as_array().unwrap().len(), 1);
     assert_eq!(list["counts"]["refunded"], 1);
+    // A direct return cannot put back the unit the case already received.
+    let path = format!("/api/v1/orders/{order}/return");
+    let (status, refused) = post(&app, &path, json!({"lines": {"TEE-RED-M": 2}})).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (422, Some("stock_refused")),
+        "{refused}"
+    );
+    let (status, _) = post(&app, &path, json!({"lines": {"TEE-RED-M": 1}})).await;
+    assert_eq!(status, 200);
+    assert_eq!(on_hand(&app, "TEE-RED-M").await, before + 2);
 }
 
 async fn an_exchange_sends_its_own_reserved_order(app: TestApp) {

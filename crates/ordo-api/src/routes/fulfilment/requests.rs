@@ -147,7 +147,51 @@ pub async fn return_goods(
     RawBody(body): RawBody,
 ) -> ApiResult<Json<OrderStockView>> {
     let body: ReturnBody = body_or_default(&body)?;
-    run(&state, &auth, &id, OrderRequest::Return(body.lines)).await
+    let principal = auth.require(Permission::Operate)?;
+    let order = OrderId(parse_uuid("id", &id)?);
+    let units = returnable_here(&state, &principal.tenant, order, body.lines).await?;
+    run(&state, &auth, &id, OrderRequest::Return(Some(units))).await
+}
+
+/// What a direct return may put back: what shipped and did not come back, less what the
+/// order's after-sale cases already received, so goods counted there are never
+/// restocked twice. Asking for more is `422 stock_refused`.
+async fn returnable_here(
+    state: &AppState,
+    tenant: &ordo_core::TenantId,
+    order: OrderId,
+    asked: Option<BTreeMap<String, i64>>,
+) -> ApiResult<BTreeMap<String, i64>> {
+    let stock = state.store.get_order_stock(tenant, order).await?;
+    let mut left: BTreeMap<String, i64> = BTreeMap::new();
+    for a in &stock.allocations {
+        *left.entry(a.sku.clone()).or_insert(0) += a.shipped - a.returned;
+    }
+    let query = ordo_store::aftersales::records::CaseQuery {
+        order_id: Some(order),
+        limit: 500,
+        ..Default::default()
+    };
+    for case in state.store.list_cases(tenant, &query).await? {
+        for line in &case.lines {
+            if let Some(units) = left.get_mut(&line.sku) {
+                *units -= line.received;
+            }
+        }
+    }
+    left.retain(|_, units| *units > 0);
+    let Some(asked) = asked else {
+        return Ok(left);
+    };
+    for (sku, units) in &asked {
+        let can = left.get(sku).copied().unwrap_or(0);
+        if *units > can {
+            return Err(ApiError::StockRefused(format!(
+                "{sku}: {units} to return but only {can} shipped and not already returned or received in a case"
+            )));
+        }
+    }
+    Ok(asked)
 }
 
 /// Cancels an order that has not shipped and releases its stock.
