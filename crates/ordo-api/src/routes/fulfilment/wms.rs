@@ -1,6 +1,6 @@
 //! Warehouse connectors: their health, and the callbacks warehouses send (accepted,
-//! picked, packed, shipped with tracking, cancelled, short-shipped), verified by their
-//! signature and applied to the order along the workflow.
+//! picked, packed, shipped with tracking, cancelled, short-shipped, returned), verified by their
+//! signature and applied to the order along the workflow (a return to its after-sale case).
 
 use axum::Json;
 use axum::extract::{Path, State};
