@@ -25,7 +25,8 @@ macro_rules! aftersale_contract_tests {
             a_channel_case_or_refund_delivered_twice_is_one,
             a_case_takes_no_more_than_shipped_and_is_cancelled_only_before_receipt,
             a_full_return_marks_the_order_returned,
-            tenants_never_see_each_others_cases
+            tenants_never_see_each_others_cases,
+            racing_refunds_never_pay_back_more_than_was_paid
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -399,4 +400,39 @@ pub async fn tenants_never_see_each_others_cases<T: Store>(store: Arc<T>) {
         .unwrap_err();
     assert_eq!(command.code(), "not_found");
     assert_eq!(store.list_cases(&acme(), &query).await.unwrap().len(), 1);
+}
+
+/// Refunds racing on one order, each for more than half of what was paid: exactly one
+/// is recorded, whatever the store's concurrency.
+pub async fn racing_refunds_never_pay_back_more_than_was_paid<T: Store>(store: Arc<T>) {
+    setup(&store).await;
+    // 2 × 10.00 and 10.00 shipping: 30.00 paid.
+    let (id, _) = ingest(&store, order("R-7", &[("A", 2)], |_| {})).await;
+    let racers: Vec<_> = (0..6)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let flow = CaseFlow::default();
+                loop {
+                    match store
+                        .record_refund(&acme(), &refund(id, None, Some(1501)), &flow, "race", now())
+                        .await
+                    {
+                        Err(StoreError::Retryable(_)) => continue,
+                        other => return other.unwrap(),
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut recorded = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(_) => recorded += 1,
+            Err(e) => assert_eq!(e.code(), "refund_exceeds_paid"),
+        }
+    }
+    assert_eq!(recorded, 1);
+    let refunds = store.order_refunds(&acme(), id).await.unwrap();
+    assert_eq!(refunds.iter().map(|r| r.amount).sum::<i64>(), 1501);
 }
