@@ -31,6 +31,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/renames", get(renames).post(add_rename).delete(clear_renames))
         .route("/_sim/fail-next", post(fail_next))
         .route("/_sim/failure-rate", post(failure_rate))
+        .route("/_sim/aftersale-rate", post(aftersale_rate))
         .route("/_sim/latency", post(latency))
         .route("/_sim/down", post(down))
         .route("/_sim/expire-tokens", post(expire_tokens))
@@ -175,6 +176,12 @@ async fn failure_rate(State(shared): State<Arc<Shared>>, Json(request): Json<Rat
         .lock()
         .expect("faults lock")
         .set_failure_rate(request.rate);
+    ok(json!({"rate": request.rate}))
+}
+
+/// Of paid Taobao, Douyin and Pinduoduo orders, the share with an after-sale record.
+async fn aftersale_rate(State(shared): State<Arc<Shared>>, Json(request): Json<RateRequest>) -> Response {
+    shared.set_aftersale_rate(request.rate);
     ok(json!({"rate": request.rate}))
 }
 

@@ -164,6 +164,28 @@ impl Sim {
         self.shared.faults.lock().expect("faults lock").fail_next(n, status);
     }
 
+    /// Makes `rate` (0.0..=1.0) of paid Taobao, Douyin and Pinduoduo orders have an
+    /// after-sale record in the platform's after-sale list (5 % by default).
+    pub fn set_aftersale_rate(&self, rate: f64) {
+        self.shared.set_aftersale_rate(rate);
+    }
+
+    /// The after-sale records the platform's after-sale list holds now (Taobao, Douyin,
+    /// Pinduoduo; empty elsewhere), oldest change first, as the list writes them.
+    pub fn aftersales(&self) -> Vec<serde_json::Value> {
+        let platform = self.shared.platform();
+        if !matches!(platform, Platform::Taobao | Platform::Douyin | Platform::Pinduoduo) {
+            return Vec::new();
+        }
+        let permille = self.shared.aftersale_permille();
+        let seed = self.shared.config.seed;
+        let book = self.shared.book.lock().expect("book lock");
+        book.all(|o| crate::serve::aftersale_of(platform, o, seed, permille))
+            .into_iter()
+            .map(|o| crate::serve::aftersale_record(platform, o))
+            .collect()
+    }
+
     /// Each platform request fails with a 500 with probability `p` (0 turns it off).
     pub fn set_failure_rate(&self, p: f64) {
         self.shared.faults.lock().expect("faults lock").set_failure_rate(p);

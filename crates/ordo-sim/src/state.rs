@@ -114,7 +114,13 @@ pub(crate) struct Shared {
     pub restricted: Mutex<HashMap<String, String>>,
     /// Stock level per configured SKU, by index.
     pub stock: Mutex<Vec<i64>>,
+    /// Of paid orders, how many in a thousand have an after-sale record (Taobao, Douyin,
+    /// Pinduoduo).
+    pub aftersale_permille: std::sync::atomic::AtomicU32,
 }
+
+/// One paid order in twenty has an after-sale record unless told otherwise.
+const DEFAULT_AFTERSALE_PERMILLE: u32 = 50;
 
 impl Shared {
     pub fn new(config: SimConfig, base_url: String, webhook_tx: Option<mpsc::Sender<Outgoing>>) -> Self {
@@ -140,7 +146,20 @@ impl Shared {
             webhook_seq: AtomicU64::new(1),
             tokens: Mutex::new(HashMap::new()),
             restricted: Mutex::new(HashMap::new()),
+            aftersale_permille: std::sync::atomic::AtomicU32::new(DEFAULT_AFTERSALE_PERMILLE),
         }
+    }
+
+    /// Of paid orders, how many in a thousand have an after-sale record.
+    pub fn aftersale_permille(&self) -> u32 {
+        self.aftersale_permille.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets the share of paid orders with an after-sale record (0.0..=1.0).
+    pub fn set_aftersale_rate(&self, rate: f64) {
+        let permille = (rate.clamp(0.0, 1.0) * 1000.0).round() as u32;
+        self.aftersale_permille
+            .store(permille, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn platform(&self) -> Platform {

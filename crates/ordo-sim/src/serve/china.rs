@@ -44,7 +44,11 @@ pub(super) fn routes(platform: Platform) -> Router<Arc<Shared>> {
         // Douyin has one path per method: `order.searchList` is `/order/searchList`.
         _ => Router::new()
             .route("/order/{name}", get(douyin_call).post(douyin_call))
-            .route("/sku/{name}", get(douyin_sku_call).post(douyin_sku_call)),
+            .route("/sku/{name}", get(douyin_sku_call).post(douyin_sku_call))
+            .route(
+                "/afterSale/{name}",
+                get(douyin_aftersale_call).post(douyin_aftersale_call),
+            ),
     }
 }
 
@@ -291,6 +295,17 @@ async fn douyin_call(
     body: Bytes,
 ) -> Response {
     answer(&shared, Some(format!("order.{name}")), query, &headers, &body)
+}
+
+/// Douyin's after-sale calls: `afterSale.List` is `/afterSale/List`.
+async fn douyin_aftersale_call(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<Vec<(String, String)>>,
+    body: Bytes,
+) -> Response {
+    answer(&shared, Some(format!("afterSale.{name}")), query, &headers, &body)
 }
 
 /// Douyin's product calls: `sku.syncStock` is `/sku/syncStock`.

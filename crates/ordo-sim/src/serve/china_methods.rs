@@ -50,7 +50,7 @@ impl RouterCall {
     }
 
     /// A page number (`first` is 0 or 1) and a size within `1..=max`.
-    fn paging(
+    pub(super) fn paging(
         &self,
         page: &str,
         size: &str,
@@ -71,7 +71,11 @@ impl RouterCall {
     }
 
     /// A window given as Beijing-time text; both ends are required and inclusive.
-    fn text_window(&self, start: &str, end: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), (Fault, String)> {
+    pub(super) fn text_window(
+        &self,
+        start: &str,
+        end: &str,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>), (Fault, String)> {
         let read = |name: &str| {
             let text = self.text(name).ok_or_else(|| param(format!("{name} is required")))?;
             generate::parse_beijing(&text).ok_or_else(|| param(format!("{name} must be yyyy-MM-dd HH:mm:ss")))
@@ -80,7 +84,7 @@ impl RouterCall {
     }
 
     /// A window given as epoch seconds or milliseconds.
-    fn epoch_window(
+    pub(super) fn epoch_window(
         &self,
         start: &str,
         end: &str,
@@ -138,8 +142,9 @@ pub(super) fn dispatch(shared: &Shared, call: &RouterCall) -> Answer {
             ship(shared, call, ["orderId", "expressNo", "expressCompanyCode"])?;
             Ok(json!({"success": true, "code": 0, "msg": "成功", "data": {}}))
         }
-        // Stock write-backs, their lookups and Taobao's trade close.
+        // Stock write-backs, their lookups and Taobao's trade close; after-sale lists.
         (_, other) => super::china_stock::dispatch(shared, call)
+            .or_else(|| super::china_aftersales::dispatch(shared, call))
             .unwrap_or_else(|| Err((Fault::Method, format!("unknown method {other}")))),
     }
 }

@@ -11,6 +11,8 @@ mod amazon_rdt;
 mod amazon_write;
 mod bigcommerce;
 mod china;
+mod china_aftersales;
+pub(crate) use china_aftersales::{has_aftersale as aftersale_of, record as aftersale_record};
 mod china_methods;
 mod china_stock;
 mod kuaishou;
