@@ -94,6 +94,7 @@ pub const WORDS: Words = &[
     ("as_reship", "Reship", "补寄"),
     ("as_restock", "Restock", "入库"),
     ("as_restocking_fee", "Restocking fee ‰", "折旧费 ‰"),
+    ("as_restocking_kept", "Restocking fee", "折旧费"),
     ("as_return_refund", "Return and refund", "退货退款"),
     ("as_shipped_from", "Where it shipped from", "原发货仓"),
     ("as_shipping", "Shipping refunded", "退运费"),

@@ -11,6 +11,7 @@ const SCREENS: &[(&str, &str)] = &[
     ("dashboard", "/dashboard"),
     ("orders", "/orders"),
     ("exceptions", "/exceptions"),
+    ("aftersales", "/aftersales?status=all"),
     ("inventory", "/inventory"),
     ("channels", "/channels"),
     ("config", "/config"),
@@ -57,7 +58,7 @@ async fn screenshots_of_every_screen_from_the_demo() {
     std::thread::spawn(move || lines.for_each(drop));
     let password = password.expect("the demo prints the console password");
     // Let orders flow for a while, so the screens have something to show.
-    tokio::time::sleep(Duration::from_secs(25)).await;
+    tokio::time::sleep(Duration::from_secs(75)).await;
     let base = format!("http://127.0.0.1:{port}");
     let browser = Browser::start().await.expect("a browser");
     let c = &browser.client;
@@ -78,6 +79,12 @@ async fn screenshots_of_every_screen_from_the_demo() {
         link.click().await.unwrap();
         browser.wait_for("[data-timeline]").await;
         save(c, "order").await;
+    }
+    c.goto(&format!("{base}/aftersales?status=all")).await.unwrap();
+    if let Ok(link) = c.find(fantoccini::Locator::Css("[data-case-link]")).await {
+        link.click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        save(c, "aftersale_case").await;
     }
     browser.close().await;
     let _ = demo.kill();
