@@ -31,6 +31,7 @@ pub struct StoreSink {
     store: Arc<dyn Store>,
     tenant: TenantId,
     seen: std::sync::Mutex<Seen>,
+    aftersales_seen: crate::connectors_aftersales::AfterSalesSeen,
 }
 
 /// Digests of recently ingested payloads, bounded.
@@ -64,6 +65,7 @@ impl StoreSink {
             store,
             tenant,
             seen: std::sync::Mutex::default(),
+            aftersales_seen: Default::default(),
         }
     }
 }
@@ -114,6 +116,15 @@ impl ChannelSink for StoreSink {
             Ok(None) => Err(SinkError::new(format!("mapping {mapping} is not loaded"))),
             Err(error) => Err(SinkError::new(error.to_string())),
         }
+    }
+
+    fn keeps_after_sales(&self) -> bool {
+        true
+    }
+
+    async fn after_sale(&self, channel: &str, platform: &str, payload: serde_json::Value) -> Result<(), SinkError> {
+        let (service, store, seen) = (&self.service, self.store.as_ref(), &self.aftersales_seen);
+        crate::connectors_aftersales::take(service, store, &self.tenant, seen, channel, platform, payload).await
     }
 }
 

@@ -23,6 +23,7 @@ pub mod channel_hooks;
 pub mod cluster;
 pub mod connections;
 pub mod connectors;
+pub mod connectors_aftersales;
 pub mod consolidation;
 pub mod drift;
 pub mod dry_run;

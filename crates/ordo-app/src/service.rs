@@ -265,6 +265,17 @@ impl IngestService {
         }
     }
 
+    /// Keeps an arrival that carries no order (an after-sale record a connector polled) as
+    /// the item says: its inbox row, written or rewritten, and nothing else.
+    pub(crate) async fn keep(&self, item: IngestItem) -> Result<IngestResult, IngestError> {
+        self.pipeline.submit(item).await
+    }
+
+    /// The after-sale flow `tenant`'s cases move under.
+    pub(crate) fn aftersale_flow(&self, tenant: &TenantId) -> ordo_core::aftersale::CaseFlow {
+        self.policies.for_tenant(tenant).aftersales.flow()
+    }
+
     /// The mappings in force.
     pub fn mappings(&self) -> &MappingRegistry {
         &self.mappings

@@ -46,6 +46,23 @@ pub trait ChannelSink: Send + Sync + 'static {
     /// mapping or validation is kept by Ordo (visible, replayable) and is NOT an error here;
     /// Err means the store could not take it, and the connector must not advance its cursor.
     async fn ingest(&self, channel: &str, mapping: &str, payload: serde_json::Value) -> Result<(), SinkError>;
+
+    /// Whether this sink keeps after-sale records: only then are a platform's after-sales
+    /// polled (beside its orders, with a cursor of their own).
+    fn keeps_after_sales(&self) -> bool {
+        false
+    }
+
+    /// Stores one after-sale record of `platform` (as its after-sale list wrote it) in the
+    /// inbox, then applies it. Like [`ChannelSink::ingest`], a record that cannot be read
+    /// or applied is kept by Ordo and is NOT an error; Err means the store could not take
+    /// it, and the connector must not advance its after-sale cursor.
+    async fn after_sale(&self, channel: &str, platform: &str, payload: serde_json::Value) -> Result<(), SinkError> {
+        let _ = (channel, payload);
+        Err(SinkError::new(format!(
+            "this sink keeps no {platform} after-sale records"
+        )))
+    }
 }
 
 /// Ordo could not keep a cursor or a payload.

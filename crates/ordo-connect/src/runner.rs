@@ -52,6 +52,12 @@ pub struct ChannelStatus {
     pub rate_limited: u64,
     /// The cursor as last loaded or saved.
     pub cursor: Option<Value>,
+    /// The after-sale cursor as last loaded or saved (platforms whose after-sales are
+    /// polled).
+    pub aftersales_cursor: Option<Value>,
+    /// Why after-sales were last not read, until they are again. It does not fail the
+    /// order poll: orders keep arriving while a platform refuses its after-sale list.
+    pub aftersales_error: Option<StatusError>,
 }
 
 /// A failure as status shows it.
@@ -133,6 +139,8 @@ impl Connector {
             requests: 0,
             rate_limited: 0,
             cursor: None,
+            aftersales_cursor: None,
+            aftersales_error: None,
         };
         Ok(Self {
             client: Client::new(&config),
@@ -216,6 +224,57 @@ impl Connector {
                 let stored = next.to_json();
                 self.sink.save_cursor(&self.config.code, &stored).await?;
                 self.update(|s| s.cursor = Some(stored));
+                cursor = Some(next);
+            }
+        }
+        if self.sink.keeps_after_sales() && self.client.polls_aftersales() {
+            match self.poll_aftersale_windows(&ctx).await {
+                Ok(()) => self.update(|s| s.aftersales_error = None),
+                Err(error) => {
+                    tracing::warn!(channel = %self.config.code, code = error.code(), %error, "after-sales not read");
+                    let at = Utc::now();
+                    self.update(|s| {
+                        s.aftersales_error = Some(StatusError {
+                            code: error.code().to_owned(),
+                            message: error.to_string(),
+                            at,
+                        });
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the after-sale cursor of `code` is kept: beside the order cursor, under its
+    /// own key.
+    pub fn aftersales_cursor_key(code: &str) -> String {
+        format!("{code}:aftersales")
+    }
+
+    /// Reads every after-sale record modified since the after-sale cursor, window by
+    /// window, with the order cursor's overlap and lag, and advances it after each window.
+    async fn poll_aftersale_windows(&self, ctx: &Ctx<'_>) -> Result<(), ConnectError> {
+        let key = Self::aftersales_cursor_key(&self.config.code);
+        let stored = self.sink.load_cursor(&key).await?;
+        self.update(|s| s.aftersales_cursor.clone_from(&stored));
+        let mut cursor = stored.as_ref().map(Cursor::from_json).transpose()?;
+        let Some(window) = self.rules.window(cursor, Utc::now()) else {
+            return Ok(());
+        };
+        let pieces = match self.client.max_window() {
+            Some(max) => split(window, max),
+            None => vec![window],
+        };
+        for piece in pieces {
+            if !self.client.poll_aftersales(ctx, piece).await? {
+                return Ok(());
+            }
+            let next = advance(cursor, piece, Some(piece.to));
+            if cursor != Some(next) {
+                let stored = next.to_json();
+                self.sink.save_cursor(&key, &stored).await?;
+                self.update(|s| s.aftersales_cursor = Some(stored));
                 cursor = Some(next);
             }
         }

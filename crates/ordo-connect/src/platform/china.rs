@@ -83,8 +83,18 @@ impl Router {
         self.kind.max_window()
     }
 
+    /// Which router this is.
+    pub(super) fn kind(&self) -> Kind {
+        self.kind
+    }
+
     /// One signed call; the answer once its envelope says success.
-    async fn call(&self, ctx: &Ctx<'_>, method: &str, business: &Map<String, Value>) -> Result<Value, ConnectError> {
+    pub(super) async fn call(
+        &self,
+        ctx: &Ctx<'_>,
+        method: &str,
+        business: &Map<String, Value>,
+    ) -> Result<Value, ConnectError> {
         let url = ctx.url(&self.kind.path(method));
         let reply = ctx
             .http

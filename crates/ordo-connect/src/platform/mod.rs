@@ -4,6 +4,7 @@
 pub(crate) mod amazon;
 pub(crate) mod bigcommerce;
 pub mod china;
+mod china_aftersales;
 mod china_spec;
 mod china_stock;
 pub mod kuaishou;
@@ -124,6 +125,23 @@ impl Client {
             Self::Magento(magento) => magento.poll(ctx, window).await,
             Self::Kuaishou(kuaishou) => kuaishou.poll(ctx, window).await.map(|()| Some(window.to)),
             Self::Wechat(wechat) => wechat.poll(ctx, window).await.map(|()| Some(window.to)),
+        }
+    }
+
+    /// Whether the platform's after-sales are polled.
+    pub fn polls_aftersales(&self) -> bool {
+        match self {
+            Self::Router(router) => china_aftersales::list_method(router.kind()).is_some(),
+            _ => false,
+        }
+    }
+
+    /// Hands every after-sale record modified in `window` to the sink; `Ok(false)` for a
+    /// platform whose after-sales are not polled.
+    pub async fn poll_aftersales(&self, ctx: &Ctx<'_>, window: Window) -> Result<bool, ConnectError> {
+        match self {
+            Self::Router(router) => router.poll_aftersales(ctx, window).await,
+            _ => Ok(false),
         }
     }
 
