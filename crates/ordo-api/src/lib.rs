@@ -69,6 +69,7 @@ use crate::error::ApiError;
         routes::aftersales::cases::receive,
         routes::aftersales::cases::refund_case,
         routes::aftersales::cases::refund_order,
+        routes::aftersales::reports::amazon_returns,
         routes::fulfilment::requests::ship,
         routes::fulfilment::requests::return_goods,
         routes::fulfilment::requests::cancel,
@@ -282,6 +283,10 @@ pub fn router_with(state: AppState, beside: Router) -> Router {
         .route(
             "/api/v1/orders/{id}/refunds",
             post(routes::aftersales::cases::refund_order),
+        )
+        .route(
+            "/api/v1/channels/{channel}/amazon-returns",
+            post(routes::aftersales::reports::amazon_returns),
         )
         .route("/api/v1/orders/{id}/ship", post(routes::fulfilment::requests::ship))
         .route(

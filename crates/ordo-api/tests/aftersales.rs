@@ -14,6 +14,7 @@ on_both_stores_with_stock!(
     viewers_and_other_tenants_cannot_touch_a_case,
     the_workflows_refund_action_refunds_what_is_left_until_the_file_drops_it,
     a_tenants_case_flow_and_restocking_fee_are_its_own,
+    an_amazon_returns_report_receives_its_goods_once,
 );
 
 async fn send(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -339,5 +340,58 @@ async fn a_tenants_case_flow_and_restocking_fee_are_its_own(app: TestApp) {
         (status, case["error"]["code"].as_str()),
         (409, Some("illegal_case_transition")),
         "refunded is not in the file's cancel"
+    );
+}
+
+async fn an_amazon_returns_report_receives_its_goods_once(app: TestApp) {
+    let order = shipped_example(&app).await;
+    let header = "return-date\torder-id\tsku\tasin\tfnsku\tproduct-name\tquantity\tfulfillment-center-id\tdetailed-disposition\treason\tstatus\tlicense-plate-number\tcustomer-comments";
+    let report = format!(
+        "{header}\n2026-11-20T08:12:44+00:00\tW-1001\tTEE-RED-M\tB0\tX0\tTee\t1\tPHX7\tSELLABLE\tTOO_SMALL\tUnit returned to inventory\tLPN1\t\n\
+         2026-11-20T08:12:44+00:00\tW-1001\tMUG-01\tB1\tX1\tMug\t1\tPHX7\tCUSTOMER_DAMAGED\tDAMAGED\tUnit returned to inventory\tLPN2\t\n"
+    );
+    let before = on_hand(&app, "TEE-RED-M").await;
+    let send = |body: String| {
+        app.client
+            .post(app.url("/api/v1/channels/web/amazon-returns?warehouse=HZ-01"))
+            .bearer_auth(&app.admin)
+            .body(body)
+            .send()
+    };
+    let response = send(report.clone()).await.unwrap();
+    let status = response.status().as_u16();
+    let done: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{done}");
+    let case = done["cases"][0]["case_id"].as_str().unwrap().to_owned();
+    let (_, view) = app.get_json(&app.admin, &format!("/api/v1/aftersales/{case}")).await;
+    assert_eq!(view["status"], "received", "{view}");
+    assert_eq!(view["channel_case_id"], "fba-return:W-1001:LPN1+LPN2");
+    assert_eq!(
+        (
+            view["lines"][0]["restocked"].as_i64(),
+            view["lines"][1]["quarantined"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(on_hand(&app, "TEE-RED-M").await, before + 1);
+    assert_eq!(send(report).await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        on_hand(&app, "TEE-RED-M").await,
+        before + 1,
+        "the same report twice receives once"
+    );
+    let (_, list) = app
+        .get_json(&app.admin, &format!("/api/v1/aftersales?order_id={order}"))
+        .await;
+    assert_eq!(list["cases"].as_array().unwrap().len(), 1);
+    let response = send("order-id\tsku\tquantity\n".into()).await.unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let refused: Value = response.json().await.unwrap();
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("header.detailed-disposition"),
+        "{refused}"
     );
 }

@@ -294,3 +294,59 @@ async fn move_case(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Applies Amazon's FBA customer returns report: one return case per order, keyed by the
+/// order and its licence plates, so a report sent again changes nothing. Amazon's
+/// fulfilment centre has already counted the goods; with `warehouse` (the Ordo warehouse
+/// that stands for it) they are received there with Amazon's dispositions, otherwise the
+/// case waits for its goods to be counted in Ordo.
+pub async fn apply_fba_returns(
+    store: &dyn Store,
+    tenant: &TenantId,
+    channel: &str,
+    rows: &[super::amazon::FbaReturn],
+    warehouse: Option<&str>,
+    flow: &CaseFlow,
+    now: DateTime<Utc>,
+) -> Result<Vec<Applied>, ApplyError> {
+    let mut out = Vec::new();
+    for ret in super::amazon::cases(rows) {
+        let mut applied = Applied::default();
+        // Opened (or found) and approved: the goods are on their way or already counted.
+        let opening = ChannelReturn {
+            status: CaseStatus::AwaitingReturn,
+            ..ret.clone()
+        };
+        apply_return(store, tenant, channel, &opening, flow, &mut applied, now).await?;
+        let (Some(warehouse), Some(case_id)) = (warehouse, applied.case_id) else {
+            out.push(applied);
+            continue;
+        };
+        let order = ret.external_order_id.as_deref().unwrap_or_default();
+        let receipts: Vec<ordo_core::aftersale::Receipt> = rows
+            .iter()
+            .filter(|r| r.order_id == order)
+            .map(|r| ordo_core::aftersale::Receipt {
+                sku: r.sku.clone(),
+                quantity: r.quantity,
+                disposition: r.disposition,
+                warehouse: Some(warehouse.to_owned()),
+            })
+            .collect();
+        let case = store.get_case(tenant, case_id).await?.map(|d| d.case);
+        if let Some(case) = case.filter(|c| matches!(c.status, CaseStatus::AwaitingReturn | CaseStatus::Approved)) {
+            move_case(
+                store,
+                tenant,
+                &case,
+                &CaseCommand::Receive(receipts),
+                flow,
+                &mut applied,
+                now,
+            )
+            .await?;
+        }
+        out.push(applied);
+    }
+    Ok(out)
+}

@@ -13,6 +13,7 @@
 //! (`itemised`); a difference is for review ([`ChannelRefund::mismatch`]), never resolved
 //! here. What the channel says about restocking is advice: stock moves on receipt only.
 
+pub mod amazon;
 pub mod apply;
 pub mod douyin;
 pub mod pinduoduo;

@@ -2,6 +2,7 @@
 //! `ordo_store::aftersales`.
 
 pub mod cases;
+pub mod reports;
 
 use ordo_store::aftersales::records::AfterSaleError;
 
