@@ -162,6 +162,17 @@ async fn an_exchange_sends_its_own_reserved_order(app: TestApp) {
         .as_str()
         .expect("an exchange order")
         .to_owned();
+    let linked = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "exchange_order")
+        .cloned();
+    assert_eq!(
+        linked.map(|e| e["data"]["price_difference"].clone()),
+        Some(json!(4900)),
+        "recorded with the link"
+    );
     let (_, new_order) = app.get_json(&app.admin, &format!("/api/v1/orders/{sent}")).await;
     assert_eq!(new_order["status"], "allocated", "{new_order}");
     assert_eq!(new_order["order"]["lines"][0]["sku"], "TEE-RED-M");

@@ -188,9 +188,13 @@ pub async fn act<T: AllocTx>(
             case.channel_status = Some(status.clone());
             ("channel_status", json!({ "channel_status": status }), Ok(case.status))
         }
-        CaseCommand::LinkOrder(order) => {
+        CaseCommand::LinkOrder {
+            order,
+            price_difference,
+        } => {
             case.exchange_order_id = Some(*order);
-            ("exchange_order", json!({ "order_id": order }), Ok(case.status))
+            let data = json!({ "order_id": order, "price_difference": price_difference });
+            ("exchange_order", data, Ok(case.status))
         }
         CaseCommand::Approve => ("approved", json!({}), step(CaseAction::Approve)),
         CaseCommand::Decline(why) => ("declined", json!({ "reason": why }), step(CaseAction::Decline)),

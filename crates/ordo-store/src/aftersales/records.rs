@@ -206,8 +206,14 @@ pub enum CaseCommand {
     /// The channel reports its own status (kept verbatim; Ordo's state moves only
     /// through the other commands).
     ChannelStatus(String),
-    /// The order that sends an exchange or reship.
-    LinkOrder(OrderId),
+    /// The order that sends an exchange or reship, and what it is worth against what
+    /// comes back (minor units; positive: the buyer owes it).
+    LinkOrder {
+        /// The outbound order.
+        order: OrderId,
+        /// The price difference, when it could be valued.
+        price_difference: Option<i64>,
+    },
 }
 
 /// A refund to record.

@@ -330,7 +330,12 @@ pub async fn send_exchange(
         .map_err(|e| ApiError::Internal(format!("the exchange order could not be stored: {e}")))?;
     match ingested.result {
         IngestResult::Applied { order_id, .. } => {
-            command_case(state, principal, case.id, &CaseCommand::LinkOrder(order_id)).await?;
+            let (difference, unpriced) = price_difference(case, &original.state.order);
+            let link = CaseCommand::LinkOrder {
+                order: order_id,
+                price_difference: unpriced.is_empty().then_some(difference),
+            };
+            command_case(state, principal, case.id, &link).await?;
             Ok(())
         }
         other => Err(ApiError::Rejected {
