@@ -135,6 +135,8 @@ fn connector(node: &Node, code: &str, platform: Platform, sim: &Sim) -> Connecto
     // The simulator takes calls without a session; the connector needs one.
     config.session = Some("sim-session".into());
     config.safety_lag_seconds = 0;
+    config.budget.requests_per_second = Some(1000.0);
+    config.budget.burst = Some(1000);
     Connector::new(config, node.sink.clone()).unwrap()
 }
 
