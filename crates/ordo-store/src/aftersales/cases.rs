@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::StoreResult;
 use crate::aftersales::records::{AfterSaleError, CaseCommand, CaseEvent, CaseRecord, NewCase};
 use crate::aftersales::sql;
-use crate::delivery::records::NewFeedEvent;
+use crate::delivery::records::{NewFeedEvent, NewOutbox};
 use crate::orders::rows::LockedOrder;
 use crate::stock::allocate::{AllocTx, TenantStock};
 use crate::stock::inventory::MovementRecord;
@@ -220,9 +220,56 @@ pub async fn act<T: AllocTx>(
     case.version += 1;
     case.updated_at = now;
     sql::update_case(tx, tenant, &case).await?;
+    if actor != CHANNEL_ACTOR {
+        let decision = match command {
+            CaseCommand::Approve => Some(("approve", None)),
+            CaseCommand::Decline(why) => Some(("refuse", why.as_deref())),
+            _ => None,
+        };
+        if let Some((decision, reason)) = decision
+            && let Some(message) = aftersale_message(&case, decision, reason, None)
+        {
+            tx.insert_outbox(tenant, &message, now).await?;
+        }
+    }
     let seq = sql::last_seq(tx, tenant, case.id).await? + 1;
     record(tx, tenant, &case, seq, kind, data, actor, now).await?;
     Ok(Ok(case))
+}
+
+/// The actor of moves the channel itself made: they are never written back to it.
+pub const CHANNEL_ACTOR: &str = "channel";
+
+/// The channel's `channel.aftersale` message for a decision Ordo took on a case the
+/// channel opened (`approve`, `refuse`, `refund` with its amount in minor units and
+/// currency); none for a case of Ordo's own.
+pub(crate) fn aftersale_message(
+    case: &CaseRecord,
+    decision: &str,
+    reason: Option<&str>,
+    amount: Option<(i64, &str)>,
+) -> Option<NewOutbox> {
+    let channel_case_id = case.channel_case_id.as_deref()?;
+    let mut payload = json!({
+        "type": "aftersale",
+        "decision": decision,
+        "case_id": case.id,
+        "order_id": case.order_id,
+        "channel_case_id": channel_case_id,
+        "external_order_id": case.external_order_id,
+        "kind": case.kind,
+        "reason": reason,
+    });
+    if let Some((amount, currency)) = amount {
+        payload["amount"] = json!(amount);
+        payload["currency"] = json!(currency);
+    }
+    Some(NewOutbox {
+        id: Uuid::now_v7(),
+        topic: "channel.aftersale".into(),
+        destination: case.channel.clone(),
+        payload,
+    })
 }
 
 /// Counts goods that came back: a movement per SKU, warehouse and disposition (restock

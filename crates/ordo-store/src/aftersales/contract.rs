@@ -26,7 +26,8 @@ macro_rules! aftersale_contract_tests {
             a_case_takes_no_more_than_shipped_and_is_cancelled_only_before_receipt,
             a_full_return_marks_the_order_returned,
             tenants_never_see_each_others_cases,
-            racing_refunds_never_pay_back_more_than_was_paid
+            racing_refunds_never_pay_back_more_than_was_paid,
+            a_channel_case_decided_in_ordo_is_written_back_once
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -435,4 +436,103 @@ pub async fn racing_refunds_never_pay_back_more_than_was_paid<T: Store>(store: A
     assert_eq!(recorded, 1);
     let refunds = store.order_refunds(&acme(), id).await.unwrap();
     assert_eq!(refunds.iter().map(|r| r.amount).sum::<i64>(), 1501);
+}
+
+/// Approving or declining a case the channel opened queues one `channel.aftersale`
+/// message for that channel with the decision, in the same commit; a refund Ordo records
+/// on it queues its amount; a move the channel made itself, and a case of Ordo's own,
+/// queue nothing.
+pub async fn a_channel_case_decided_in_ordo_is_written_back_once<T: Store>(store: Arc<T>) {
+    setup(&store).await;
+    receive(&store, "HZ-01", "A", 10).await;
+    let flow = CaseFlow::default();
+    let written = |store: Arc<T>| async move {
+        store
+            .list_outbox(&acme(), Some("channel.aftersale"), None, 100)
+            .await
+            .unwrap()
+    };
+    let channel_case = |id, channel_id: &str| {
+        let mut new = new_case(id, CaseKind::RefundOnly, &[("A", 1)]);
+        new.channel_case_id = Some(channel_id.into());
+        new.channel_status = Some("WAIT_SELLER_AGREE".into());
+        new
+    };
+    // Approved in Ordo: one message with the decision.
+    let (first, _) = ingest(&store, order("W-1", &[("A", 2)], |_| {})).await;
+    let approved = open(&store, channel_case(first, "RF-1")).await;
+    let approved = command(&store, &approved, CaseCommand::Approve).await;
+    let messages = written(store.clone()).await;
+    assert_eq!(messages.len(), 1, "one write-back per decision");
+    assert_eq!(messages[0].destination, approved.channel);
+    let p = &messages[0].payload;
+    assert_eq!(
+        (
+            p["type"].as_str(),
+            p["decision"].as_str(),
+            p["channel_case_id"].as_str()
+        ),
+        (Some("aftersale"), Some("approve"), Some("RF-1"))
+    );
+    assert_eq!(p["external_order_id"].as_str(), Some("W-1"));
+
+    // Moved by the channel itself: nothing goes back to it.
+    let (second, _) = ingest(&store, order("W-2", &[("A", 2)], |_| {})).await;
+    let by_channel = open(&store, channel_case(second, "RF-2")).await;
+    store
+        .case_command(
+            &acme(),
+            by_channel.id,
+            &CaseCommand::Decline(Some("buyer withdrew".into())),
+            &flow,
+            "channel",
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    // A case of Ordo's own has nobody to tell.
+    let own = open(&store, new_case(second, CaseKind::RefundOnly, &[("A", 1)])).await;
+    command(&store, &own, CaseCommand::Approve).await;
+    assert_eq!(
+        written(store.clone()).await.len(),
+        1,
+        "no write-back for the channel's own moves"
+    );
+
+    // Declined in Ordo: a refusal with its reason.
+    let (third, _) = ingest(&store, order("W-3", &[("A", 2)], |_| {})).await;
+    let declined = open(&store, channel_case(third, "RF-3")).await;
+    command(&store, &declined, CaseCommand::Decline(Some("used".into()))).await;
+    let messages = written(store.clone()).await;
+    assert_eq!(messages.len(), 2);
+    let refusal = messages
+        .iter()
+        .find(|m| m.payload["channel_case_id"] == "RF-3")
+        .expect("the refusal");
+    assert_eq!(
+        (refusal.payload["decision"].as_str(), refusal.payload["reason"].as_str()),
+        (Some("refuse"), Some("used"))
+    );
+
+    // A refund Ordo records on the approved case: its amount and currency.
+    store
+        .record_refund(&acme(), &refund(first, Some(approved.id), None), &flow, "test", now())
+        .await
+        .unwrap()
+        .unwrap();
+    let messages = written(store.clone()).await;
+    assert_eq!(messages.len(), 3);
+    let money = messages
+        .iter()
+        .find(|m| m.payload["decision"] == "refund")
+        .expect("the refund");
+    assert_eq!(
+        (
+            money.payload["channel_case_id"].as_str(),
+            money.payload["amount"].as_i64(),
+            money.payload["currency"].as_str()
+        ),
+        (Some("RF-1"), Some(1000), Some("CNY"))
+    );
 }

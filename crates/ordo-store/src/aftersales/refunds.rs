@@ -13,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::StoreResult;
-use crate::aftersales::cases::{order_event, record};
+use crate::aftersales::cases::{CHANNEL_ACTOR, aftersale_message, order_event, record};
 use crate::aftersales::records::{AfterSaleError, CaseRecord, NewRefund, RefundRecord};
 use crate::aftersales::sql;
 use crate::stock::allocate::AllocTx;
@@ -110,6 +110,17 @@ pub async fn record_refund<T: AllocTx>(
         case.updated_at = now;
         sql::update_case(tx, tenant, case).await?;
         let seq = sql::last_seq(tx, tenant, case.id).await? + 1;
+        if refund.source == "ordo"
+            && actor != CHANNEL_ACTOR
+            && let Some(message) = aftersale_message(
+                case,
+                "refund",
+                refund.note.as_deref(),
+                Some((amount, refund.currency.as_str())),
+            )
+        {
+            tx.insert_outbox(tenant, &message, now).await?;
+        }
         let data = json!({ "refund_id": refund.id, "amount": amount, "currency": refund.currency });
         record(tx, tenant, case, seq, "refunded", data, actor, now).await?;
     }
