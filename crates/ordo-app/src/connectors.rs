@@ -1,6 +1,6 @@
 //! Channel connectors inside a node: where their cursors are kept and their payloads go
 //! (the store and the ingestion service), and the delivery of channel write-backs
-//! (`channel.tracking`, `channel.cancel`, `channel.stock` outbox messages) through them.
+//! (`channel.tracking`, `channel.cancel`, `channel.stock`, `channel.aftersale` outbox messages) through them.
 //!
 //! Each channel polls in its own task; write-backs are delivered per channel
 //! concurrently, so a slow or failing channel holds up only its own messages.
@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use ordo_connect::{ChannelHandle, ChannelSink, ChannelStatus, PushError, SinkError, TrackingLine, WriteBack};
+use ordo_connect::{
+    AfterSaleDecision, ChannelHandle, ChannelSink, ChannelStatus, PushError, SinkError, TrackingLine, WriteBack,
+};
 use ordo_core::TenantId;
 use ordo_core::auth::Role;
 use ordo_store::{ConnectionKind, OutboxMessage, OutboxStatus, Store, StoreResult};
@@ -216,8 +218,15 @@ impl Channels {
 
 /// The outbox topics connectors deliver (`channel.status`, a workflow transition's
 /// `write_back` of a new status, is read and dropped with its reason: no connector
-/// reports a bare status to its platform yet).
-pub const WRITE_BACK_TOPICS: [&str; 4] = ["channel.tracking", "channel.cancel", "channel.stock", "channel.status"];
+/// reports a bare status to its platform yet; `channel.aftersale` is the seller's
+/// decision on a case the channel opened).
+pub const WRITE_BACK_TOPICS: [&str; 5] = [
+    "channel.tracking",
+    "channel.cancel",
+    "channel.stock",
+    "channel.status",
+    "channel.aftersale",
+];
 
 /// Reads an outbox message as the write-back a connector sends; `Err` says why it cannot
 /// be sent at all (e.g. a shipment without a tracking number).
@@ -262,6 +271,18 @@ pub fn write_back_of(message: &OutboxMessage) -> Result<WriteBack, String> {
             sku: text("sku").ok_or("the message names no sku")?,
             quantity: p["quantity"].as_i64().ok_or("the message has no quantity")?,
         }),
+        "channel.aftersale" => {
+            let decision = text("decision").unwrap_or_default();
+            Ok(WriteBack::AfterSale {
+                channel_case_id: text("channel_case_id").ok_or("the message names no channel_case_id")?,
+                external_order_id: external_order_id()?,
+                decision: AfterSaleDecision::parse(&decision)
+                    .ok_or_else(|| format!("the after-sale decision {decision:?} is not approve, refuse or refund"))?,
+                reason: text("reason"),
+                amount: p["amount"].as_i64(),
+                kind: text("kind"),
+            })
+        }
         "channel.status" => Err(format!(
             "no channel connector reports a status ({}) to its platform yet",
             text("status").unwrap_or_default()
@@ -380,4 +401,58 @@ pub fn spawn_write_backs(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn message(topic: &str, payload: serde_json::Value) -> OutboxMessage {
+        OutboxMessage {
+            id: uuid::Uuid::now_v7(),
+            tenant: "acme".into(),
+            topic: topic.into(),
+            destination: "taobao".into(),
+            payload,
+            status: OutboxStatus::Pending,
+            attempts: 0,
+            next_attempt_at: Utc::now(),
+            last_error: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn an_after_sale_decision_is_read_as_its_write_back() {
+        assert!(WRITE_BACK_TOPICS.contains(&"channel.aftersale"));
+        let refund = message(
+            "channel.aftersale",
+            json!({"type": "aftersale", "decision": "refund", "channel_case_id": "120000000000000002",
+                   "external_order_id": "3000000000002", "kind": "refund_only", "reason": null,
+                   "amount": 1990, "currency": "CNY"}),
+        );
+        assert_eq!(
+            write_back_of(&refund).unwrap(),
+            WriteBack::AfterSale {
+                channel_case_id: "120000000000000002".into(),
+                external_order_id: "3000000000002".into(),
+                decision: AfterSaleDecision::Refund,
+                reason: None,
+                amount: Some(1990),
+                kind: Some("refund_only".into()),
+            }
+        );
+        let unknown = message(
+            "channel.aftersale",
+            json!({"decision": "maybe", "channel_case_id": "1", "external_order_id": "2"}),
+        );
+        assert!(write_back_of(&unknown).unwrap_err().contains("maybe"));
+        let nameless = message(
+            "channel.aftersale",
+            json!({"decision": "approve", "external_order_id": "2"}),
+        );
+        assert!(write_back_of(&nameless).unwrap_err().contains("channel_case_id"));
+    }
 }

@@ -33,7 +33,7 @@ pub use cursor::Cursor;
 pub use platform::china::sign_router;
 pub use platform::kuaishou::sign_kuaishou;
 pub use runner::{ChannelHandle, ChannelRunner, ChannelStatus, Connector, StatusError};
-pub use writeback::{PushError, TrackingLine, WriteBack};
+pub use writeback::{AfterSaleDecision, PushError, TrackingLine, WriteBack};
 
 /// Ordo as a connector sees it: where cursors are kept and where payloads go.
 #[async_trait]

@@ -1,7 +1,8 @@
-//! What Ordo tells a channel: tracking of a shipment, a cancellation, a sellable quantity.
+//! What Ordo tells a channel: tracking of a shipment, a cancellation, a sellable quantity,
+//! the seller's decision on an after-sale the channel opened.
 //!
 //! These are the payloads of outbox messages (topics `channel.tracking`, `channel.cancel`,
-//! `channel.stock`), serialised with a `type` tag. Delivery is at least once, so each
+//! `channel.stock`, `channel.aftersale`), serialised with a `type` tag. Delivery is at least once, so each
 //! platform's write-back treats "already done" answers as success where it can tell.
 
 use std::time::Duration;
@@ -49,6 +50,59 @@ pub enum WriteBack {
         /// Sellable units; below zero is sent as zero.
         quantity: i64,
     },
+    /// The seller decided on an after-sale the channel opened.
+    #[serde(rename = "aftersale")]
+    AfterSale {
+        /// The channel's id of the after-sale (Taobao `refund_id`, Douyin `aftersale_id`).
+        channel_case_id: String,
+        /// The platform's order id.
+        external_order_id: String,
+        /// What the seller decided.
+        decision: AfterSaleDecision,
+        /// Why (a refusal's message to the buyer).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// A refund's amount, in minor units.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<i64>,
+        /// Ordo's kind of the case (`refund_only`, `return_refund`, `exchange`, `reship`):
+        /// the platforms review a refund and a return of goods with different calls.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
+    },
+}
+
+/// The seller's decision on an after-sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterSaleDecision {
+    /// Agreed: the refund goes ahead, or the buyer is to send the goods back.
+    Approve,
+    /// Refused.
+    Refuse,
+    /// The money was refunded: the platform is to pay it back.
+    Refund,
+}
+
+impl AfterSaleDecision {
+    /// The decision as the outbox message names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Refuse => "refuse",
+            Self::Refund => "refund",
+        }
+    }
+
+    /// Reads a message's decision.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "approve" => Some(Self::Approve),
+            "refuse" => Some(Self::Refuse),
+            "refund" => Some(Self::Refund),
+            _ => None,
+        }
+    }
 }
 
 impl WriteBack {
@@ -58,6 +112,7 @@ impl WriteBack {
             Self::Tracking { .. } => "channel.tracking",
             Self::Cancel { .. } => "channel.cancel",
             Self::Stock { .. } => "channel.stock",
+            Self::AfterSale { .. } => "channel.aftersale",
         }
     }
 }
@@ -155,6 +210,22 @@ mod tests {
                 reason: None
             }
         );
+    }
+
+    #[test]
+    fn an_after_sale_decision_travels_tagged() {
+        let message: WriteBack = serde_json::from_value(json!({
+            "type": "aftersale", "channel_case_id": "120000000000000002",
+            "external_order_id": "3000000000002", "decision": "refuse", "reason": "used",
+        }))
+        .unwrap();
+        assert_eq!(message.topic(), "channel.aftersale");
+        assert!(matches!(
+            &message,
+            WriteBack::AfterSale { decision: AfterSaleDecision::Refuse, reason: Some(r), amount: None, .. } if r == "used"
+        ));
+        let stored = serde_json::to_value(&message).unwrap();
+        assert_eq!(serde_json::from_value::<WriteBack>(stored).unwrap(), message);
     }
 
     #[test]

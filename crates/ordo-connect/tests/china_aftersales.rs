@@ -7,7 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use ordo_connect::{ChannelConfig, ChannelSink, Connector, Platform, SinkError};
+use ordo_connect::{
+    AfterSaleDecision, ChannelConfig, ChannelSink, Connector, Platform, PushError, SinkError, WriteBack,
+};
 use ordo_sim::{RateLimits, SimConfig, Simulator};
 use serde_json::Value;
 
@@ -123,4 +125,65 @@ async fn a_sink_that_cannot_keep_after_sales_holds_back_only_their_cursor() {
     assert_eq!(status.consecutive_failures, 0);
     let error = status.aftersales_error.expect("the after-sale failure is shown");
     assert!(error.message.contains("the store is down"), "{error:?}");
+}
+
+/// The seller's decisions reach the simulated Taobao through its documented calls and
+/// move its after-sales: agreed, a refund waiting for the seller succeeds; refused, it
+/// is the seller's refusal. Delivered twice, a decision changes nothing more; a platform
+/// without such a call drops the message with why.
+#[tokio::test]
+async fn a_decision_written_back_moves_the_simulated_after_sale() {
+    let sink = Arc::new(Sink::default());
+    let (sim, connector) = connector(Platform::Taobao, sink, 12).await;
+    let waiting: Vec<String> = sim
+        .aftersales()
+        .iter()
+        .filter(|r| r["status"] == "WAIT_SELLER_AGREE")
+        .map(|r| id(Platform::Taobao, r))
+        .collect();
+    assert!(waiting.len() >= 2, "{waiting:?}");
+    let status = |wanted: &str| {
+        sim.aftersales()
+            .into_iter()
+            .find(|r| id(Platform::Taobao, r) == wanted)
+            .map(|r| r["status"].as_str().unwrap_or_default().to_owned())
+    };
+    let decision = |case: &str, decision, reason: Option<&str>| WriteBack::AfterSale {
+        channel_case_id: case.to_owned(),
+        external_order_id: "1".into(),
+        decision,
+        reason: reason.map(str::to_owned),
+        amount: None,
+        kind: Some("refund_only".into()),
+    };
+    let approve = decision(&waiting[0], AfterSaleDecision::Approve, None);
+    connector.push(&approve).await.unwrap();
+    connector.push(&approve).await.unwrap();
+    assert_eq!(status(&waiting[0]).as_deref(), Some("SUCCESS"));
+    let refuse = decision(&waiting[1], AfterSaleDecision::Refuse, Some("商品已使用"));
+    connector.push(&refuse).await.unwrap();
+    assert_eq!(status(&waiting[1]).as_deref(), Some("SELLER_REFUSE_BUYER"));
+    let calls: Vec<_> = sim
+        .writebacks()
+        .into_iter()
+        .filter(|w| w.kind == ordo_sim::WriteBackKind::AfterSale)
+        .collect();
+    assert_eq!(
+        calls.len(),
+        2,
+        "the repeated agreement is not recorded again: {calls:?}"
+    );
+    assert_eq!(calls[1].body["refuse_message"], "商品已使用");
+
+    // A refusal of what already succeeded is the platform's refusal, never retried.
+    let late = decision(&waiting[0], AfterSaleDecision::Refuse, Some("too late"));
+    assert!(matches!(connector.push(&late).await, Err(PushError::Permanent { .. })));
+
+    // Pinduoduo documents no seller decision call: dropped with why.
+    let (_pdd, pinduoduo) = self::connector(Platform::Pinduoduo, Arc::new(Sink::default()), 1).await;
+    let unsupported = pinduoduo.push(&approve).await.unwrap_err();
+    assert!(
+        matches!(&unsupported, PushError::Unsupported { message } if message.contains("Pinduoduo")),
+        "{unsupported:?}"
+    );
 }

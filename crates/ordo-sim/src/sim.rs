@@ -182,7 +182,7 @@ impl Sim {
         let book = self.shared.book.lock().expect("book lock");
         book.all(|o| crate::serve::aftersale_of(platform, o, seed, permille))
             .into_iter()
-            .map(|o| crate::serve::aftersale_record(platform, o))
+            .map(|o| crate::serve::aftersale_decided(&self.shared, o))
             .collect()
     }
 

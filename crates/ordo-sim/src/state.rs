@@ -117,6 +117,9 @@ pub(crate) struct Shared {
     /// Of paid orders, how many in a thousand have an after-sale record (Taobao, Douyin,
     /// Pinduoduo).
     pub aftersale_permille: std::sync::atomic::AtomicU32,
+    /// After-sale statuses the seller's decisions set, by order number (`seq`), in the
+    /// platform's own words or codes.
+    pub aftersale_decisions: Mutex<HashMap<u64, Value>>,
 }
 
 /// One paid order in twenty has an after-sale record unless told otherwise.
@@ -147,6 +150,7 @@ impl Shared {
             tokens: Mutex::new(HashMap::new()),
             restricted: Mutex::new(HashMap::new()),
             aftersale_permille: std::sync::atomic::AtomicU32::new(DEFAULT_AFTERSALE_PERMILLE),
+            aftersale_decisions: Mutex::new(HashMap::new()),
         }
     }
 

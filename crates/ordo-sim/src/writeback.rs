@@ -21,6 +21,9 @@ pub enum WriteBackKind {
     Stock,
     /// Another order status change: WooCommerce `status: completed` after tracking.
     Status,
+    /// The seller's decision on an after-sale (Taobao agree or refuse, Douyin
+    /// `afterSale.operate`).
+    AfterSale,
 }
 
 /// One recorded write-back call.

@@ -362,6 +362,9 @@ impl Amazon {
             WriteBack::Cancel { .. } => Err(ConnectError::Unsupported(
                 "cancellation on Amazon (sellers cancel through the Feeds API; Ordo keeps the request)".into(),
             )),
+            WriteBack::AfterSale { .. } => Err(ConnectError::Unsupported(
+                "after-sale decisions on Amazon: Ordo writes back only Taobao's and Douyin's".into(),
+            )),
             WriteBack::Stock { sku, quantity } => {
                 let seller = self
                     .seller_id

@@ -196,6 +196,9 @@ impl BigCommerce {
                     .await
                     .map(drop)
             }
+            WriteBack::AfterSale { .. } => Err(ConnectError::Unsupported(
+                "after-sale decisions on BigCommerce: Ordo writes back only Taobao's and Douyin's".into(),
+            )),
             WriteBack::Stock { sku, quantity } => {
                 // An absolute adjustment addresses the item by SKU, product or variant
                 // alike, so no catalogue lookup is needed first.

@@ -10,8 +10,9 @@
 //! a page each (by the platform's total when it gives one, else in halves), and only a
 //! window shorter than [`MIN_SPLIT`] is paged through.
 //!
-//! Write-backs: tracking, stock and (Taobao only) cancellation; the calls and how a SKU
-//! is found are in `china_spec` and `china_stock`.
+//! Write-backs: tracking, stock, (Taobao only) cancellation and (Taobao, Douyin) the
+//! seller's after-sale decisions; the calls and how a SKU is found are in `china_spec`,
+//! `china_stock` and `china_decisions`.
 
 use std::collections::BTreeMap;
 
@@ -282,6 +283,20 @@ impl Router {
                     }
                     other => other.map(drop),
                 }
+            }
+            WriteBack::AfterSale {
+                channel_case_id,
+                decision,
+                reason,
+                amount,
+                kind,
+                ..
+            } => {
+                let (method, business) = self
+                    .kind
+                    .aftersale_call(channel_case_id, *decision, reason.as_deref(), *amount, kind.as_deref())
+                    .map_err(ConnectError::Unsupported)?;
+                self.call(ctx, method, &business).await.map(drop)
             }
             WriteBack::Stock { sku, quantity } => {
                 let ids = self.stock_ids(ctx, sku).await?;

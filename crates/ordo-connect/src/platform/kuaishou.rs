@@ -196,6 +196,9 @@ impl Kuaishou {
             WriteBack::Cancel { .. } => Err(ConnectError::Unsupported(
                 "cancelling a Kuaishou order: the open platform has no seller cancellation call".into(),
             )),
+            WriteBack::AfterSale { .. } => Err(ConnectError::Unsupported(
+                "after-sale decisions on Kuaishou: Ordo writes back only Taobao's and Douyin's".into(),
+            )),
             WriteBack::Stock { .. } => Err(ConnectError::Unsupported(
                 "setting Kuaishou stock: open.item.sku.stock.update changes stock by a difference, \
                  and a stock message states the level"

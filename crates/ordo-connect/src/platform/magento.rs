@@ -175,6 +175,9 @@ impl Magento {
                     })
                 }
             }
+            WriteBack::AfterSale { .. } => Err(ConnectError::Unsupported(
+                "after-sale decisions on Magento: Ordo writes back only Taobao's and Douyin's".into(),
+            )),
             WriteBack::Stock { sku, quantity } => {
                 let url = Self::url(ctx, &["stockItems", sku])?;
                 let stock_item = match self.call(ctx, reqwest::Method::GET, &url, &[], None).await {

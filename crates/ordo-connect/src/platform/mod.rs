@@ -5,6 +5,7 @@ pub(crate) mod amazon;
 pub(crate) mod bigcommerce;
 pub mod china;
 mod china_aftersales;
+mod china_decisions;
 mod china_spec;
 mod china_stock;
 pub mod kuaishou;

@@ -151,6 +151,9 @@ impl Shopify {
                     other => other.map(drop),
                 }
             }
+            WriteBack::AfterSale { .. } => Err(ConnectError::Unsupported(
+                "after-sale decisions on Shopify: Ordo writes back only Taobao's and Douyin's".into(),
+            )),
             WriteBack::Stock { sku, quantity } => {
                 let location_id = ctx
                     .config

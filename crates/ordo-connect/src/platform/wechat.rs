@@ -185,6 +185,9 @@ impl Wechat {
             WriteBack::Cancel { .. } => Err(ConnectError::Unsupported(
                 "cancelling a WeChat Channels order: the shop API has no seller cancellation call".into(),
             )),
+            WriteBack::AfterSale { .. } => Err(ConnectError::Unsupported(
+                "after-sale decisions on WeChat Channels: Ordo writes back only Taobao's and Douyin's".into(),
+            )),
             WriteBack::Stock { .. } => Err(ConnectError::Unsupported(
                 "setting WeChat Channels stock: the update call names WeChat's product and SKU ids, \
                  and finding them by the merchant's SKU code is not built"

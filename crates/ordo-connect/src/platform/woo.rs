@@ -149,6 +149,9 @@ impl Woo {
             WriteBack::Cancel { external_order_id, .. } => {
                 self.set_status(ctx, numeric(external_order_id)?, "cancelled").await
             }
+            WriteBack::AfterSale { .. } => Err(ConnectError::Unsupported(
+                "after-sale decisions on WooCommerce: Ordo writes back only Taobao's and Douyin's".into(),
+            )),
             WriteBack::Stock { sku, quantity } => {
                 let url = ctx.url(&format!("{API}/products"));
                 let body = self

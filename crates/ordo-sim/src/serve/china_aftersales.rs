@@ -33,6 +33,10 @@ pub(super) fn dispatch(shared: &Shared, call: &RouterCall) -> Option<Answer> {
         (Platform::Taobao, "taobao.refunds.receive.get") => taobao(shared, call),
         (Platform::Douyin, "afterSale.List") => douyin(shared, call),
         (Platform::Pinduoduo, "pdd.refund.list.increment.get") => pinduoduo(shared, call),
+        (Platform::Taobao, "taobao.rp.refunds.agree") => counted(shared, taobao_agree(shared, call)),
+        (Platform::Taobao, "taobao.rp.returngoods.agree") => counted(shared, taobao_return_agree(shared, call)),
+        (Platform::Taobao, "taobao.refund.refuse") => counted(shared, taobao_refuse(shared, call)),
+        (Platform::Douyin, "afterSale.operate") => counted(shared, douyin_operate(shared, call)),
         _ => return None,
     })
 }
@@ -143,7 +147,184 @@ pub(crate) fn record(platform: Platform, o: &SimOrder) -> Value {
 }
 
 fn rendered(shared: &Shared, orders: &[&SimOrder]) -> Vec<Value> {
-    orders.iter().map(|o| record(shared.platform(), o)).collect()
+    orders.iter().map(|o| decided(shared, o)).collect()
+}
+
+/// The after-sale record of an order with the status the seller's last decision set.
+pub(crate) fn decided(shared: &Shared, o: &SimOrder) -> Value {
+    let platform = shared.platform();
+    let mut record = record(platform, o);
+    if let Some(status) = shared.aftersale_decisions.lock().expect("decisions lock").get(&o.seq) {
+        let at = match platform {
+            Platform::Taobao => "/status",
+            Platform::Douyin => "/aftersale_info/aftersale_status",
+            _ => "/after_sales_status",
+        };
+        if let Some(slot) = record.pointer_mut(at) {
+            *slot = status.clone();
+        }
+    }
+    record
+}
+
+/// A refused decision is counted, as every platform's refusals are.
+fn counted(shared: &Shared, answer: Answer) -> Answer {
+    if answer.is_err() {
+        shared.reject();
+    }
+    answer
+}
+
+/// Taobao refund ids and Douyin after-sale ids are the order's number over a base.
+const TAOBAO_REFUND_BASE: u64 = 120_000_000_000_000_000;
+const DOUYIN_AFTERSALE_BASE: u64 = 7_090_000_000_000_000_000;
+
+/// The order whose after-sale record has id `id` (over `base`), and that record as it
+/// stands.
+fn listed(shared: &Shared, id: &str, base: u64) -> Result<(String, u64, Value), (Fault, String)> {
+    let not_found = || (Fault::NotFound, format!("after-sale {id}"));
+    let seq = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_sub(base))
+        .ok_or_else(not_found)?;
+    let (platform, permille, seed) = (shared.platform(), shared.aftersale_permille(), shared.config.seed);
+    let book = shared.book.lock().expect("book lock");
+    let order = book
+        .find(|o| o.seq == seq && has_aftersale(platform, o, seed, permille))
+        .ok_or_else(not_found)?;
+    let external_id = order.external_id.clone();
+    Ok((external_id, seq, decided(shared, order)))
+}
+
+/// Records the seller's decision: the after-sale's new status, its order modified (so
+/// the after-sale list shows it again), and the call in the write-back log.
+fn decide(shared: &Shared, external_id: &str, seq: u64, status: Value, body: Value) {
+    shared
+        .aftersale_decisions
+        .lock()
+        .expect("decisions lock")
+        .insert(seq, status);
+    shared
+        .book
+        .lock()
+        .expect("book lock")
+        .update(external_id, Utc::now(), |_, _| ());
+    shared.record(crate::writeback::WriteBackKind::AfterSale, external_id, body);
+}
+
+fn required(call: &RouterCall, name: &str) -> Result<String, (Fault, String)> {
+    call.text(name).ok_or_else(|| param(format!("{name} is required")))
+}
+
+/// `taobao.rp.refunds.agree`: `refund_infos` is `refund_id|amount|version|phase`, several
+/// separated by commas; a refund waiting for the seller (or for the goods' receipt)
+/// succeeds.
+fn taobao_agree(shared: &Shared, call: &RouterCall) -> Answer {
+    let infos = required(call, "refund_infos")?;
+    let mut results = Vec::new();
+    for info in infos.split(',') {
+        let id = info.split('|').next().unwrap_or_default().trim();
+        let (external_id, seq, record) = listed(shared, id, TAOBAO_REFUND_BASE)?;
+        match record["status"].as_str().unwrap_or_default() {
+            "SUCCESS" => {}
+            "WAIT_SELLER_AGREE" | "WAIT_SELLER_CONFIRM_GOODS" => {
+                let body = json!({"refund_id": id, "decision": "agree", "refund_infos": info});
+                decide(shared, &external_id, seq, json!("SUCCESS"), body);
+            }
+            other => return Err(param(format!("refund {id} cannot be agreed in status {other}"))),
+        }
+        results.push(json!({"refund_id": id, "succ": true, "message": "退款成功"}));
+    }
+    Ok(json!({"rp_refunds_agree_response": {
+        "msg_code": "OP_SUCC", "succ": true, "message": "操作成功",
+        "results": {"refund_mapping_result": results}, "request_id": "sim",
+    }}))
+}
+
+/// `taobao.rp.returngoods.agree`: the seller agrees to take the goods back; the buyer
+/// is then to return them.
+fn taobao_return_agree(shared: &Shared, call: &RouterCall) -> Answer {
+    let id = required(call, "refund_id")?;
+    let (external_id, seq, record) = listed(shared, &id, TAOBAO_REFUND_BASE)?;
+    if record["has_good_return"] != json!(true) {
+        return Err(param(format!("refund {id} returns no goods")));
+    }
+    match record["status"].as_str().unwrap_or_default() {
+        "WAIT_BUYER_RETURN_GOODS" => {}
+        "WAIT_SELLER_AGREE" => {
+            let body = json!({"refund_id": id, "decision": "agree_return"});
+            decide(shared, &external_id, seq, json!("WAIT_BUYER_RETURN_GOODS"), body);
+        }
+        other => return Err(param(format!("refund {id} cannot be agreed in status {other}"))),
+    }
+    Ok(json!({"rp_returngoods_agree_response": {"is_success": true, "request_id": "sim"}}))
+}
+
+/// `taobao.refund.refuse`: the seller refuses, with a message.
+fn taobao_refuse(shared: &Shared, call: &RouterCall) -> Answer {
+    let id = required(call, "refund_id")?;
+    let message = required(call, "refuse_message")?;
+    let (external_id, seq, record) = listed(shared, &id, TAOBAO_REFUND_BASE)?;
+    match record["status"].as_str().unwrap_or_default() {
+        "SELLER_REFUSE_BUYER" => {}
+        "WAIT_SELLER_AGREE" | "WAIT_SELLER_CONFIRM_GOODS" => {
+            let body = json!({"refund_id": id, "decision": "refuse", "refuse_message": message});
+            decide(shared, &external_id, seq, json!("SELLER_REFUSE_BUYER"), body);
+        }
+        other => return Err(param(format!("refund {id} cannot be refused in status {other}"))),
+    }
+    let modified = beijing_text(Utc::now());
+    Ok(json!({"refund_refuse_response": {
+        "is_success": true, "refund": {"refund_id": id, "status": "SELLER_REFUSE_BUYER", "modified": modified},
+        "request_id": "sim",
+    }}))
+}
+
+/// `afterSale/operate`: `type` 101 / 201 agree to a return / a refund, 111 agree to
+/// refund once the goods came back, 102 / 202 / 112 refuse them; `items` name the
+/// after-sales. Status codes: 6 待商家同意, 7 待买家退货, 11 待商家二次同意, 12 售后成功,
+/// 27 拒绝售后申请, 29 退货后拒绝退款.
+fn douyin_operate(shared: &Shared, call: &RouterCall) -> Answer {
+    let kind = call.number("type")?.ok_or_else(|| param("type is required"))?;
+    let items = call
+        .biz
+        .get("items")
+        .and_then(Value::as_array)
+        .filter(|items| !items.is_empty())
+        .cloned()
+        .ok_or_else(|| param("items is required"))?;
+    let agree = match kind {
+        101 | 111 | 201 => true,
+        102 | 112 | 202 => false,
+        other => return Err(param(format!("type {other} is not an after-sale review"))),
+    };
+    let mut results = Vec::new();
+    for item in &items {
+        let id = match &item["aftersale_id"] {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(param("items.aftersale_id is required")),
+        };
+        let (external_id, seq, record) = listed(shared, &id, DOUYIN_AFTERSALE_BASE)?;
+        let info = &record["aftersale_info"];
+        let status = info["aftersale_status"].as_i64().unwrap_or_default();
+        let goods_back = info["aftersale_type"].as_i64() != Some(2);
+        let next = match (status, agree) {
+            (6, true) if goods_back => 7,
+            (6 | 11, true) => 12,
+            (6, false) => 27,
+            (11, false) => 29,
+            _ => return Err(param(format!("after-sale {id} cannot be reviewed in status {status}"))),
+        };
+        let body = json!({"aftersale_id": id, "type": kind, "item": item});
+        decide(shared, &external_id, seq, json!(next), body);
+        results.push(json!({"aftersale_id": id, "status_code": 0, "status_msg": "success"}));
+    }
+    Ok(
+        json!({"code": 10000, "msg": "success", "sub_code": "", "sub_msg": "", "log_id": "sim",
+        "data": {"items": results}}),
+    )
 }
 
 fn taobao(shared: &Shared, call: &RouterCall) -> Answer {

@@ -12,7 +12,7 @@ mod amazon_write;
 mod bigcommerce;
 mod china;
 mod china_aftersales;
-pub(crate) use china_aftersales::{has_aftersale as aftersale_of, record as aftersale_record};
+pub(crate) use china_aftersales::{decided as aftersale_decided, has_aftersale as aftersale_of};
 mod china_methods;
 mod china_stock;
 mod kuaishou;
