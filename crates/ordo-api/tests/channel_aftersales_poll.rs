@@ -4,6 +4,8 @@
 //! verbatim, Pinduoduo's refunds are read from fen, and the after-sale cursor is kept
 //! beside the order cursor.
 //!
+//! A refund approved in Ordo goes back to Taobao through the connector's write-back.
+//!
 //! Goods come back only once they went out: the orders are shipped in Ordo (through the
 //! API) and on the platform (the connector's tracking write-back) before the platform lists
 //! their returns.
@@ -253,6 +255,82 @@ async fn douyin_returns_become_cases(backend: Backend) {
         entries.iter().all(|(status, _)| *status == InboxStatus::Processed),
         "{entries:?}"
     );
+}
+
+/// A Taobao refund waiting for the seller, approved in Ordo: one `channel.aftersale`
+/// message, which the connector delivers through Taobao's agree call; the platform's
+/// refund succeeds and, polled again, is the channel's refund on the case, with nothing
+/// more sent back.
+async fn an_approval_in_ordo_reaches_taobao(backend: Backend) {
+    let node = node(backend).await;
+    stock_up(&node).await;
+    let sim = simulate(ordo_sim::Platform::Taobao, 4).await;
+    let connector = connector(&node, "taobao", Platform::Taobao, &sim);
+    assert_eq!(poll_ship_and_poll_again(&node, "taobao", &connector, &sim).await, 0);
+    let waiting = sim
+        .aftersales()
+        .into_iter()
+        .find(|r| r["status"] == "WAIT_SELLER_AGREE")
+        .expect("a refund waits for the seller");
+    let refund_id = text(&waiting["refund_id"]);
+    let case = node
+        .store
+        .channel_case(&node.tenant, "taobao", &refund_id)
+        .await
+        .unwrap()
+        .expect("its case");
+    call(
+        &node,
+        reqwest::Method::POST,
+        &format!("/api/v1/aftersales/{}/approve", case.id),
+        json!({}),
+    )
+    .await;
+    let messages = node
+        .store
+        .list_outbox(&node.tenant, Some("channel.aftersale"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0].destination, "taobao");
+    let write_back = ordo_app::connectors::write_back_of(&messages[0]).unwrap();
+    connector.push(&write_back).await.unwrap();
+    let status = |records: Vec<Value>| {
+        records
+            .into_iter()
+            .find(|r| text(&r["refund_id"]) == refund_id)
+            .map(|r| text(&r["status"]))
+    };
+    assert_eq!(status(sim.aftersales()).as_deref(), Some("SUCCESS"));
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    connector.poll_once().await.unwrap();
+    let case = node
+        .store
+        .channel_case(&node.tenant, "taobao", &refund_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(case.channel_status.as_deref(), Some("SUCCESS"));
+    let refunds = node.store.order_refunds(&node.tenant, case.order_id).await.unwrap();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0].source, "channel");
+    let messages = node
+        .store
+        .list_outbox(&node.tenant, Some("channel.aftersale"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 1, "the channel's own refund is not sent back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_in_ordo_reaches_taobao_on_sqlite() {
+    an_approval_in_ordo_reaches_taobao(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_in_ordo_reaches_taobao_on_postgres() {
+    an_approval_in_ordo_reaches_taobao(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
