@@ -187,3 +187,63 @@ async fn a_decision_written_back_moves_the_simulated_after_sale() {
         "{unsupported:?}"
     );
 }
+
+/// Douyin reviews through `afterSale/operate`: an exchange waiting for the seller (6),
+/// agreed, waits for the buyer's goods (7); a return waiting for the second review (11),
+/// refused, is refused after the return (29).
+#[tokio::test]
+async fn a_douyin_review_moves_the_simulated_after_sale() {
+    let (sim, connector) = connector(Platform::Douyin, Arc::new(Sink::default()), 8).await;
+    // Goods come back only once they went out.
+    for external_id in sim.order_ids() {
+        let tracking = WriteBack::Tracking {
+            external_order_id: external_id.clone(),
+            carrier: "SF".into(),
+            tracking_number: format!("SF{}", &external_id[external_id.len() - 8..]),
+            tracking_url: None,
+            shipped_at: chrono::Utc::now(),
+            lines: Vec::new(),
+        };
+        connector.push(&tracking).await.unwrap();
+    }
+    let in_status = |code: i64| {
+        sim.aftersales()
+            .into_iter()
+            .find(|r| r["aftersale_info"]["aftersale_status"] == code)
+            .map(|r| id(Platform::Douyin, &r))
+    };
+    let status = |wanted: &str| {
+        sim.aftersales()
+            .into_iter()
+            .find(|r| id(Platform::Douyin, r) == wanted)
+            .and_then(|r| r["aftersale_info"]["aftersale_status"].as_i64())
+    };
+    let (exchange, ret) = (in_status(6).expect("an exchange"), in_status(11).expect("a return"));
+    let review = |case: &str, decision, kind: &str| WriteBack::AfterSale {
+        channel_case_id: case.to_owned(),
+        external_order_id: "1".into(),
+        decision,
+        reason: Some("已影响二次销售".into()),
+        amount: None,
+        kind: Some(kind.into()),
+    };
+    connector
+        .push(&review(&exchange, AfterSaleDecision::Approve, "exchange"))
+        .await
+        .unwrap();
+    assert_eq!(status(&exchange), Some(7));
+    connector
+        .push(&review(&ret, AfterSaleDecision::Refuse, "return_refund"))
+        .await
+        .unwrap();
+    assert_eq!(status(&ret), Some(29));
+    let calls: Vec<_> = sim
+        .writebacks()
+        .into_iter()
+        .filter(|w| w.kind == ordo_sim::WriteBackKind::AfterSale)
+        .collect();
+    assert_eq!(
+        calls.iter().map(|c| c.body["type"].as_i64()).collect::<Vec<_>>(),
+        [Some(101), Some(102)]
+    );
+}
