@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use ordo_core::TenantId;
-use ordo_core::aftersale::refund::{self, RefundLine};
-use ordo_core::aftersale::{CaseAction, CaseFlow, CaseKind};
+use ordo_core::aftersale::refund::{self, RefundLine, RefundQuote};
+use ordo_core::aftersale::{CaseAction, CaseError, CaseFlow, CaseKind};
 use ordo_core::ingest::{EventKind, NewEvent};
+use ordo_core::{Order, TenantId};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -59,22 +59,11 @@ pub async fn record_refund<T: AllocTx>(
     };
     let order = &locked.state.order;
     let before = sql::order_refunds_tx(tx, tenant, new.order_id).await?;
-    let refunded: i64 = before.iter().map(|r| r.amount).sum();
-    let mut already: BTreeMap<String, i64> = BTreeMap::new();
-    for line in before.iter().flat_map(|r| &r.lines) {
-        *already.entry(line.sku.clone()).or_insert(0) += line.quantity;
-    }
-    let mut units = new.units.clone();
-    if units.is_empty()
-        && let Some(case) = &case
-    {
-        units = units_due(case, &before);
-    }
-    let quote = match refund::quote(
+    let quote = match quote_for(
         order,
-        &units,
-        &already,
-        refunded,
+        case.as_ref(),
+        &new.units,
+        &before,
         new.shipping,
         new.restocking_fee_permille,
     ) {
@@ -129,7 +118,7 @@ pub async fn record_refund<T: AllocTx>(
         kind: EventKind::Refunded,
         data: json!({
             "refund_id": refund.id, "amount": amount, "currency": refund.currency,
-            "refunded": refunded + amount, "paid": paid, "source": refund.source,
+            "refunded": before.iter().map(|r| r.amount).sum::<i64>() + amount, "paid": paid, "source": refund.source,
             "channel_refund_id": refund.channel_refund_id,
             "lines": refund.lines.iter().map(line_json).collect::<Vec<_>>(),
         }),
@@ -138,9 +127,32 @@ pub async fn record_refund<T: AllocTx>(
     Ok(Ok((refund, true)))
 }
 
+/// What Ordo would refund now: for `units` (a case's due units when none are named), given
+/// the order's refunds so far, with `shipping` and the restocking fee. The one computation
+/// behind a recorded refund and the amount a case shows as due.
+pub fn quote_for(
+    order: &Order,
+    case: Option<&CaseRecord>,
+    units: &BTreeMap<String, i64>,
+    before: &[RefundRecord],
+    shipping: i64,
+    restocking_fee_permille: i64,
+) -> Result<RefundQuote, CaseError> {
+    let refunded: i64 = before.iter().map(|r| r.amount).sum();
+    let mut already: BTreeMap<String, i64> = BTreeMap::new();
+    for line in before.iter().flat_map(|r| &r.lines) {
+        *already.entry(line.sku.clone()).or_insert(0) += line.quantity;
+    }
+    let units = match case {
+        Some(case) if units.is_empty() => units_due(case, before),
+        _ => units.clone(),
+    };
+    refund::quote(order, &units, &already, refunded, shipping, restocking_fee_permille)
+}
+
 /// What a case refunds when no units are named: what came back (or, refund-only, what it
 /// asked for), less what its earlier refunds covered.
-pub fn units_due(case: &CaseRecord, before: &[RefundRecord]) -> BTreeMap<String, i64> {
+fn units_due(case: &CaseRecord, before: &[RefundRecord]) -> BTreeMap<String, i64> {
     let mut covered: BTreeMap<String, i64> = BTreeMap::new();
     for line in before
         .iter()

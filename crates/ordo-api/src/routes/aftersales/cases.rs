@@ -10,11 +10,10 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use ordo_app::aftersales::{exchange_order, price_difference};
 use ordo_core::OrderId;
-use ordo_core::aftersale::refund::quote;
 use ordo_core::aftersale::{CaseKind, CaseStatus, Receipt};
 use ordo_core::auth::Permission;
 use ordo_store::aftersales::records::{CaseCommand, CaseDetail, CaseQuery, CaseRecord, NewCase, NewRefund};
-use ordo_store::aftersales::refunds::units_due;
+use ordo_store::aftersales::refunds::quote_for;
 use ordo_store::{IngestResult, Store};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -197,13 +196,8 @@ pub async fn detail(store: &dyn Store, tenant: &ordo_core::TenantId, id: Uuid) -
     let mut out = json!({ "events": events, "refunds": refunds });
     if let Some(order) = order {
         let before = store.order_refunds(tenant, case.order_id).await?;
-        let refunded: i64 = before.iter().map(|r| r.amount).sum();
-        let mut already: BTreeMap<String, i64> = BTreeMap::new();
-        for line in before.iter().flat_map(|r| &r.lines) {
-            *already.entry(line.sku.clone()).or_insert(0) += line.quantity;
-        }
-        let units = units_due(&case, &before);
-        out["refund_due"] = match quote(&order.state.order, &units, &already, refunded, 0, 0) {
+        let due = quote_for(&order.state.order, Some(&case), &BTreeMap::new(), &before, 0, 0);
+        out["refund_due"] = match due {
             Ok(q) => json!(q),
             Err(e) => json!({ "error": { "code": e.code(), "message": e.to_string() } }),
         };
