@@ -63,6 +63,10 @@ pub struct ChannelHealth {
     pub cursor: String,
     /// How far the cursor is behind now, e.g. `3 m`.
     pub lag: Option<String>,
+    /// The after-sale cursor as stored, for platforms whose after-sales are polled.
+    pub aftersales_cursor: Option<String>,
+    /// The after-sale poll's last failure: code and message (orders go on without it).
+    pub aftersales_error: Option<(String, String)>,
 }
 
 /// A warehouse connector as the page shows it.
@@ -138,6 +142,8 @@ pub async fn list(State(console): State<Console>, signed: Signed, Query(q): Quer
                     rate_limited: s.rate_limited,
                     lag: lag(s.cursor.as_ref(), now),
                     cursor: s.cursor.map(|c| c.to_string()).unwrap_or_default(),
+                    aftersales_cursor: s.aftersales_cursor.map(|c| c.to_string()),
+                    aftersales_error: s.aftersales_error.map(|e| (e.code, e.message)),
                 }
             });
             ChannelRow {
@@ -228,6 +234,7 @@ pub async fn poll(State(console): State<Console>, signed: Signed, Path(code): Pa
 pub const WORDS: Words = &[
     ("ch_add_channel", "Add channel connection", "添加渠道连接"),
     ("ch_add_warehouse", "Add warehouse connection", "添加仓库连接"),
+    ("ch_aftersales", "After-sales", "售后"),
     ("ch_base_url", "Address", "接口地址"),
     ("ch_breaker", "Breaker", "熔断器"),
     ("ch_channel_id", "Channel id", "渠道 ID"),
